@@ -1,0 +1,137 @@
+// swift-tools-version:6.2
+// Kerb: one hosted Blue Badge casework service shared by many councils, each sealed in its own
+// PostgreSQL schema. Modules are named for capabilities; dependencies point one way:
+// Kerb (CLI) → Web → domain (Tenancy, Policy, Identity) → Storage → KerbCore.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Kerb",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kerb", targets: ["Kerb"]),
+        .executable(name: "kerb-bench", targets: ["KerbBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+    ],
+    targets: [
+        // MARK: system libraries (one Swift file in the owning module wraps each)
+        .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+        .systemLibrary(name: "COath", pkgConfig: "liboath", providers: [.apt(["liboath-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+
+        // MARK: data folders at the root, shipped as resources
+        .target(name: "KerbMigrations", path: "migrations", resources: [.copy("control"), .copy("tenant")]),
+        .target(name: "KerbCatalogue", path: "tenants", exclude: ["README.md"], resources: [.copy("authorities.csv"), .copy("bands.csv")]),
+        .target(name: "KerbPolicies", path: "policies", resources: [.copy("default.toml"), .copy("statutory")]),
+
+        // MARK: core and storage
+        .target(name: "KerbCore", swiftSettings: swiftSettings),
+        .target(
+            name: "Storage",
+            dependencies: [
+                "KerbCore", "KerbMigrations", "CLibPQ",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: domain
+        .target(
+            name: "Policy",
+            dependencies: ["KerbCore", "Storage", "KerbPolicies"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Identity",
+            dependencies: [
+                "KerbCore", "Storage", "CArgon2", "COath",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Tenancy",
+            dependencies: [
+                "KerbCore", "Storage", "Policy", "Identity", "KerbCatalogue",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: web and executables
+        .target(
+            name: "Web",
+            dependencies: [
+                "KerbCore", "Storage", "Tenancy",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Resources/Templates"), .copy("Resources/Public")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Kerb",
+            dependencies: [
+                "Web", "Tenancy", "Storage", "Identity", "KerbCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "KerbBench",
+            dependencies: [
+                "Web", "Tenancy", "Storage", "KerbCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: tests
+        .target(
+            name: "KerbTestSupport",
+            dependencies: [
+                "Storage", "Tenancy", "Web", "KerbCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KerbTests",
+            dependencies: [
+                "KerbTestSupport", "Storage", "Tenancy", "Web", "Identity", "Policy", "KerbCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,32 @@
+import Foundation
+import Logging
+import NIOPosix
+import Storage
+import Tenancy
+
+/// What the operational subcommands share: configuration from the environment and an admin
+/// thread pool that is shut down when the command ends.
+struct Runtime {
+    let config: DatabaseConfig
+    let admin: AdminDatabase
+    let threads: NIOThreadPool
+
+    static func with<T>(threads count: Int = 2, _ body: (Runtime) async throws -> T) async throws -> T {
+        let config = try DatabaseConfig.fromEnvironment(ProcessInfo.processInfo.environment)
+        let threads = NIOThreadPool(numberOfThreads: count)
+        threads.start()
+        let runtime = Runtime(config: config, admin: AdminDatabase(config: config, threads: threads), threads: threads)
+        do {
+            let result = try await body(runtime)
+            try await threads.shutdownGracefully()
+            return result
+        } catch {
+            try? await threads.shutdownGracefully()
+            throw error
+        }
+    }
+
+    func lifecycle() throws -> TenantLifecycle {
+        TenantLifecycle(database: admin, catalogue: try AuthorityCatalogue.bundled(), tenantMigrations: try Migration.bundled(.tenant))
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import Storage
+import Web
+
+/// `kerb serve`: the web process. Logs are JSON lines on stdout; metrics at `/metrics`.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the web application and API.")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: "Councils are served at <slug>.<base-domain>.") var baseDomain = ProcessInfo.processInfo.environment["KERB_BASE_DOMAIN"] ?? "kerb.localhost"
+    @Option(help: "Threads in the pipelined tenant read path.") var readWorkers = 4
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level \(logLevel)") }
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1-65535") }
+        try await reportingErrors {
+            let config = try DatabaseConfig.fromEnvironment(ProcessInfo.processInfo.environment)
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            let logger = Logger(label: "kerb")
+            let deps = WebDependencies.live(config, readWorkers: readWorkers, metrics: registry, logger: logger)
+            let app = try await buildApplication(WebConfig(host: host, port: port, baseDomain: baseDomain), deps, logger: logger)
+            try await app.runService()
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Tenancy
+
+/// `kerb tenant …`: supplier-ops lifecycle of councils.
+struct TenantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenant", abstract: "Onboard, inspect, suspend, resume and offboard councils.",
+        subcommands: [Onboard.self, List.self, Show.self, Suspend.self, Resume.self, Offboard.self])
+
+    struct Onboard: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a council's schema, role and first admin invitation.")
+        @Argument(help: "The authority's slug in tenants/authorities.csv, e.g. westminster.") var authority: String
+        @Option(help: "Tenant slug (hostname label); defaults to the authority's slug.") var slug: String?
+        @Option(name: .customLong("hostname"), help: "An extra hostname for this council (repeatable).") var hostnames: [String] = []
+        @Option(help: "Full name of the council's first administrator.") var adminName: String
+        @Option(help: "Email of the council's first administrator.") var adminEmail: String
+
+        func run() async throws {
+            try await reportingErrors {
+                try await Runtime.with { runtime in
+                    let started = ContinuousClock.now
+                    let onboarded = try await runtime.lifecycle().onboard(
+                        .init(authority: authority, slug: slug, hostnames: hostnames, adminName: adminName, adminEmail: adminEmail, actor: operatorName()))
+                    let elapsed = ContinuousClock.now - started
+                    let t = onboarded.tenant
+                    print("onboarded \(t.slug) (\(t.displayName), band \(t.band.rawValue), \(t.nation.rawValue)) in \(elapsed.formatted(.units(allowed: [.milliseconds], width: .narrow)))")
+                    print("first admin set-up token (show once, send to the council securely): \(onboarded.adminSetupToken)")
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List councils and their status.")
+        func run() async throws {
+            try await reportingErrors {
+                try await Runtime.with { runtime in
+                    let tenants = try await runtime.lifecycle().list()
+                    print("SLUG".padding(toLength: 32, withPad: " ", startingAt: 0) + "BAND  NATION            STATUS     NAME")
+                    for t in tenants {
+                        print(
+                            t.slug.rawValue.padding(toLength: 32, withPad: " ", startingAt: 0) + t.band.rawValue + "     "
+                                + t.nation.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)
+                                + t.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) + t.displayName)
+                    }
+                    print("\(tenants.count) tenant(s)")
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a council's tenant record and lifecycle history.")
+        @Argument var slug: String
+        func run() async throws {
+            try await reportingErrors {
+                try await Runtime.with { runtime in
+                    let d = try await runtime.lifecycle().show(slug)
+                    let t = d.tenant
+                    print("slug:       \(t.slug)\nauthority:  \(t.displayName) (\(t.authoritySlug))\nband:       \(t.band.rawValue)\nnation:     \(t.nation.rawValue)")
+                    print("status:     \(t.status.rawValue)\(t.statusReason.map { " — \($0)" } ?? "")\nschema:     \(t.scope.schema)\nrole:       \(t.scope.role)")
+                    print("hostnames:  \(([t.slug.rawValue + ".<base domain>"] + t.hostnames).joined(separator: ", "))")
+                    print("migrations: \(d.migrations.joined(separator: ", "))")
+                    print("history:")
+                    for e in d.events { print("  \(e.at)  \(e.event)  by \(e.actor)\(e.detail.map { ": \($0)" } ?? "")") }
+                }
+            }
+        }
+    }
+
+    struct Suspend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop all access to a council's service; its data is kept.")
+        @Argument var slug: String
+        @Option(help: "Why; kept in the council's lifecycle history.") var reason: String
+        func run() async throws {
+            try await reportingErrors {
+                try await Runtime.with { runtime in
+                    let t = try await runtime.lifecycle().suspend(slug, reason: reason, actor: operatorName())
+                    print("\(t.slug) is now \(t.status.rawValue)")
+                }
+            }
+        }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Restore access to a suspended council.")
+        @Argument var slug: String
+        @Option(help: "Why; kept in the council's lifecycle history.") var reason: String
+        func run() async throws {
+            try await reportingErrors {
+                try await Runtime.with { runtime in
+                    let t = try await runtime.lifecycle().resume(slug, reason: reason, actor: operatorName())
+                    print("\(t.slug) is now \(t.status.rawValue)")
+                }
+            }
+        }
+    }
+
+    struct Offboard: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a council's data after a verified full export.")
+        @Argument var slug: String
+        func run() async throws {
+            try await reportingErrors {
+                try await Runtime.with { runtime in
+                    _ = try await runtime.lifecycle().offboard(slug, actor: operatorName())
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Storage
+
+/// The external load generators: `wrk` for HTTP, `pgbench` for PostgreSQL's own baseline.
+enum Tools {
+    struct WrkResult {
+        let requestsPerSecond: Double
+        let p50: Double
+        let p99: Double
+        let errors: Int
+    }
+
+    @discardableResult
+    static func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw BenchError.commandFailed("\(path) \(arguments.joined(separator: " ")): \(output)", process.terminationStatus) }
+        return output
+    }
+
+    static func wrk(url: String, seconds: Int, connections: Int) throws -> WrkResult {
+        let out = try run("/usr/bin/wrk", ["-t1", "-c\(connections)", "-d\(seconds)s", "--latency", url])
+        guard let rps = number(after: "Requests/sec:", in: out) else { throw BenchError.unparsable(out) }
+        let errors = Int(number(after: "Non-2xx or 3xx responses:", in: out) ?? 0)
+        return WrkResult(requestsPerSecond: rps, p50: latency("50%", out), p99: latency("99%", out), errors: errors)
+    }
+
+    /// pgbench's `-T` relies on SIGALRM, which a child of this process never receives (the
+    /// signal stays blocked across spawn), so the run is sized by transactions instead: a short
+    /// calibration run estimates the rate, then each client runs `rate × seconds / clients`.
+    static func pgbench(database: String, config: DatabaseConfig, seconds: Int, connections: Int) throws -> Double {
+        let estimate = try pgbenchRun(database: database, config: config, transactionsPerClient: 300, connections: connections)
+        let perClient = max(300, Int(estimate * Double(seconds) / Double(connections)))
+        return try pgbenchRun(database: database, config: config, transactionsPerClient: perClient, connections: connections)
+    }
+
+    private static func pgbenchRun(database: String, config: DatabaseConfig, transactionsPerClient: Int, connections: Int) throws -> Double {
+        let out = try run(
+            try pgBindir() + "/pgbench",
+            ["-n", "-S", "-M", "prepared", "-c", "\(connections)", "-j", "1", "-t", "\(transactionsPerClient)",
+             "-h", config.host, "-p", "\(config.port)", "-U", "kerb_pgbench", database],
+            environment: ["PGPASSWORD": ProcessInfo.processInfo.environment["KERB_BENCH_PGBENCH_PASSWORD"] ?? ""])
+        guard let line = out.split(separator: "\n").first(where: { $0.hasPrefix("tps =") }),
+            let tps = Double(line.split(separator: " ")[2])
+        else { throw BenchError.unparsable(out) }
+        return tps
+    }
+
+    static func pgBindir() throws -> String {
+        let versions = try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql").compactMap(Int.init).sorted()
+        guard let newest = versions.last else { throw BenchError.unparsable("no /usr/lib/postgresql") }
+        return "/usr/lib/postgresql/\(newest)/bin"
+    }
+
+    private static func number(after label: String, in text: String) -> Double? {
+        guard let range = text.range(of: label) else { return nil }
+        return Double(text[range.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\n" }).first ?? "")
+    }
+
+    /// wrk prints latency percentiles as `99%  1.23ms` (or us / s).
+    private static func latency(_ label: String, _ text: String) -> Double {
+        guard let line = text.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }) else { return .nan }
+        let value = String(line.split(separator: " ", omittingEmptySubsequences: true).last ?? "")
+        let digits = Double(value.prefix { $0.isNumber || $0 == "." }) ?? .nan
+        if value.hasSuffix("us") { return digits / 1000 }
+        if value.hasSuffix("ms") { return digits }
+        if value.hasSuffix("s") { return digits * 1000 }
+        return digits
+    }
+}

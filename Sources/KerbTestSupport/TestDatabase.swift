@@ -1,0 +1,71 @@
+import Foundation
+import KerbCore
+import NIOPosix
+import Storage
+import Tenancy
+
+/// The real PostgreSQL cluster that `infra/test` starts for the suite. Prepared once per run
+/// (control plane migrated, catalogue loaded); every test then makes its own tenants with random
+/// slugs, so tests run in parallel without seeing each other.
+public enum TestDatabase {
+    public static let config: DatabaseConfig = {
+        do {
+            return try DatabaseConfig.fromEnvironment(ProcessInfo.processInfo.environment)
+        } catch {
+            fatalError("Run the suite with infra/test, which starts the test PostgreSQL cluster (\(error))")
+        }
+    }()
+
+    public static let threads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 6)
+        pool.start()
+        return pool
+    }()
+
+    public static var admin: AdminDatabase { AdminDatabase(config: config, threads: threads) }
+
+    private static let preparation = Task {
+        _ = try await Migrator(database: admin).migrateControl()
+        let catalogue = try AuthorityCatalogue.bundled()
+        try await admin.transaction { session in try catalogue.sync(session) }
+    }
+
+    /// Waits until the control plane is migrated and the catalogue loaded.
+    public static func prepared() async throws -> AdminDatabase {
+        try await preparation.value
+        return admin
+    }
+
+    public static func lifecycle() async throws -> TenantLifecycle {
+        TenantLifecycle(database: try await prepared(), catalogue: try AuthorityCatalogue.bundled(), tenantMigrations: try Migration.bundled(.tenant))
+    }
+
+    /// A unique lowercase token for test slugs and names.
+    public static func uniqueToken() -> String {
+        String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(10))
+    }
+
+    /// Onboards a new council through the same code as `kerb tenant onboard`, backed by a test
+    /// authority added to the catalogue table (real authorities can be onboarded only once).
+    public static func onboardTestTenant(nation: Nation = .england, band: Band = .b) async throws -> TenantLifecycle.Onboarded {
+        let token = uniqueToken()
+        let authority = "test-\(token)"
+        let lifecycle = try await lifecycle()
+        try await lifecycle.database.transaction { session in
+            try session.query(
+                "INSERT INTO kerb_control.authorities (slug, name, band, nation) VALUES ($1, $2, $3, $4)",
+                [authority, "Test Council \(token)", band.rawValue, nation.rawValue])
+        }
+        let testCatalogue = try AuthorityCatalogue(
+            authoritiesCSV: "slug,name,band,nation\n\(authority),Test Council \(token),\(band.rawValue),\(nation.rawValue)\n",
+            bandsCSV: "band,rank,description\n")
+        let scoped = TenantLifecycle(database: lifecycle.database, catalogue: testCatalogue, tenantMigrations: lifecycle.tenantMigrations)
+        return try await scoped.onboard(
+            .init(authority: authority, adminName: "Test Admin", adminEmail: "admin@\(token).test.kerb.example", actor: "test"))
+    }
+
+    /// Runs one SQL statement as the superuser-free admin role and returns text rows (assertions).
+    public static func adminQuery(_ sql: StaticString, _ parameters: [String?] = []) async throws -> [[String?]] {
+        try await prepared().session { session in try session.query(sql, parameters) }
+    }
+}

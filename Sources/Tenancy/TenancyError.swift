@@ -1,0 +1,69 @@
+import KerbCore
+
+/// What supplier ops and the router can get wrong; every case changes nothing.
+public enum TenancyError: KerbError, Equatable {
+    case invalidSlug(String)
+    case unknownAuthority(String)
+    case authorityAlreadyOnboarded(authority: String, slug: String)
+    case slugTaken(String)
+    case invalidHostname(String)
+    case hostnameTaken(String)
+    case unknownTenant
+    case suspended
+    case wrongStatus(slug: String, status: String, wanted: String)
+    case reasonRequired
+    case offboardNeedsVerifiedExport(String)
+    case invalidAdmin([FieldIssue])
+    case catalogue(String)
+
+    public var kind: KerbErrorKind {
+        switch self {
+        case .invalidSlug: .invalid([FieldIssue(field: "slug", message: publicDetail)])
+        case .invalidHostname: .invalid([FieldIssue(field: "hostname", message: publicDetail)])
+        case .reasonRequired: .invalid([FieldIssue(field: "reason", message: publicDetail)])
+        case .invalidAdmin(let issues): .invalid(issues)
+        case .unknownAuthority, .unknownTenant: .notFound
+        case .authorityAlreadyOnboarded, .slugTaken, .hostnameTaken, .wrongStatus, .offboardNeedsVerifiedExport: .conflict
+        case .suspended: .unavailable
+        case .catalogue: .invalid([])
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .invalidSlug: "tenancy.invalid-slug"
+        case .unknownAuthority: "tenancy.unknown-authority"
+        case .authorityAlreadyOnboarded: "tenancy.already-onboarded"
+        case .slugTaken: "tenancy.slug-taken"
+        case .invalidHostname: "tenancy.invalid-hostname"
+        case .hostnameTaken: "tenancy.hostname-taken"
+        case .unknownTenant: "tenancy.unknown-tenant"
+        case .suspended: "tenancy.suspended"
+        case .wrongStatus: "tenancy.wrong-status"
+        case .reasonRequired: "tenancy.reason-required"
+        case .offboardNeedsVerifiedExport: "tenancy.offboard-needs-export"
+        case .invalidAdmin: "tenancy.invalid-admin"
+        case .catalogue: "tenancy.catalogue"
+        }
+    }
+
+    public var publicDetail: String {
+        switch self {
+        case .invalidSlug(let slug):
+            "'\(slug)' is not a valid slug: use lowercase letters, digits and single hyphens, starting with a letter, at most \(Slug.maxLength) characters"
+        case .unknownAuthority(let authority): "No authority '\(authority)' in the catalogue (tenants/authorities.csv)"
+        case .authorityAlreadyOnboarded(let authority, let slug): "Authority '\(authority)' is already onboarded as tenant '\(slug)'"
+        case .slugTaken(let slug): "The slug '\(slug)' is already used by another tenant"
+        case .invalidHostname(let host): "'\(host)' is not a valid hostname"
+        case .hostnameTaken(let host): "The hostname '\(host)' is already used by another tenant"
+        case .unknownTenant: "There is no council at this address"
+        case .suspended: "This council's service is suspended. Please contact the council."
+        case .wrongStatus(let slug, let status, let wanted): "Tenant '\(slug)' is \(status); this needs it to be \(wanted)"
+        case .reasonRequired: "Give a reason; it is kept in the tenant's lifecycle record"
+        case .offboardNeedsVerifiedExport(let slug):
+            "Tenant '\(slug)' cannot be offboarded yet: offboarding deletes the council's data, so it needs a verified full export first, and tenant export is not available yet. Nothing was changed."
+        case .invalidAdmin(let issues): issues.map(\.message).joined(separator: "; ")
+        case .catalogue(let message): message
+        }
+    }
+}

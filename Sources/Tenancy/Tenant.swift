@@ -1,0 +1,55 @@
+import Foundation
+import KerbCore
+import Storage
+
+/// A UK nation: decides the statutory guardrails (fee cap, bank holidays) a council works within.
+public enum Nation: String, Sendable, Codable, CaseIterable {
+    case england = "England"
+    case scotland = "Scotland"
+    case wales = "Wales"
+    case northernIreland = "Northern Ireland"
+}
+
+/// The supplier's pricing band, A (smallest caseload) to F (largest), from the seed's Appendix A.
+public enum Band: String, Sendable, Codable, CaseIterable {
+    case a = "A", b = "B", c = "C", d = "D", e = "E", f = "F"
+}
+
+/// A council onboarded to Kerb: the unit of isolation.
+public struct Tenant: Sendable, Equatable {
+    public enum Status: String, Sendable, Codable {
+        case active, suspended, offboarded
+    }
+
+    public let id: UUID
+    public let slug: Slug
+    public let authoritySlug: String
+    public let displayName: String
+    public let band: Band
+    public let nation: Nation
+    public let status: Status
+    public let statusReason: String?
+    public let hostnames: [String]
+    public let createdAt: Date
+    public let suspendedAt: Date?
+
+    public var scope: TenantScope { TenantScope(slug) }
+    public var isActive: Bool { status == .active }
+
+    public init(
+        id: UUID, slug: Slug, authoritySlug: String, displayName: String, band: Band, nation: Nation,
+        status: Status, statusReason: String?, hostnames: [String], createdAt: Date, suspendedAt: Date?
+    ) {
+        self.id = id
+        self.slug = slug
+        self.authoritySlug = authoritySlug
+        self.displayName = displayName
+        self.band = band
+        self.nation = nation
+        self.status = status
+        self.statusReason = statusReason
+        self.hostnames = hostnames
+        self.createdAt = createdAt
+        self.suspendedAt = suspendedAt
+    }
+}

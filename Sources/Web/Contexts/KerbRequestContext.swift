@@ -1,0 +1,26 @@
+import Hummingbird
+import Tenancy
+
+/// The context of every request. `tenant` is filled in once, by `TenantMiddleware`, from the Host
+/// header or the `/t/:tenant` path segment, never from the body, query string or cookies.
+public struct KerbRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var tenant: Tenant?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// The context of a route that belongs to one council: the tenant is no longer optional, so a
+/// handler taking this context cannot run without one (no tenant → 404 before the handler).
+public struct TenantRequestContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let tenant: Tenant
+
+    public init(context: KerbRequestContext) throws {
+        guard let tenant = context.tenant else { throw TenancyError.unknownTenant }
+        coreContext = context.coreContext
+        self.tenant = tenant
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import Prometheus
+
+/// Routes that belong to the service rather than to a council: health, metrics, static assets.
+/// They are added before the tenant middleware, so a suspended council cannot make them fail.
+struct ServiceController: Sendable {
+    let database: PostgresClient
+    let metrics: PrometheusCollectorRegistry?
+    let assets: StaticAssets
+
+    func addRoutes(to router: Router<KerbRequestContext>) {
+        router.get("healthz", use: health)
+        router.get("metrics", use: prometheus)
+        router.get("assets/:file") { _, context in
+            guard let name = context.parameters.get("file"), let response = assets.response(for: name) else {
+                throw HTTPError(.notFound)
+            }
+            return response
+        }
+    }
+
+    /// 200 when the database answers, 503 otherwise; load balancers take the app out on 503.
+    @Sendable func health(_ request: Request, context: KerbRequestContext) async throws -> Response {
+        let ok: Bool
+        do {
+            let rows = try await database.query("SELECT 1", logger: context.logger)
+            var answer: Int?
+            for try await value in rows.decode(Int.self) { answer = value }
+            ok = answer == 1
+        } catch {
+            context.logger.warning("health check: database unreachable")
+            ok = false
+        }
+        let body = ok ? #"{"status":"ok","database":"ok"}"# : #"{"status":"unavailable","database":"unreachable"}"#
+        return Response(
+            status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    @Sendable func prometheus(_ request: Request, context: KerbRequestContext) async throws -> Response {
+        var buffer: [UInt8] = []
+        metrics?.emit(into: &buffer)
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+    }
+}

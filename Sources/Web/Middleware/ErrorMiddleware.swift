@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import KerbCore
+import PostgresNIO
+
+/// Turns every error into a response: RFC 9457 problem+json under `/api/` (and for clients that
+/// ask for JSON), an HTML page otherwise. The request id goes into both so support can find the
+/// log line. Unexpected errors are logged once and answered with a generic 500: no internals.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = KerbRequestContext
+    let pages: Pages
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let problem = Problem(for: error, requestID: context.id, logger: context.logger)
+            response =
+                wantsJSON(request)
+                ? problem.jsonResponse()
+                : try pages.errorPage(problem, authorityName: context.tenant?.displayName, homeHref: homeHref(request, context))
+        }
+        response.headers[.init("X-Request-Id")!] = context.id
+        return response
+    }
+
+    /// Back to the council's start page when the request named one by path, else the site root.
+    private func homeHref(_ request: Request, _ context: Context) -> String {
+        guard let tenant = context.tenant, request.uri.path.hasPrefix("/t/") else { return "/" }
+        return "/t/\(tenant.slug)/"
+    }
+
+    private func wantsJSON(_ request: Request) -> Bool {
+        request.uri.path.contains("/api/") || request.uri.path == "/healthz"
+            || (request.headers[.accept]?.contains("json") ?? false)
+    }
+}
+
+/// An RFC 9457 problem. Only `KerbError.publicDetail` text ever reaches a client.
+struct Problem: Encodable {
+    var type: String
+    var title: String
+    var status: Int
+    var detail: String?
+    var instance: String
+    var code: String?
+    var errors: [FieldIssue]?
+
+    init(for error: any Error, requestID: String, logger: Logger) {
+        instance = requestID
+        type = "about:blank"
+        switch error {
+        case let error as PostgresTransactionError where error.closureError != nil:
+            self = Problem(for: error.closureError!, requestID: requestID, logger: logger)
+        case let error as any KerbError:
+            status = Self.status(for: error.kind)
+            title = HTTPResponse.Status(code: status).reasonPhrase
+            detail = error.publicDetail
+            code = error.code
+            if case .invalid(let issues) = error.kind, !issues.isEmpty { errors = issues }
+            if status >= 500 { logger.warning("request failed", metadata: ["kerb.error": .string(error.code)]) }
+        case let error as any HTTPResponseError:
+            status = error.status.code
+            title = error.status.reasonPhrase
+        default:
+            status = 500
+            title = "Internal Server Error"
+            detail = "Something went wrong. Quote the reference \(requestID) if you contact support."
+            logger.error("unhandled error", metadata: ["error": .string(String(reflecting: error))])
+        }
+    }
+
+    static func status(for kind: KerbErrorKind) -> Int {
+        switch kind {
+        case .notFound: 404
+        case .conflict: 409
+        case .invalid: 422
+        case .forbidden: 403
+        case .unavailable: 503
+        }
+    }
+
+    func jsonResponse() -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(self)) ?? Data()
+        return Response(
+            status: .init(code: status),
+            headers: [.contentType: "application/problem+json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

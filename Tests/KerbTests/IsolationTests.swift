@@ -1,0 +1,132 @@
+import Foundation
+import KerbCore
+import KerbTestSupport
+import Logging
+import PostgresNIO
+import Storage
+import Tenancy
+import Testing
+
+/// The isolation PostgreSQL enforces: raw SQL through the same code path the app uses.
+@Suite struct IsolationTests {
+    static let logger = Logger(label: "test")
+
+    func withTenantDatabase<T: Sendable>(_ body: (TenantDatabase) async throws -> T) async throws -> T {
+        let client = PostgresClient(TestDatabase.config, login: .app, maxConnections: 2, logger: Self.logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(TenantDatabase(client: client))
+        }
+    }
+
+    static func isPermissionDenied(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "42501"
+    }
+
+    @Test func aTenantTransactionCannotReadOrWriteAnotherTenantEvenByQualifiedName() async throws {
+        let a = try await TestDatabase.onboardTestTenant().tenant
+        let b = try await TestDatabase.onboardTestTenant().tenant
+        try await withTenantDatabase { db in
+            // Its own tables, unqualified, as its own role.
+            let own = try await db.transaction(a.scope, logger: Self.logger) { conn in
+                let rows = try await conn.query("SELECT current_user, authority FROM profile", logger: Self.logger)
+                return try await rows.decode((String, String).self).all()
+            }
+            #expect(own.count == 1 && own[0].0 == a.scope.role && own[0].1 == a.authoritySlug)
+
+            let read = PostgresQuery(unsafeSQL: "SELECT authority FROM \(b.scope.schema).profile")
+            await #expect { try await db.transaction(a.scope, logger: Self.logger) { conn in
+                _ = try await conn.query(read, logger: Self.logger).collect()
+            } } throws: { Self.isPermissionDenied($0) }
+
+            let write = PostgresQuery(unsafeSQL: "UPDATE \(b.scope.schema).profile SET display_name = 'pwned'")
+            await #expect { try await db.transaction(a.scope, logger: Self.logger) { conn in
+                _ = try await conn.query(write, logger: Self.logger).collect()
+            } } throws: { Self.isPermissionDenied($0) }
+
+            let control = PostgresQuery(unsafeSQL: "SELECT slug FROM kerb_control.tenants")
+            await #expect { try await db.transaction(a.scope, logger: Self.logger) { conn in
+                _ = try await conn.query(control, logger: Self.logger).collect()
+            } } throws: { Self.isPermissionDenied($0) }
+
+            // Creating objects elsewhere is refused too.
+            let create = PostgresQuery(unsafeSQL: "CREATE TABLE \(b.scope.schema).planted (x int)")
+            await #expect { try await db.transaction(a.scope, logger: Self.logger) { conn in
+                _ = try await conn.query(create, logger: Self.logger).collect()
+            } } throws: { Self.isPermissionDenied($0) }
+        }
+        let untouched = try await TestDatabase.admin.transaction { session in
+            try session.enterTenant(b.scope)
+            return try session.query("SELECT display_name FROM profile")
+        }
+        #expect(untouched[0][0] == b.displayName)
+    }
+
+    @Test func theLoginRoleAloneReachesNoTenantAndTheRoleEndsWithTheTransaction() async throws {
+        let a = try await TestDatabase.onboardTestTenant().tenant
+        try await withTenantDatabase { db in
+            await #expect {
+                _ = try await db.client.query(PostgresQuery(unsafeSQL: "SELECT * FROM \(a.scope.schema).profile"), logger: Self.logger).collect()
+            } throws: { Self.isPermissionDenied($0) }
+            _ = try await db.transaction(a.scope, logger: Self.logger) { conn in
+                try await conn.query("SELECT 1", logger: Self.logger).collect()
+            }
+            // SET LOCAL: the pooled connection is back to the login role afterwards.
+            let rows = try await db.client.query("SELECT current_user, current_setting('search_path')", logger: Self.logger)
+            let user = try await rows.decode((String, String).self).all()
+            #expect(user.first?.0 == TestDatabase.config.appUser)
+            #expect(user.first?.1.contains(a.scope.schema) == false)
+        }
+    }
+
+    @Test func aFailedTransactionChangesNothing() async throws {
+        let a = try await TestDatabase.onboardTestTenant().tenant
+        struct Boom: Error {}
+        try await withTenantDatabase { db in
+            await #expect(throws: Boom.self) {
+                try await db.transaction(a.scope, logger: Self.logger) { conn in
+                    _ = try await conn.query("UPDATE profile SET display_name = 'changed'", logger: Self.logger).collect()
+                    throw Boom()
+                }
+            }
+            let name = try await db.transaction(a.scope, logger: Self.logger) { conn in
+                let rows = try await conn.query("SELECT display_name FROM profile", logger: Self.logger)
+                return try await rows.decode(String.self).all()
+            }
+            #expect(name == [a.displayName])
+        }
+    }
+
+    @Test func thePipelinedReadIsConfinedTheSameWay() async throws {
+        let a = try await TestDatabase.onboardTestTenant().tenant
+        let b = try await TestDatabase.onboardTestTenant().tenant
+        let pipeline = TenantReadPipeline(
+            config: TestDatabase.config, workers: 2,
+            statements: [
+                "SELECT current_user, authority FROM profile",
+                "SELECT count(*) FROM kerb_control.tenants",
+                "SELECT authority FROM profile WHERE authority = $1",
+            ])
+        try pipeline.start()
+        defer { pipeline.shutdown() }
+        // Interleave tenants on the same connections: each read sees only its own tenant.
+        try await withThrowingTaskGroup(of: (Tenant, [[String?]]).self) { group in
+            for i in 0..<40 {
+                let tenant = i % 2 == 0 ? a : b
+                group.addTask { (tenant, try await pipeline.fetch(pipeline.statement(0), in: tenant.scope)) }
+            }
+            for try await (tenant, rows) in group {
+                #expect(rows == [[tenant.scope.role, tenant.authoritySlug]])
+            }
+        }
+        // The control plane is out of reach of a tenant role, and the failure leaves the
+        // connection usable.
+        await #expect(throws: StorageError.self) { _ = try await pipeline.fetch(pipeline.statement(1), in: a.scope) }
+        #expect(try await pipeline.fetch(pipeline.statement(2), in: a.scope, [a.authoritySlug]) == [[a.authoritySlug]])
+        #expect(try await pipeline.fetch(pipeline.statement(2), in: a.scope, [b.authoritySlug]) == [])
+        // A scope whose role the login role may not assume is refused by PostgreSQL.
+        let stranger = TenantScope(Slug("never-onboarded-\(TestDatabase.uniqueToken())")!)
+        await #expect(throws: StorageError.self) { _ = try await pipeline.fetch(pipeline.statement(0), in: stranger) }
+    }
+}

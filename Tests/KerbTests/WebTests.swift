@@ -1,0 +1,130 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import KerbTestSupport
+import Logging
+import Tenancy
+import Testing
+import Web
+
+@Suite struct WebTests {
+    static let logger = Logger(label: "test")
+
+    func withApp(_ test: @escaping @Sendable (any TestClientProtocol, WebDependencies) async throws -> Void) async throws {
+        _ = try await TestDatabase.prepared()
+        let deps = WebDependencies.live(TestDatabase.config, readWorkers: 1, metrics: nil, logger: Self.logger)
+        let app = try await buildApplication(WebConfig(), deps, logger: Self.logger)
+        try await app.test(.router) { client in try await test(client, deps) }
+    }
+
+    @Test func aCouncilsPageIsServedUnderItsPathWithItsName() async throws {
+        let a = try await TestDatabase.onboardTestTenant().tenant
+        let b = try await TestDatabase.onboardTestTenant(nation: .scotland).tenant
+        try await withApp { client, _ in
+            for tenant in [a, b] {
+                try await client.execute(uri: "/t/\(tenant.slug)/", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                    let html = String(buffer: response.body)
+                    #expect(html.contains(tenant.displayName))
+                    #expect(html.contains("href=\"#main-content\""))
+                    #expect(response.headers[.contentSecurityPolicy] != nil)
+                    #expect(response.headers[.init("X-Request-Id")!] != nil)
+                }
+            }
+            try await client.execute(uri: "/t/\(b.slug)/api/v1/profile", method: .get) { response in
+                #expect(response.status == .ok)
+                let profile = try JSONDecoder().decode(ProfileReader.Profile.self, from: Data(buffer: response.body))
+                #expect(profile.authority == b.authoritySlug && profile.nation == "Scotland")
+            }
+        }
+    }
+
+    @Test func unknownCouncilsAre404AsProblemJSONOrAPage() async throws {
+        try await withApp { client, _ in
+            let slug = "nobody-\(TestDatabase.uniqueToken())"
+            try await client.execute(uri: "/t/\(slug)/api/v1/profile", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers[.contentType] == "application/problem+json")
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                #expect(body?["status"] as? Int == 404)
+                #expect(body?["code"] as? String == "tenancy.unknown-tenant")
+                #expect(body?["instance"] as? String == response.headers[.init("X-Request-Id")!])
+            }
+            try await client.execute(uri: "/t/\(slug)/", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(String(buffer: response.body).contains("There is no council at this address"))
+            }
+            // A hostile path segment is not a slug and never reaches SQL.
+            try await client.execute(uri: "/t/x'%3BDROP%20TABLE%20x--/", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+            // Without a council, tenant routes do not exist.
+            try await client.execute(uri: "/api/v1/profile", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test func aSuspendedCouncilIs503UntilResumed() async throws {
+        let tenant = try await TestDatabase.onboardTestTenant().tenant
+        let lifecycle = try await TestDatabase.lifecycle()
+        _ = try await lifecycle.suspend(tenant.slug.rawValue, reason: "test", actor: "test")
+        try await withApp { client, deps in
+            try await client.execute(uri: "/t/\(tenant.slug)/api/v1/profile", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+            try await client.execute(uri: "/t/\(tenant.slug)/", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(String(buffer: response.body).contains("suspended"))
+            }
+            _ = try await lifecycle.resume(tenant.slug.rawValue, reason: "test", actor: "test")
+            deps.tenants.invalidate()
+            try await client.execute(uri: "/t/\(tenant.slug)/api/v1/profile", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test func healthMetricsAndTheServiceHome() async throws {
+        try await withApp { client, _ in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("\"database\":\"ok\""))
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            }
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("<main"))
+            }
+            try await client.execute(uri: "/assets/kerb.css", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/css; charset=utf-8")
+            }
+            try await client.execute(uri: "/assets/nope.css", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test func councilsAreFoundByHostname() async throws {
+        let tenant = try await TestDatabase.onboardTestTenant().tenant
+        _ = try await TestDatabase.prepared()
+        let deps = WebDependencies.live(TestDatabase.config, readWorkers: 1, metrics: nil, logger: Self.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await deps.database.run() }
+            defer { group.cancelAll() }
+            let found = try await deps.tenants.tenant(host: "\(tenant.slug).kerb.localhost", baseDomain: "kerb.localhost", logger: Self.logger)
+            #expect(found?.id == tenant.id)
+            let upper = try await deps.tenants.tenant(host: "\(tenant.slug.rawValue.uppercased()).KERB.localhost", baseDomain: "kerb.localhost", logger: Self.logger)
+            #expect(upper?.id == tenant.id)
+            #expect(try await deps.tenants.tenant(host: "a.\(tenant.slug).kerb.localhost", baseDomain: "kerb.localhost", logger: Self.logger) == nil)
+            #expect(try await deps.tenants.tenant(host: "\(tenant.slug).evil.example", baseDomain: "kerb.localhost", logger: Self.logger) == nil)
+        }
+    }
+}

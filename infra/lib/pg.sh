@@ -1,0 +1,100 @@
+# The embedded PostgreSQL cluster: initdb, start, stop, bootstrap. Sourced after common.sh.
+#
+# PostgreSQL refuses to run as root, so as root the server runs as the unprivileged `postgres`
+# user (created by the Debian package). If that user cannot reach the data folder (a checkout in
+# a private home or mktemp folder), the data lives in /var/tmp/kerb-pg-<hash> and .kerb/ holds a
+# symlink to it. Local socket connections (for bootstrap) are trusted and the socket folder is
+# private to the server's user; TCP on loopback needs the generated passwords.
+
+pg_os_user() { if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi; }
+
+pg_as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_prepare NAME: sets PG_DIR for the cluster NAME under $KERB_STATE, creating it if needed.
+pg_prepare() {
+  local name=$1 link="$KERB_STATE/$1"
+  mkdir -p "$KERB_STATE"
+  if [ -L "$link" ]; then PG_DIR=$(readlink "$link"); mkdir -p "$PG_DIR"
+  elif [ -d "$link" ]; then PG_DIR=$link
+  else
+    PG_DIR=$link
+    mkdir -p "$PG_DIR"
+    if [ "$(id -u)" -eq 0 ]; then
+      chown postgres:postgres "$PG_DIR"
+      if ! runuser -u postgres -- test -w "$PG_DIR"; then
+        rmdir "$PG_DIR"
+        PG_DIR="/var/tmp/kerb-pg-$(printf '%s' "$link" | sha1sum | cut -c1-12)"
+        mkdir -p "$PG_DIR"
+        ln -s "$PG_DIR" "$link"
+      fi
+    fi
+  fi
+  [ "$(id -u)" -ne 0 ] || chown postgres:postgres "$PG_DIR"
+  chmod 700 "$PG_DIR"
+  export PG_DIR
+}
+
+# pg_init PORT [throwaway]: initdb once, then (re)write the settings we own.
+pg_init() {
+  local port=$1 throwaway=${2:-}
+  local bin; bin=$(pg_bindir)
+  export PG_PORT=$port
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    say "creating PostgreSQL cluster in $PG_DIR"
+    pg_as_owner mkdir -p "$PG_DIR/data" "$PG_DIR/run"
+    pg_as_owner "$bin/initdb" -D "$PG_DIR/data" -U kerb_super --auth-local=trust --auth-host=scram-sha-256 \
+      --encoding=UTF8 --locale=C.UTF-8 >"$KERB_STATE/initdb.log" 2>&1 || { cat "$KERB_STATE/initdb.log" >&2; die "initdb failed"; }
+  fi
+  local conf="$PG_DIR/data/kerb.conf"
+  {
+    echo "listen_addresses = '127.0.0.1'"
+    echo "port = $port"
+    echo "unix_socket_directories = '$PG_DIR/run'"
+    echo "max_connections = 300"
+    echo "shared_buffers = 256MB"
+    echo "log_min_messages = warning"
+    echo "password_encryption = 'scram-sha-256'"
+    if [ -n "$throwaway" ]; then
+      # A test cluster is thrown away afterwards: durability costs time and buys nothing.
+      echo "fsync = off"; echo "synchronous_commit = off"; echo "full_page_writes = off"
+    fi
+  } | pg_as_owner tee "$conf" >/dev/null
+  grep -q "^include_if_exists = 'kerb.conf'" "$PG_DIR/data/postgresql.conf" ||
+    echo "include_if_exists = 'kerb.conf'" | pg_as_owner tee -a "$PG_DIR/data/postgresql.conf" >/dev/null
+}
+
+pg_start() {
+  local bin; bin=$(pg_bindir)
+  if pg_as_owner "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then return 0; fi
+  pg_as_owner "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start >/dev/null ||
+    { tail -n 20 "$PG_DIR/server.log" >&2; die "PostgreSQL did not start (log: $PG_DIR/server.log)"; }
+}
+
+pg_stop() {
+  local bin; bin=$(pg_bindir)
+  [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ] || return 0
+  pg_as_owner "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+pg_psql() { pg_as_owner psql -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR/run" -p "$PG_PORT" -U kerb_super "$@"; }
+
+# pg_bootstrap SECRETS_FILE: creates the kerb database and roles once; exports KERB_DB_* settings.
+pg_bootstrap() {
+  local secrets=$1 port=$2
+  if [ ! -f "$secrets" ]; then
+    umask 077
+    printf 'KERB_DB_ADMIN_PASSWORD=%s\nKERB_DB_APP_PASSWORD=%s\n' "$(random_secret)" "$(random_secret)" >"$secrets"
+  fi
+  # shellcheck disable=SC1090
+  set -a; . "$secrets"; set +a
+  local exists
+  exists=$(pg_psql -d postgres -tAc "SELECT count(*) FROM pg_database WHERE datname = 'kerb'") || die "cannot reach PostgreSQL"
+  if [ "$exists" = 0 ]; then
+    say "creating database kerb and its roles"
+    pg_psql -d postgres -v admin_password="$KERB_DB_ADMIN_PASSWORD" -v app_password="$KERB_DB_APP_PASSWORD" \
+      -f - <"$KERB_ROOT/infra/db/bootstrap.sql" >/dev/null
+  fi
+  export KERB_DB_HOST=127.0.0.1 KERB_DB_PORT=$port KERB_DB_NAME=kerb
+}
