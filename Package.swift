@@ -128,6 +128,7 @@ let package = Package(
             dependencies: [
                 "KerbTestSupport", "Storage", "Tenancy", "Web", "Identity", "Policy", "KerbCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -14,6 +14,7 @@ import Web
 ///   isolated  GET /t/rutland/api/v1/profile   the product path: tenant routing + role switch, pipelined
 ///   raw       GET /bench/raw                  the same read and pipeline, no role switch, as a role with a direct grant
 ///   nio       GET /bench/nio                  the role switch as BEGIN + set_config + SELECT + COMMIT through PostgresNIO
+///   static    GET /bench/static               the same JSON with no database at all: the HTTP ceiling
 struct HTTPBench {
     let config: DatabaseConfig
     let fleet: Fleet
@@ -22,19 +23,20 @@ struct HTTPBench {
     let connections: Int
     let pgbenchDatabase: String
     let rawPassword: String
+    let readWorkers: Int
     let port = 18080
     static let slug = "rutland"
 
     func run(_ report: Report) async throws {
         report.line("\nTenant-routed one-row read over HTTP (wrk -t1 -c\(connections), \(seconds) s each, \(rounds) interleaved rounds)")
         var logger = Logger(label: "bench")
-        logger.logLevel = .warning
-        let deps = WebDependencies.live(config, readWorkers: 2, metrics: nil, logger: logger)
+        logger.logLevel = .critical  // failures show as wrk's non-2xx count; shutdown noise is not news
+        let deps = WebDependencies.live(config, readWorkers: readWorkers, metrics: nil, logger: logger)
         var rawConfig = config
         rawConfig.appUser = "kerb_bench_raw"
         rawConfig.appPassword = rawPassword
         let raw = TenantReadPipeline.unconfinedForBenchmark(
-            config: rawConfig, workers: 2,
+            config: rawConfig, workers: readWorkers,
             statements: ["SELECT authority, display_name, nation, band FROM t_rutland.profile WHERE id = 1"])
         try raw.start()
         defer { raw.shutdown() }
@@ -45,6 +47,9 @@ struct HTTPBench {
             router.get("bench/raw") { _, _ in
                 let rows = try await raw.fetch(raw.statement(0), in: scope)
                 return Self.json(rows)
+            }
+            router.get("bench/static") { _, _ in
+                Self.json([["rutland", "Rutland", "England", "A"]])
             }
             router.get("bench/nio") { _, context in
                 let rows: [[String?]] = try await tenantDB.transaction(scope, logger: context.logger) { conn in
@@ -62,7 +67,7 @@ struct HTTPBench {
             defer { group.cancelAll() }
             try await waitUntilServing()
             let targets = [
-                ("isolated", "/t/\(Self.slug)/api/v1/profile"), ("raw", "/bench/raw"), ("nio", "/bench/nio"),
+                ("isolated", "/t/\(Self.slug)/api/v1/profile"), ("raw", "/bench/raw"), ("nio", "/bench/nio"), ("static", "/bench/static"),
             ]
             for (_, path) in targets { _ = try Tools.wrk(url: url(path), seconds: 2, connections: connections) }  // warm up
             var samples: [String: [Tools.WrkResult]] = [:]

@@ -3,7 +3,7 @@ import KerbCore
 import KerbTestSupport
 import Logging
 import PostgresNIO
-import Storage
+@testable import Storage
 import Tenancy
 import Testing
 
@@ -128,5 +128,21 @@ import Testing
         // A scope whose role the login role may not assume is refused by PostgreSQL.
         let stranger = TenantScope(Slug("never-onboarded-\(TestDatabase.uniqueToken())")!)
         await #expect(throws: StorageError.self) { _ = try await pipeline.fetch(pipeline.statement(0), in: stranger) }
+    }
+}
+
+@Suite struct IdentifierTests {
+    @Test func identifiersAreQuotedWithInnerQuotesDoubled() {
+        #expect(quoteIdentifier("t_torbay") == "\"t_torbay\"")
+        #expect(quoteIdentifier("x\"; DROP SCHEMA kerb_control CASCADE; --") == "\"x\"\"; DROP SCHEMA kerb_control CASCADE; --\"")
+    }
+
+    @Test func scopesCanOnlyComeFromValidSlugs() {
+        // The only way to a TenantScope is a Slug, and a Slug refuses anything but [a-z0-9-].
+        for hostile in ["x\"; DROP ROLE kerb_app; --", "kerb_control", "T_TORBAY", "a b", "pg_catalog", "x'y"] {
+            #expect(Slug(hostile) == nil)
+        }
+        let scope = TenantScope(Slug("a-b")!)
+        #expect(scope.schema == "t_a_b" && scope.role == "kerb_t_a_b")
     }
 }

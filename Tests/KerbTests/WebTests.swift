@@ -48,6 +48,7 @@ import Web
                 #expect(response.headers[.contentType] == "application/problem+json")
                 let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
                 #expect(body?["status"] as? Int == 404)
+                #expect(body?["title"] as? String == "Not Found")
                 #expect(body?["code"] as? String == "tenancy.unknown-tenant")
                 #expect(body?["instance"] as? String == response.headers[.init("X-Request-Id")!])
             }

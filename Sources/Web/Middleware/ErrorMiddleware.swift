@@ -55,7 +55,7 @@ struct Problem: Encodable {
             self = Problem(for: error.closureError!, requestID: requestID, logger: logger)
         case let error as any KerbError:
             status = Self.status(for: error.kind)
-            title = HTTPResponse.Status(code: status).reasonPhrase
+            title = Self.title(for: status)
             detail = error.publicDetail
             code = error.code
             if case .invalid(let issues) = error.kind, !issues.isEmpty { errors = issues }
@@ -68,6 +68,18 @@ struct Problem: Encodable {
             title = "Internal Server Error"
             detail = "Something went wrong. Quote the reference \(requestID) if you contact support."
             logger.error("unhandled error", metadata: ["error": .string(String(reflecting: error))])
+        }
+    }
+
+    /// `HTTPResponse.Status(code:)` carries no reason phrase, so name the ones Kerb uses.
+    static func title(for status: Int) -> String {
+        switch status {
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 409: "Conflict"
+        case 422: "Unprocessable Content"
+        case 503: "Service Unavailable"
+        default: "Error"
         }
     }
 
