@@ -21,7 +21,8 @@ struct Demo: AsyncParsableCommand {
 
     struct Seed: AsyncParsableCommand {
         @Option(help: "HTTP port the printed links use.") var port = Int(ProcessInfo.processInfo.environment["KERB_PORT"] ?? "") ?? 8080
-        @Option(help: "Base domain the printed links use.") var baseDomain = ProcessInfo.processInfo.environment["KERB_BASE_DOMAIN"] ?? "kerb.localhost"
+        @Option(help: "Base domain the printed links use.") var baseDomain =
+            ProcessInfo.processInfo.environment["KERB_BASE_DOMAIN"] ?? "kerb.localhost"
 
         func run() async throws {
             try await reportingErrors {
@@ -40,12 +41,14 @@ struct Demo: AsyncParsableCommand {
                                 return try AccountProvisioning.reissueSetupToken(session, email: email)?.token
                             }
                         } else {
-                            let onboarded = try await lifecycle.onboard(.init(authority: authority, adminName: admin, adminEmail: email, actor: "demo-seed"))
+                            let onboarded = try await lifecycle.onboard(
+                                .init(authority: authority, adminName: admin, adminEmail: email, actor: "demo-seed"))
                             slug = onboarded.tenant.slug.rawValue
                             token = onboarded.adminSetupToken
                         }
                         lines.append("  http://\(slug).\(baseDomain):\(port)/   or   http://localhost:\(port)/t/\(slug)/")
-                        lines.append("      first admin \(admin) <\(email)>" + (token.map { ", set-up token \($0)" } ?? " (already set up)"))
+                        lines.append(
+                            "      first admin \(admin) <\(email)>" + (token.map { ", set-up token \($0)" } ?? " (already set up)"))
                     }
                     print("Demo councils (each has its own schema and role):")
                     lines.forEach { print($0) }

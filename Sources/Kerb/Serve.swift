@@ -14,7 +14,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
-    @Option(help: "Councils are served at <slug>.<base-domain>.") var baseDomain = ProcessInfo.processInfo.environment["KERB_BASE_DOMAIN"] ?? "kerb.localhost"
+    @Option(help: "Councils are served at <slug>.<base-domain>.") var baseDomain =
+        ProcessInfo.processInfo.environment["KERB_BASE_DOMAIN"] ?? "kerb.localhost"
     @Option(help: "Threads in the pipelined tenant read path.") var readWorkers = 4
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 

@@ -21,10 +21,14 @@ struct TenantCommand: AsyncParsableCommand {
                 try await Runtime.with { runtime in
                     let started = ContinuousClock.now
                     let onboarded = try await runtime.lifecycle().onboard(
-                        .init(authority: authority, slug: slug, hostnames: hostnames, adminName: adminName, adminEmail: adminEmail, actor: operatorName()))
+                        .init(
+                            authority: authority, slug: slug, hostnames: hostnames, adminName: adminName, adminEmail: adminEmail,
+                            actor: operatorName()))
                     let elapsed = ContinuousClock.now - started
                     let t = onboarded.tenant
-                    print("onboarded \(t.slug) (\(t.displayName), band \(t.band.rawValue), \(t.nation.rawValue)) in \(elapsed.formatted(.units(allowed: [.milliseconds], width: .narrow)))")
+                    print(
+                        "onboarded \(t.slug) (\(t.displayName), band \(t.band.rawValue), \(t.nation.rawValue)) in \(elapsed.formatted(.units(allowed: [.milliseconds], width: .narrow)))"
+                    )
                     print("first admin set-up token (show once, send to the council securely): \(onboarded.adminSetupToken)")
                 }
             }
@@ -58,8 +62,12 @@ struct TenantCommand: AsyncParsableCommand {
                 try await Runtime.with { runtime in
                     let d = try await runtime.lifecycle().show(slug)
                     let t = d.tenant
-                    print("slug:       \(t.slug)\nauthority:  \(t.displayName) (\(t.authoritySlug))\nband:       \(t.band.rawValue)\nnation:     \(t.nation.rawValue)")
-                    print("status:     \(t.status.rawValue)\(t.statusReason.map { " — \($0)" } ?? "")\nschema:     \(t.scope.schema)\nrole:       \(t.scope.role)")
+                    print(
+                        "slug:       \(t.slug)\nauthority:  \(t.displayName) (\(t.authoritySlug))\nband:       \(t.band.rawValue)\nnation:     \(t.nation.rawValue)"
+                    )
+                    print(
+                        "status:     \(t.status.rawValue)\(t.statusReason.map { " — \($0)" } ?? "")\nschema:     \(t.scope.schema)\nrole:       \(t.scope.role)"
+                    )
                     print("hostnames:  \(([t.slug.rawValue + ".<base domain>"] + t.hostnames).joined(separator: ", "))")
                     print("migrations: \(d.migrations.joined(separator: ", "))")
                     print("history:")

@@ -87,13 +87,19 @@ struct HTTPBench {
             for (name, _) in targets {
                 let results = samples[name] ?? []
                 let ratios = zip(results, pgbench).map { $0.requestsPerSecond / $1 }
-                report.line(String(
-                    format: "  %-8@ median %.0f rps, %.2fx pgbench (median of per-round ratios), latency p50 %.2f ms, p99 %.2f ms (median over rounds), non-2xx %d",
-                    name, Stats.median(results.map(\.requestsPerSecond)), Stats.median(ratios),
-                    Stats.median(results.map(\.p50)), Stats.median(results.map(\.p99)), results.map(\.errors).reduce(0, +)))
+                report.line(
+                    String(
+                        format:
+                            "  %-8@ median %.0f rps, %.2fx pgbench (median of per-round ratios), latency p50 %.2f ms, p99 %.2f ms (median over rounds), non-2xx %d",
+                        name, Stats.median(results.map(\.requestsPerSecond)), Stats.median(ratios),
+                        Stats.median(results.map(\.p50)), Stats.median(results.map(\.p99)), results.map(\.errors).reduce(0, +)))
             }
             let isolation = zip(samples["isolated"] ?? [], samples["raw"] ?? []).map { $0.requestsPerSecond / $1.requestsPerSecond }
-            report.line(String(format: "  isolation costs: isolated/raw = %.2fx (median of per-round ratios)   (targets: isolated >= 0.50x pgbench, p99 < 5 ms)", Stats.median(isolation)))
+            report.line(
+                String(
+                    format:
+                        "  isolation costs: isolated/raw = %.2fx (median of per-round ratios)   (targets: isolated >= 0.50x pgbench, p99 < 5 ms)",
+                    Stats.median(isolation)))
         }
     }
 

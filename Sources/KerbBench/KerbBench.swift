@@ -77,7 +77,8 @@ struct Fleet {
         }
         let lifecycle = try lifecycle(for: [slug])
         let start = ContinuousClock.now
-        _ = try await lifecycle.onboard(.init(authority: slug, adminName: "Bench Admin", adminEmail: "admin@\(slug).bench.example", actor: "bench"))
+        _ = try await lifecycle.onboard(
+            .init(authority: slug, adminName: "Bench Admin", adminEmail: "admin@\(slug).bench.example", actor: "bench"))
         return ContinuousClock.now - start
     }
 

@@ -17,7 +17,10 @@ struct MigrateBench {
             let tenants = try await fleet.count()
             var noop: [Double] = []
             for _ in 0..<3 { noop.append(try timeCommand(kerb, ["migrate", "--quiet"])) }
-            report.line(String(format: "  %5d tenants, nothing to do: median %.0f ms of 3 runs (whole process)   (target < 2000 ms at 2,000)", tenants, Stats.median(noop)))
+            report.line(
+                String(
+                    format: "  %5d tenants, nothing to do: median %.0f ms of 3 runs (whole process)   (target < 2000 ms at 2,000)", tenants,
+                    Stats.median(noop)))
 
             // One new tenant migration, applied everywhere with the same code as `kerb migrate`.
             let migrator = try Migrator(database: admin)
@@ -26,13 +29,18 @@ struct MigrateBench {
                 sql: "CREATE TABLE bench_probe_\(tenants) (id bigint PRIMARY KEY, note text NOT NULL DEFAULT '');")
             let withProbe = Migrator(database: admin, control: migrator.control, tenant: migrator.tenant + [probe])
             let scopes = try await admin.session { s in
-                try s.query("SELECT slug FROM kerb_control.tenants WHERE status <> 'offboarded'").compactMap { $0[0].flatMap(Slug.init).map(TenantScope.init) }
+                try s.query("SELECT slug FROM kerb_control.tenants WHERE status <> 'offboarded'").compactMap {
+                    $0[0].flatMap(Slug.init).map(TenantScope.init)
+                }
             }
             let start = ContinuousClock.now
             let outcomes = try await withProbe.migrateTenants(scopes, parallelism: 4)
             let elapsed = (ContinuousClock.now - start).milliseconds
             let failed = outcomes.filter { $0.error != nil }.count
-            report.line(String(format: "  %5d tenants, one new migration: %.0f ms (%.2f ms/tenant, parallelism 4, %d failed)", tenants, elapsed, elapsed / Double(max(1, tenants)), failed))
+            report.line(
+                String(
+                    format: "  %5d tenants, one new migration: %.0f ms (%.2f ms/tenant, parallelism 4, %d failed)", tenants, elapsed,
+                    elapsed / Double(max(1, tenants)), failed))
         }
     }
 

@@ -12,7 +12,9 @@ struct OnboardingBench {
         for i in 0..<count {
             times.append(try await fleet.onboard(String(format: "bench-%05d", base + i)).milliseconds)
         }
-        report.line(String(format: "  %d onboardings: median %.1f ms, p95 %.1f ms, max %.1f ms   (target < 250 ms)",
-                           count, Stats.median(times), Stats.percentile(times, 0.95), times.max() ?? 0))
+        report.line(
+            String(
+                format: "  %d onboardings: median %.1f ms, p95 %.1f ms, max %.1f ms   (target < 250 ms)",
+                count, Stats.median(times), Stats.percentile(times, 0.95), times.max() ?? 0))
     }
 }

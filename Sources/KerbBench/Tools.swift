@@ -22,7 +22,9 @@ enum Tools {
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchError.commandFailed("\(path) \(arguments.joined(separator: " ")): \(output)", process.terminationStatus) }
+        guard process.terminationStatus == 0 else {
+            throw BenchError.commandFailed("\(path) \(arguments.joined(separator: " ")): \(output)", process.terminationStatus)
+        }
         return output
     }
 
@@ -42,11 +44,14 @@ enum Tools {
         return try pgbenchRun(database: database, config: config, transactionsPerClient: perClient, connections: connections)
     }
 
-    private static func pgbenchRun(database: String, config: DatabaseConfig, transactionsPerClient: Int, connections: Int) throws -> Double {
+    private static func pgbenchRun(database: String, config: DatabaseConfig, transactionsPerClient: Int, connections: Int) throws -> Double
+    {
         let out = try run(
             try pgBindir() + "/pgbench",
-            ["-n", "-S", "-M", "prepared", "-c", "\(connections)", "-j", "1", "-t", "\(transactionsPerClient)",
-             "-h", config.host, "-p", "\(config.port)", "-U", "kerb_pgbench", database],
+            [
+                "-n", "-S", "-M", "prepared", "-c", "\(connections)", "-j", "1", "-t", "\(transactionsPerClient)",
+                "-h", config.host, "-p", "\(config.port)", "-U", "kerb_pgbench", database,
+            ],
             environment: ["PGPASSWORD": ProcessInfo.processInfo.environment["KERB_BENCH_PGBENCH_PASSWORD"] ?? ""])
         guard let line = out.split(separator: "\n").first(where: { $0.hasPrefix("tps =") }),
             let tps = Double(line.split(separator: " ")[2])
@@ -67,7 +72,9 @@ enum Tools {
 
     /// wrk prints latency percentiles as `99%  1.23ms` (or us / s).
     private static func latency(_ label: String, _ text: String) -> Double {
-        guard let line = text.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }) else { return .nan }
+        guard let line = text.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }) else {
+            return .nan
+        }
         let value = String(line.split(separator: " ", omittingEmptySubsequences: true).last ?? "")
         let digits = Double(value.prefix { $0.isNumber || $0 == "." }) ?? .nan
         if value.hasSuffix("us") { return digits / 1000 }

@@ -37,7 +37,8 @@ public enum TestDatabase {
     }
 
     public static func lifecycle() async throws -> TenantLifecycle {
-        TenantLifecycle(database: try await prepared(), catalogue: try AuthorityCatalogue.bundled(), tenantMigrations: try Migration.bundled(.tenant))
+        TenantLifecycle(
+            database: try await prepared(), catalogue: try AuthorityCatalogue.bundled(), tenantMigrations: try Migration.bundled(.tenant))
     }
 
     /// A unique lowercase token for test slugs and names.

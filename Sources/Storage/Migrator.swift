@@ -1,8 +1,8 @@
 import Foundation
 import KerbCore
 import Logging
-import NIOPosix
 import NIOConcurrencyHelpers
+import NIOPosix
 
 /// Applies migrations to the control plane and to every tenant schema.
 ///
@@ -171,7 +171,8 @@ public struct Migrator: Sendable {
         case .control:
             enter = "SELECT set_config('search_path', 'kerb_control', true);"
         case .tenant(let scope):
-            enter = "SELECT set_config('role', \(try conn.literal(scope.role)), true), set_config('search_path', \(try conn.literal(scope.schema)), true);"
+            enter =
+                "SELECT set_config('role', \(try conn.literal(scope.role)), true), set_config('search_path', \(try conn.literal(scope.schema)), true);"
         }
         let record = """
             SELECT set_config('role', 'none', true), set_config('search_path', 'kerb_control', true);

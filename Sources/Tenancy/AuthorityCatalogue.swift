@@ -98,8 +98,12 @@ enum CSV {
                 if ch == "\"" {
                     if let next = iterator.next() {
                         if next == "\"" { field.append("\"") } else { inQuotes = false; try consume(next) }
-                    } else { inQuotes = false }
-                } else { field.append(ch) }
+                    } else {
+                        inQuotes = false
+                    }
+                } else {
+                    field.append(ch)
+                }
             } else {
                 try consume(ch)
             }

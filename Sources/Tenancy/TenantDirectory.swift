@@ -39,7 +39,8 @@ public final class TenantDirectory: Sendable {
             if !label.contains(".") { return try await tenant(slug: label, logger: logger) }
         }
         return try await cached("h:" + host) {
-            try await self.fetch("WHERE t.id = (SELECT tenant_id FROM kerb_control.tenant_hostnames WHERE hostname = \(host))", logger: logger)
+            try await self.fetch(
+                "WHERE t.id = (SELECT tenant_id FROM kerb_control.tenant_hostnames WHERE hostname = \(host))", logger: logger)
         }
     }
 
@@ -64,7 +65,9 @@ public final class TenantDirectory: Sendable {
         query.sql += " " + condition.sql + " AND t.status <> 'offboarded'"
         query.binds = condition.binds
         let rows = try await client.query(query, logger: logger)
-        for try await row in rows.decode((String?, String?, String?, String?, String?, String?, String?, String?, String?, String?, String?).self) {
+        for try await row in rows.decode(
+            (String?, String?, String?, String?, String?, String?, String?, String?, String?, String?, String?).self)
+        {
             return TenantRow.decode([row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10])
         }
         return nil

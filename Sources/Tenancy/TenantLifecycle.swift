@@ -27,7 +27,8 @@ public struct TenantLifecycle: Sendable {
         public var adminEmail: String
         public var actor: String
 
-        public init(authority: String, slug: String? = nil, hostnames: [String] = [], adminName: String, adminEmail: String, actor: String) {
+        public init(authority: String, slug: String? = nil, hostnames: [String] = [], adminName: String, adminEmail: String, actor: String)
+        {
             self.authority = authority
             self.slug = slug
             self.hostnames = hostnames
@@ -68,7 +69,8 @@ public struct TenantLifecycle: Sendable {
             if try !session.query("SELECT 1 FROM kerb_control.tenants WHERE slug = $1", [slug.rawValue]).isEmpty {
                 throw TenancyError.slugTaken(slug.rawValue)
             }
-            for host in hostnames where try !session.query(
+            for host in hostnames
+            where try !session.query(
                 "SELECT 1 FROM kerb_control.tenant_hostnames WHERE hostname = $1", [host]
             ).isEmpty {
                 throw TenancyError.hostnameTaken(host)
@@ -79,12 +81,16 @@ public struct TenantLifecycle: Sendable {
                     (slug, authority_slug, display_name, band, nation, schema_name, role_name, status, activated_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', now()) RETURNING id
                 """,
-                [slug.rawValue, authority.slug.rawValue, authority.name, authority.band.rawValue,
-                 authority.nation.rawValue, scope.schema, scope.role])[0][0]
+                [
+                    slug.rawValue, authority.slug.rawValue, authority.name, authority.band.rawValue,
+                    authority.nation.rawValue, scope.schema, scope.role,
+                ])[0][0]
             for host in hostnames {
                 try session.query("INSERT INTO kerb_control.tenant_hostnames (hostname, tenant_id) VALUES ($1, $2::uuid)", [host, id])
             }
-            try Self.recordEvent(session, tenantID: id, event: "onboarded", actor: request.actor, detail: "band \(authority.band.rawValue), \(authority.nation.rawValue)")
+            try Self.recordEvent(
+                session, tenantID: id, event: "onboarded", actor: request.actor,
+                detail: "band \(authority.band.rawValue), \(authority.nation.rawValue)")
             try session.createTenantRoleAndSchema(scope, appUser: appUser)
             try session.applyTenantMigrations(scope, migrations)
             try session.enterTenant(scope)

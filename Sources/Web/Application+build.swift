@@ -36,7 +36,9 @@ public struct WebDependencies: Sendable {
     }
 
     /// The live wiring: one PostgresNIO pool and one read pipeline as `kerb_app`.
-    public static func live(_ config: DatabaseConfig, readWorkers: Int, metrics: PrometheusCollectorRegistry?, logger: Logger) -> WebDependencies {
+    public static func live(_ config: DatabaseConfig, readWorkers: Int, metrics: PrometheusCollectorRegistry?, logger: Logger)
+        -> WebDependencies
+    {
         let client = PostgresClient(config, login: .app, maxConnections: config.maxConnections, logger: logger)
         return WebDependencies(
             database: client, tenants: TenantDirectory(client: client),

@@ -3,9 +3,10 @@ import KerbCore
 import KerbTestSupport
 import Logging
 import PostgresNIO
-@testable import Storage
 import Tenancy
 import Testing
+
+@testable import Storage
 
 /// The isolation PostgreSQL enforces: raw SQL through the same code path the app uses.
 @Suite struct IsolationTests {
@@ -35,26 +36,20 @@ import Testing
             }
             #expect(own.count == 1 && own[0].0 == a.scope.role && own[0].1 == a.authoritySlug)
 
-            let read = PostgresQuery(unsafeSQL: "SELECT authority FROM \(b.scope.schema).profile")
-            await #expect { try await db.transaction(a.scope, logger: Self.logger) { conn in
-                _ = try await conn.query(read, logger: Self.logger).collect()
-            } } throws: { Self.isPermissionDenied($0) }
-
-            let write = PostgresQuery(unsafeSQL: "UPDATE \(b.scope.schema).profile SET display_name = 'pwned'")
-            await #expect { try await db.transaction(a.scope, logger: Self.logger) { conn in
-                _ = try await conn.query(write, logger: Self.logger).collect()
-            } } throws: { Self.isPermissionDenied($0) }
-
-            let control = PostgresQuery(unsafeSQL: "SELECT slug FROM kerb_control.tenants")
-            await #expect { try await db.transaction(a.scope, logger: Self.logger) { conn in
-                _ = try await conn.query(control, logger: Self.logger).collect()
-            } } throws: { Self.isPermissionDenied($0) }
-
-            // Creating objects elsewhere is refused too.
-            let create = PostgresQuery(unsafeSQL: "CREATE TABLE \(b.scope.schema).planted (x int)")
-            await #expect { try await db.transaction(a.scope, logger: Self.logger) { conn in
-                _ = try await conn.query(create, logger: Self.logger).collect()
-            } } throws: { Self.isPermissionDenied($0) }
+            // Another council's tables by qualified name, the control plane, and DDL elsewhere:
+            // all refused by PostgreSQL inside A's transaction.
+            for sql in [
+                "SELECT authority FROM \(b.scope.schema).profile",
+                "UPDATE \(b.scope.schema).profile SET display_name = 'pwned'",
+                "SELECT slug FROM kerb_control.tenants",
+                "CREATE TABLE \(b.scope.schema).planted (x int)",
+            ] {
+                await #expect {
+                    try await db.transaction(a.scope, logger: Self.logger) { conn in
+                        _ = try await conn.query(PostgresQuery(unsafeSQL: sql), logger: Self.logger).collect()
+                    }
+                } throws: { Self.isPermissionDenied($0) }
+            }
         }
         let untouched = try await TestDatabase.admin.transaction { session in
             try session.enterTenant(b.scope)
@@ -67,7 +62,8 @@ import Testing
         let a = try await TestDatabase.onboardTestTenant().tenant
         try await withTenantDatabase { db in
             await #expect {
-                _ = try await db.client.query(PostgresQuery(unsafeSQL: "SELECT * FROM \(a.scope.schema).profile"), logger: Self.logger).collect()
+                _ = try await db.client.query(PostgresQuery(unsafeSQL: "SELECT * FROM \(a.scope.schema).profile"), logger: Self.logger)
+                    .collect()
             } throws: { Self.isPermissionDenied($0) }
             _ = try await db.transaction(a.scope, logger: Self.logger) { conn in
                 try await conn.query("SELECT 1", logger: Self.logger).collect()

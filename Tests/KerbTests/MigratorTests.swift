@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import KerbTestSupport
 import Storage
+import Synchronization
 import Tenancy
 import Testing
 

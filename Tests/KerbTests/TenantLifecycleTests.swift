@@ -27,7 +27,9 @@ import Testing
         let inside = try await TestDatabase.admin.transaction { session in
             try session.enterTenant(tenant.scope)
             let policy = try session.query("SELECT version, document FROM policy_versions")
-            let admin = try session.query("SELECT u.full_name, u.is_admin::text, u.status, encode(t.token_hash, 'hex') FROM users u JOIN setup_tokens t ON t.user_id = u.id")
+            let admin = try session.query(
+                "SELECT u.full_name, u.is_admin::text, u.status, encode(t.token_hash, 'hex') FROM users u JOIN setup_tokens t ON t.user_id = u.id"
+            )
             return (policy, admin)
         }
         #expect(inside.0.count == 1 && inside.0[0][0] == "1")
@@ -50,14 +52,20 @@ import Testing
             authoritiesCSV: "slug,name,band,nation\n\(first.tenant.authoritySlug),X,B,England\n", bandsCSV: "band,rank,description\n")
         let again = TenantLifecycle(database: lifecycle.database, catalogue: catalogue, tenantMigrations: lifecycle.tenantMigrations)
         let otherSlug = "dup-" + TestDatabase.uniqueToken()
-        await #expect(throws: TenancyError.authorityAlreadyOnboarded(authority: first.tenant.authoritySlug, slug: first.tenant.slug.rawValue)) {
-            _ = try await again.onboard(.init(authority: first.tenant.authoritySlug, slug: otherSlug, adminName: "Ann Other", adminEmail: "ann@example.org", actor: "test"))
+        await #expect(
+            throws: TenancyError.authorityAlreadyOnboarded(authority: first.tenant.authoritySlug, slug: first.tenant.slug.rawValue)
+        ) {
+            _ = try await again.onboard(
+                .init(
+                    authority: first.tenant.authoritySlug, slug: otherSlug, adminName: "Ann Other", adminEmail: "ann@example.org",
+                    actor: "test"))
         }
         // Other tests onboard in parallel, so count only what this refusal could have written.
         let rows = try await TestDatabase.adminQuery(
             "SELECT count(*) FROM kerb_control.tenants WHERE authority_slug = $1 OR slug = $2", [first.tenant.authoritySlug, otherSlug])
         #expect(rows[0][0] == "1")
-        let schema = try await TestDatabase.adminQuery("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [Slug(otherSlug)!.schemaName])
+        let schema = try await TestDatabase.adminQuery(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = $1", [Slug(otherSlug)!.schemaName])
         #expect(schema[0][0] == "0")
         let role = try await TestDatabase.adminQuery("SELECT count(*) FROM pg_roles WHERE rolname = $1", [Slug(otherSlug)!.roleName])
         #expect(role[0][0] == "0")
@@ -66,24 +74,37 @@ import Testing
     @Test func badInputIsRefusedWithAClearError() async throws {
         let lifecycle = try await TestDatabase.lifecycle()
         await #expect(throws: TenancyError.unknownAuthority("no-such-council")) {
-            _ = try await lifecycle.onboard(.init(authority: "no-such-council", adminName: "Ann Other", adminEmail: "ann@example.org", actor: "test"))
+            _ = try await lifecycle.onboard(
+                .init(authority: "no-such-council", adminName: "Ann Other", adminEmail: "ann@example.org", actor: "test"))
         }
         await #expect(throws: TenancyError.invalidSlug("Bad Slug")) {
-            _ = try await lifecycle.onboard(.init(authority: "westminster", slug: "Bad Slug", adminName: "Ann Other", adminEmail: "ann@example.org", actor: "test"))
+            _ = try await lifecycle.onboard(
+                .init(authority: "westminster", slug: "Bad Slug", adminName: "Ann Other", adminEmail: "ann@example.org", actor: "test"))
         }
         await #expect(throws: TenancyError.self) {
-            _ = try await lifecycle.onboard(.init(authority: "westminster", slug: "ok-\(TestDatabase.uniqueToken())", adminName: "admin", adminEmail: "not-an-email", actor: "test"))
+            _ = try await lifecycle.onboard(
+                .init(
+                    authority: "westminster", slug: "ok-\(TestDatabase.uniqueToken())", adminName: "admin", adminEmail: "not-an-email",
+                    actor: "test"))
         }
         await #expect(throws: TenancyError.invalidHostname("bad_host!")) {
-            _ = try await lifecycle.onboard(.init(authority: "westminster", slug: "ok-\(TestDatabase.uniqueToken())", hostnames: ["bad_host!"], adminName: "Ann Other", adminEmail: "ann@example.org", actor: "test"))
+            _ = try await lifecycle.onboard(
+                .init(
+                    authority: "westminster", slug: "ok-\(TestDatabase.uniqueToken())", hostnames: ["bad_host!"], adminName: "Ann Other",
+                    adminEmail: "ann@example.org", actor: "test"))
         }
         let first = try await TestDatabase.onboardTestTenant()
-        let taken = try AuthorityCatalogue(authoritiesCSV: "slug,name,band,nation\nwestminster,Westminster,A,England\n", bandsCSV: "band,rank,description\n")
+        let taken = try AuthorityCatalogue(
+            authoritiesCSV: "slug,name,band,nation\nwestminster,Westminster,A,England\n", bandsCSV: "band,rank,description\n")
         let withWestminster = TenantLifecycle(database: lifecycle.database, catalogue: taken, tenantMigrations: lifecycle.tenantMigrations)
         await #expect(throws: TenancyError.slugTaken(first.tenant.slug.rawValue)) {
-            _ = try await withWestminster.onboard(.init(authority: "westminster", slug: first.tenant.slug.rawValue, adminName: "Ann Other", adminEmail: "ann@example.org", actor: "test"))
+            _ = try await withWestminster.onboard(
+                .init(
+                    authority: "westminster", slug: first.tenant.slug.rawValue, adminName: "Ann Other", adminEmail: "ann@example.org",
+                    actor: "test"))
         }
-        let westminster = try await TestDatabase.adminQuery("SELECT count(*) FROM kerb_control.tenants WHERE authority_slug = 'westminster'")
+        let westminster = try await TestDatabase.adminQuery(
+            "SELECT count(*) FROM kerb_control.tenants WHERE authority_slug = 'westminster'")
         #expect(westminster[0][0] == "0")
     }
 

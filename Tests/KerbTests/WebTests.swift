@@ -120,12 +120,18 @@ import Web
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await deps.database.run() }
             defer { group.cancelAll() }
-            let found = try await deps.tenants.tenant(host: "\(tenant.slug).kerb.localhost", baseDomain: "kerb.localhost", logger: Self.logger)
+            let found = try await deps.tenants.tenant(
+                host: "\(tenant.slug).kerb.localhost", baseDomain: "kerb.localhost", logger: Self.logger)
             #expect(found?.id == tenant.id)
-            let upper = try await deps.tenants.tenant(host: "\(tenant.slug.rawValue.uppercased()).KERB.localhost", baseDomain: "kerb.localhost", logger: Self.logger)
+            let upper = try await deps.tenants.tenant(
+                host: "\(tenant.slug.rawValue.uppercased()).KERB.localhost", baseDomain: "kerb.localhost", logger: Self.logger)
             #expect(upper?.id == tenant.id)
-            #expect(try await deps.tenants.tenant(host: "a.\(tenant.slug).kerb.localhost", baseDomain: "kerb.localhost", logger: Self.logger) == nil)
-            #expect(try await deps.tenants.tenant(host: "\(tenant.slug).evil.example", baseDomain: "kerb.localhost", logger: Self.logger) == nil)
+            #expect(
+                try await deps.tenants.tenant(host: "a.\(tenant.slug).kerb.localhost", baseDomain: "kerb.localhost", logger: Self.logger)
+                    == nil)
+            #expect(
+                try await deps.tenants.tenant(host: "\(tenant.slug).evil.example", baseDomain: "kerb.localhost", logger: Self.logger) == nil
+            )
         }
     }
 }

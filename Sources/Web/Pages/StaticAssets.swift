@@ -11,7 +11,8 @@ struct StaticAssets: Sendable {
         var files: [String: (ByteBuffer, String)] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
             let data = try Data(contentsOf: folder.appendingPathComponent(name))
-            let type = name.hasSuffix(".css") ? "text/css; charset=utf-8" : name.hasSuffix(".svg") ? "image/svg+xml" : "application/octet-stream"
+            let type =
+                name.hasSuffix(".css") ? "text/css; charset=utf-8" : name.hasSuffix(".svg") ? "image/svg+xml" : "application/octet-stream"
             files[name] = (ByteBuffer(bytes: data), type)
         }
         return StaticAssets(files: files)
