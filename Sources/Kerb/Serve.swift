@@ -16,7 +16,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "Councils are served at <slug>.<base-domain>.") var baseDomain =
         ProcessInfo.processInfo.environment["KERB_BASE_DOMAIN"] ?? "kerb.localhost"
-    @Option(help: "Threads in the pipelined tenant read path.") var readWorkers = 4
+    /// One pipeline thread per two cores: fewer threads batch more reads per round trip and
+    /// switch less (measured on 2 cores: 1 worker beat 2 and 4; see BENCHMARKS.md).
+    @Option(help: "Threads in the pipelined tenant read path.") var readWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {

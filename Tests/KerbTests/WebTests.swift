@@ -134,4 +134,26 @@ import Web
             )
         }
     }
+
+    @Test func councilsAreServedByTheirHostnameOverRealHTTP() async throws {
+        let tenant = try await TestDatabase.onboardTestTenant().tenant
+        let deps = WebDependencies.live(TestDatabase.config, readWorkers: 1, metrics: nil, logger: Self.logger)
+        let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: 0), deps, logger: Self.logger)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await TestClient.withClient(host: "127.0.0.1", port: port) { http in
+                let own = try await http.execute(.init("/api/v1/profile", method: .get, authority: "\(tenant.slug).kerb.localhost:\(port)"))
+                #expect(own.status == .ok)
+                #expect(String(buffer: own.body ?? .init()).contains(tenant.authoritySlug))
+                let page = try await http.execute(.init("/", method: .get, authority: "\(tenant.slug).kerb.localhost"))
+                #expect(page.status == .ok)
+                #expect(String(buffer: page.body ?? .init()).contains(tenant.displayName))
+                let unknown = try await http.execute(.init("/", method: .get, authority: "nobody-\(TestDatabase.uniqueToken()).kerb.localhost"))
+                #expect(unknown.status == .notFound)
+                let service = try await http.execute(.init("/", method: .get, authority: "kerb.localhost:\(port)"))
+                #expect(service.status == .ok)
+                #expect(!String(buffer: service.body ?? .init()).contains(tenant.displayName))
+            }
+        }
+    }
 }

@@ -13,10 +13,11 @@ final class PQConnection {
     private let raw: OpaquePointer
 
     init(_ config: DatabaseConfig, role: DatabaseConfig.Login) throws(StorageError) {
-        let keys = ["host", "port", "dbname", "user", "password", "application_name", "connect_timeout"]
+        // Notices (e.g. "schema already exists, skipping") would go to stderr; keep warnings up.
+        let keys = ["host", "port", "dbname", "user", "password", "application_name", "connect_timeout", "options"]
         let values = [
             config.host, String(config.port), config.database, config.username(role), config.password(role),
-            "kerb-\(role.rawValue)", "10",
+            "kerb-\(role.rawValue)", "10", "-c client_min_messages=warning",
         ]
         let conn = withCStringArray(keys) { k in withCStringArray(values) { v in PQconnectdbParams(k, v, 0) } }
         guard let conn else { throw StorageError.connectionFailed("out of memory") }
