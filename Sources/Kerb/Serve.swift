@@ -26,6 +26,7 @@ struct Serve: AsyncParsableCommand {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1-65535") }
         try await reportingErrors {
             let config = try DatabaseConfig.fromEnvironment(ProcessInfo.processInfo.environment)
+            try config.require(.app)
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))

@@ -35,22 +35,27 @@ public struct DatabaseConfig: Sendable {
     }
 
     /// Reads `KERB_DB_HOST`, `KERB_DB_PORT`, `KERB_DB_NAME`, `KERB_DB_ADMIN_PASSWORD`,
-    /// `KERB_DB_APP_PASSWORD` (and optional `KERB_DB_ADMIN_USER`, `KERB_DB_APP_USER`).
+    /// `KERB_DB_APP_PASSWORD` (and optional `KERB_DB_ADMIN_USER`, `KERB_DB_APP_USER`). A command
+    /// needs only the password of the login it uses (`require(_:)` says which is missing), so
+    /// operators' tools never need the web process's secret.
     public static func fromEnvironment(_ env: [String: String]) throws(StorageError) -> DatabaseConfig {
-        func require(_ key: String) throws(StorageError) -> String {
-            guard let value = env[key], !value.isEmpty else { throw StorageError.missingSetting(key) }
-            return value
-        }
         let portText = env["KERB_DB_PORT"] ?? "5432"
         guard let port = Int(portText), (1...65535).contains(port) else {
             throw StorageError.invalidSetting("KERB_DB_PORT must be a port number")
         }
         return DatabaseConfig(
             host: env["KERB_DB_HOST"] ?? "127.0.0.1", port: port, database: env["KERB_DB_NAME"] ?? "kerb",
-            adminUser: env["KERB_DB_ADMIN_USER"] ?? "kerb_admin", adminPassword: try require("KERB_DB_ADMIN_PASSWORD"),
-            appUser: env["KERB_DB_APP_USER"] ?? "kerb_app", appPassword: try require("KERB_DB_APP_PASSWORD"),
+            adminUser: env["KERB_DB_ADMIN_USER"] ?? "kerb_admin", adminPassword: env["KERB_DB_ADMIN_PASSWORD"] ?? "",
+            appUser: env["KERB_DB_APP_USER"] ?? "kerb_app", appPassword: env["KERB_DB_APP_PASSWORD"] ?? "",
             maxConnections: Int(env["KERB_DB_MAX_CONNECTIONS"] ?? "") ?? 16
         )
+    }
+
+    /// Fails with the name of the missing variable unless `login`'s password is set.
+    public func require(_ login: Login) throws(StorageError) {
+        if password(login).isEmpty {
+            throw StorageError.missingSetting(login == .admin ? "KERB_DB_ADMIN_PASSWORD" : "KERB_DB_APP_PASSWORD")
+        }
     }
 
     func username(_ login: Login) -> String { login == .admin ? adminUser : appUser }

@@ -13,6 +13,7 @@ final class PQConnection {
     private let raw: OpaquePointer
 
     init(_ config: DatabaseConfig, role: DatabaseConfig.Login) throws(StorageError) {
+        try config.require(role)
         // Notices (e.g. "schema already exists, skipping") would go to stderr; keep warnings up.
         let keys = ["host", "port", "dbname", "user", "password", "application_name", "connect_timeout", "options"]
         let values = [
@@ -24,7 +25,7 @@ final class PQConnection {
         guard PQstatus(conn) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(conn))
             PQfinish(conn)
-            throw StorageError.connectionFailed(message.trimmingTrailingNewlines())
+            throw StorageError.connectionFailed(message.oneLine())
         }
         raw = conn
     }
@@ -168,6 +169,11 @@ private func withCStringArray<R>(_ strings: [String?], _ body: (UnsafePointer<Un
 }
 
 extension String {
+    /// libpq messages span lines ("…\n\tIs the server running…"); CLI errors are one line.
+    func oneLine() -> String {
+        split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
     func trimmingTrailingNewlines() -> String {
         var s = Substring(self)
         while s.last == "\n" || s.last == " " { s = s.dropLast() }
