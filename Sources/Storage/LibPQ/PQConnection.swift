@@ -88,15 +88,10 @@ final class PQConnection {
     /// `.failed` for a statement that failed or was skipped after an earlier failure, and `.sync`
     /// at the end of a segment. libpq returns a NULL between statements, which is skipped.
     func nextPipelineResult() throws(StorageError) -> PipelineResult {
-        while true {
-            guard let result = PQgetResult(raw) else {
-                // NULL separates one statement's results from the next; a NULL right after
-                // another NULL means the connection broke.
-                guard let next = PQgetResult(raw) else { throw lastError() }
-                return classify(next)
-            }
-            return classify(result)
-        }
+        // NULL separates one statement's results from the next; two NULLs in a row mean the
+        // connection broke.
+        guard let result = PQgetResult(raw) ?? PQgetResult(raw) else { throw lastError() }
+        return classify(result)
     }
 
     enum PipelineResult {
