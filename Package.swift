@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        // Policy files are YAML: comments for the statutory sources, no TOML library resolves here.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: system libraries (one Swift file in the owning module wraps each)
@@ -37,7 +39,7 @@ let package = Package(
         // MARK: data folders at the root, shipped as resources
         .target(name: "KerbMigrations", path: "migrations", resources: [.copy("control"), .copy("tenant")]),
         .target(name: "KerbCatalogue", path: "tenants", exclude: ["README.md"], resources: [.copy("authorities.csv"), .copy("bands.csv")]),
-        .target(name: "KerbPolicies", path: "policies", resources: [.copy("default.toml"), .copy("statutory")]),
+        .target(name: "KerbPolicies", path: "policies", resources: [.copy("default.yaml"), .copy("statutory")]),
 
         // MARK: core and storage
         .target(name: "KerbCore", swiftSettings: swiftSettings),
@@ -58,7 +60,7 @@ let package = Package(
         // MARK: domain
         .target(
             name: "Policy",
-            dependencies: ["KerbCore", "Storage", "KerbPolicies"],
+            dependencies: ["KerbCore", "Storage", "KerbPolicies", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -95,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "Kerb",
             dependencies: [
-                "Web", "Tenancy", "Storage", "Identity", "KerbCore",
+                "Web", "Tenancy", "Storage", "Identity", "Policy", "KerbCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -25,7 +25,8 @@ public enum TOTP {
         var output = [CChar](repeating: 0, count: Int(digits) + 1)
         let status = secret.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) {
-                oath_totp_generate($0.baseAddress, secret.count, time_t(time.timeIntervalSince1970), UInt32(stepSeconds), 0, digits, &output)
+                oath_totp_generate(
+                    $0.baseAddress, secret.count, time_t(time.timeIntervalSince1970), UInt32(stepSeconds), 0, digits, &output)
             }
         }
         return status == OATH_OK.rawValue ? String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
@@ -50,7 +51,8 @@ public enum TOTP {
         let allowed = CharacterSet.alphanumerics.union(.init(charactersIn: "-._~@"))
         let label = "\(issuer):\(account)".addingPercentEncoding(withAllowedCharacters: allowed) ?? account
         let issuerParam = issuer.addingPercentEncoding(withAllowedCharacters: allowed) ?? issuer
-        return "otpauth://totp/\(label)?secret=\(base32(secret))&issuer=\(issuerParam)&algorithm=SHA1&digits=\(digits)&period=\(stepSeconds)"
+        return
+            "otpauth://totp/\(label)?secret=\(base32(secret))&issuer=\(issuerParam)&algorithm=SHA1&digits=\(digits)&period=\(stepSeconds)"
     }
 
     /// RFC 4648 base32 without padding, as authenticator apps expect.

@@ -19,7 +19,8 @@ struct KerbBench: AsyncParsableCommand {
     @Option(help: "Seconds per measurement in a round.") var seconds = 8
     @Option(help: "Concurrent connections for wrk and pgbench.") var connections = 32
     @Option(help: "pgbench database (initialised by infra/bench).") var pgbenchDatabase = "kerb_pgbench"
-    @Option(help: "Worker threads (and connections) of the pipelined read path.") var readWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+    @Option(help: "Worker threads (and connections) of the pipelined read path.") var readWorkers = max(
+        1, ProcessInfo.processInfo.activeProcessorCount / 2)
     @Option(help: "Which parts to run: onboard,migrate,http (comma separated).") var only = "onboard,migrate,http"
 
     func run() async throws {

@@ -1,22 +1,28 @@
 import Foundation
-import KerbPolicies
+import KerbCore
 import Storage
 
-/// A tenant's local policy document. The engine that parses it and enforces it inside the
-/// statutory guardrails comes with the identity and policy work; at onboarding the tenant
-/// receives a verbatim copy of `policies/default.toml` as version 1.
+/// A council's local policy as stored: versioned rows in its own schema (`policy_versions`),
+/// each the canonical JSON of a `LocalPolicyDocument` that passed `PolicyCheck`.
 public enum LocalPolicy {
-    public static func defaultDocument() throws -> String {
-        guard let url = KerbPolicies.bundle.url(forResource: "default", withExtension: "toml") else {
-            throw StorageError.invalidSetting("policies/default.toml is missing from the bundle")
+    /// The policy a new council starts with: `policies/default.yaml`, with the badge fee lowered
+    /// to its nation's statutory maximum where the default is above it (Wales: badges are free).
+    public static func initial(for nation: Nation) throws(PolicyError) -> (document: LocalPolicyDocument, reason: String) {
+        var document = try PolicyFile.bundledDefault()
+        let guardrails = try PolicyFile.bundledGuardrails(nation)
+        var reason = "Default local policy copied at onboarding"
+        if document.badge.feePence > guardrails.badge.maxFeePence {
+            document.badge.feePence = guardrails.badge.maxFeePence
+            reason += "; badge fee set to the \(nation.rawValue) maximum of \(PolicyCheck.pounds(guardrails.badge.maxFeePence))"
         }
-        return try String(contentsOf: url, encoding: .utf8)
+        try PolicyCheck.validate(document, within: guardrails)
+        return (document, reason)
     }
 
     /// Records version 1 inside the tenant's scope, in the caller's transaction.
-    public static func recordInitial(_ session: AdminSession, document: String, actor: String) throws {
+    public static func recordInitial(_ session: AdminSession, document: LocalPolicyDocument, reason: String, actor: String) throws {
         try session.query(
-            "INSERT INTO policy_versions (version, document, reason, created_by) VALUES (1, $1, 'Default local policy copied at onboarding', $2)",
-            [document, actor])
+            "INSERT INTO policy_versions (version, document, reason, created_by) VALUES (1, $1::jsonb, $2, $3)",
+            [PolicyFile.json(document), reason, actor])
     }
 }

@@ -2,14 +2,6 @@ import Foundation
 import KerbCore
 import Storage
 
-/// A UK nation: decides the statutory guardrails (fee cap, bank holidays) a council works within.
-public enum Nation: String, Sendable, Codable, CaseIterable {
-    case england = "England"
-    case scotland = "Scotland"
-    case wales = "Wales"
-    case northernIreland = "Northern Ireland"
-}
-
 /// The supplier's pricing band, A (smallest caseload) to F (largest), from the seed's Appendix A.
 public enum Band: String, Sendable, Codable, CaseIterable {
     case a = "A", b = "B", c = "C", d = "D", e = "E", f = "F"

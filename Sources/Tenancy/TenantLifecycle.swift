@@ -55,7 +55,7 @@ public struct TenantLifecycle: Sendable {
         let hostnames = try request.hostnames.map { try Self.validHostname($0) }
         let adminIssues = AccountProvisioning.validate(fullName: request.adminName, email: request.adminEmail)
         guard adminIssues.isEmpty else { throw TenancyError.invalidAdmin(adminIssues) }
-        let policy = try LocalPolicy.defaultDocument()
+        let policy = try LocalPolicy.initial(for: authority.nation)
         let migrations = tenantMigrations
         let appUser = database.config.appUser
         let scope = TenantScope(slug)
@@ -97,7 +97,7 @@ public struct TenantLifecycle: Sendable {
             try session.query(
                 "INSERT INTO profile (authority, display_name, nation, band) VALUES ($1, $2, $3, $4)",
                 [authority.slug.rawValue, authority.name, authority.nation.rawValue, authority.band.rawValue])
-            try LocalPolicy.recordInitial(session, document: policy, actor: request.actor)
+            try LocalPolicy.recordInitial(session, document: policy.document, reason: policy.reason, actor: request.actor)
             let token = try AccountProvisioning.createFirstAdmin(session, fullName: request.adminName, email: request.adminEmail)
             try session.leaveTenant()
             return token

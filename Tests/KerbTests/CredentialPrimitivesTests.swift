@@ -46,6 +46,7 @@ import Testing
 
     @Test func provisioningURIIsBase32() {
         let uri = TOTP.provisioningURI(secret: Array("12345678901234567890".utf8), account: "ann@council.gov.uk", issuer: "Kerb Devon")
-        #expect(uri.hasPrefix("otpauth://totp/Kerb%20Devon%3Aann@council.gov.uk?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Kerb%20Devon"))
+        #expect(
+            uri.hasPrefix("otpauth://totp/Kerb%20Devon%3Aann@council.gov.uk?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Kerb%20Devon"))
     }
 }

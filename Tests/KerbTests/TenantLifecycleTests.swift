@@ -26,14 +26,18 @@ import Testing
         // Tenant data is only reachable as the tenant's role.
         let inside = try await TestDatabase.admin.transaction { session in
             try session.enterTenant(tenant.scope)
-            let policy = try session.query("SELECT version, document FROM policy_versions")
+            let policy = try session.query("SELECT version, document::text, reason FROM policy_versions")
             let admin = try session.query(
                 "SELECT u.full_name, u.is_admin::text, u.status, encode(t.token_hash, 'hex') FROM users u JOIN setup_tokens t ON t.user_id = u.id"
             )
             return (policy, admin)
         }
         #expect(inside.0.count == 1 && inside.0[0][0] == "1")
-        #expect(inside.0[0][1] == (try LocalPolicy.defaultDocument()))
+        // Wales: the default's £10 fee is lowered to the Welsh statutory maximum, £0.
+        let stored = try PolicyFile.parseLocal(json: try #require(inside.0[0][1]))
+        #expect(stored == (try LocalPolicy.initial(for: .wales)).document)
+        #expect(stored.badge.feePence == 0)
+        #expect(inside.0[0][2]?.contains("Wales maximum of £0") == true)
         #expect(inside.1.count == 1)
         #expect(inside.1[0][0] == "Test Admin" && inside.1[0][1] == "true" && inside.1[0][2] == "invited")
         // Only the hash of the one-time token is stored.

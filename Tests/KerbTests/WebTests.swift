@@ -148,7 +148,8 @@ import Web
                 let page = try await http.execute(.init("/", method: .get, authority: "\(tenant.slug).kerb.localhost"))
                 #expect(page.status == .ok)
                 #expect(String(buffer: page.body ?? .init()).contains(tenant.displayName))
-                let unknown = try await http.execute(.init("/", method: .get, authority: "nobody-\(TestDatabase.uniqueToken()).kerb.localhost"))
+                let unknown = try await http.execute(
+                    .init("/", method: .get, authority: "nobody-\(TestDatabase.uniqueToken()).kerb.localhost"))
                 #expect(unknown.status == .notFound)
                 let service = try await http.execute(.init("/", method: .get, authority: "kerb.localhost:\(port)"))
                 #expect(service.status == .ok)

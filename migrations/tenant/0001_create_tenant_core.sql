@@ -35,10 +35,10 @@ CREATE TABLE setup_tokens (
     revoked_at timestamptz
 );
 
--- Local policy, versioned: version 1 is a copy of policies/default.toml made at onboarding.
+-- Local policy, versioned: version 1 is policies/default.yaml (within the nation's guardrails), as JSON.
 CREATE TABLE policy_versions (
     version    integer PRIMARY KEY CHECK (version > 0),
-    document   text NOT NULL,
+    document   jsonb NOT NULL,
     reason     text NOT NULL,
     created_by text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()

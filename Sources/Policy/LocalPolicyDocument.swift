@@ -1,0 +1,72 @@
+import KerbCore
+
+/// A council's local policy: the rules it may set for itself (seed 000: "users cannot apply
+/// customisations that would result in breaches of statutory process"). Field names in files
+/// and stored versions are snake_case (`badge.fee_pence`).
+public struct LocalPolicyDocument: Codable, Sendable, Equatable {
+    public struct Security: Codable, Sendable, Equatable {
+        public var passwordMinLength: Int
+        /// 0 turns forced expiry off (NCSC and OWASP ASVS advice); the audited council used 90.
+        public var passwordMaxAgeDays: Int
+        public var passwordHistory: Int
+        public var mfaRequired: Bool
+        public var lockoutThreshold: Int
+        public var lockoutMinutes: Int
+        public var sessionIdleMinutes: Int
+        public var sessionAbsoluteHours: Int
+        public var accessChangesNeedSecondAdmin: Bool
+    }
+
+    public struct Casework: Codable, Sendable, Equatable {
+        public var processingTargetDays: Int
+        public var pauseClockAwaitingApplicant: Bool
+        public var reviewResponseWorkingDays: Int
+        public var makerCheckerOnRefusals: Bool
+        public var escalateDaysBeforeTarget: Int
+    }
+
+    public struct Badge: Codable, Sendable, Equatable {
+        public enum Delivery: String, Codable, Sendable { case home, council }
+        public var feePence: Int
+        public var validityMonths: Int
+        public var renewalInvitationDays: Int
+        public var delivery: Delivery
+    }
+
+    public struct Evidence: Codable, Sendable, Equatable {
+        public var proofOfIdentity: Bool
+        public var proofOfAddress: Bool
+        public var photo: Bool
+    }
+
+    public var security: Security
+    public var casework: Casework
+    public var badge: Badge
+    public var evidence: Evidence
+}
+
+/// What no local policy may breach, per nation (`policies/statutory/<nation>.yaml`).
+public struct StatutoryGuardrails: Codable, Sendable, Equatable {
+    public struct Badge: Codable, Sendable, Equatable {
+        public var maxValidityMonths: Int
+        public var maxFeePence: Int
+    }
+
+    public struct Decisions: Codable, Sendable, Equatable {
+        public var refusalRequiresReasons: Bool
+        public var reviewOfferedUnlessAutomaticRoute: Bool
+    }
+
+    public struct Security: Codable, Sendable, Equatable {
+        public var individualAccountsOnly: Bool
+        public var mfaAvailable: Bool
+        public var lockoutThresholdMax: Int
+        public var passwordMinLengthMin: Int
+        public var sessionIdleMinutesMax: Int
+    }
+
+    public var nation: Nation
+    public var badge: Badge
+    public var decisions: Decisions
+    public var security: Security
+}

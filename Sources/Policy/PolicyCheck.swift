@@ -1,0 +1,66 @@
+import Foundation
+import KerbCore
+
+/// Checks a local policy against its nation's statutory guardrails and against the ranges a
+/// working service needs. The same check backs the admin pages, `kerb policy check` and
+/// onboarding, and it lists every violation rather than stopping at the first.
+public enum PolicyCheck {
+    public static func violations(_ policy: LocalPolicyDocument, within guardrails: StatutoryGuardrails) -> [FieldIssue] {
+        var issues: [FieldIssue] = []
+        func require(_ ok: Bool, _ field: String, _ message: String) {
+            if !ok { issues.append(FieldIssue(field: field, message: message)) }
+        }
+        let nation = guardrails.nation.rawValue
+        let s = policy.security
+        let rails = guardrails.security
+        require(
+            s.passwordMinLength >= rails.passwordMinLengthMin && s.passwordMinLength <= 128, "security.password_min_length",
+            "Minimum password length must be between \(rails.passwordMinLengthMin) and 128 characters")
+        require(
+            (0...3650).contains(s.passwordMaxAgeDays), "security.password_max_age_days",
+            "Password maximum age must be 0 (no forced change) to 3650 days")
+        require((0...24).contains(s.passwordHistory), "security.password_history", "Password history must be 0 to 24 passwords")
+        require(
+            (1...rails.lockoutThresholdMax).contains(s.lockoutThreshold), "security.lockout_threshold",
+            "Accounts must lock after 1 to \(rails.lockoutThresholdMax) failed sign-ins")
+        require((1...1440).contains(s.lockoutMinutes), "security.lockout_minutes", "Lockout must last 1 to 1440 minutes")
+        require(
+            (1...rails.sessionIdleMinutesMax).contains(s.sessionIdleMinutes), "security.session_idle_minutes",
+            "Idle sessions must end after 1 to \(rails.sessionIdleMinutesMax) minutes")
+        require((1...24).contains(s.sessionAbsoluteHours), "security.session_absolute_hours", "Sessions must end after 1 to 24 hours")
+        require(
+            !s.mfaRequired || rails.mfaAvailable, "security.mfa_required", "Two-factor authentication is not available in \(nation)")
+
+        let c = policy.casework
+        require(
+            (1...365).contains(c.processingTargetDays), "casework.processing_target_days", "The processing target must be 1 to 365 days")
+        require(
+            (1...60).contains(c.reviewResponseWorkingDays), "casework.review_response_working_days",
+            "Reviews must be answered within 1 to 60 working days")
+        require(
+            c.escalateDaysBeforeTarget >= 0 && c.escalateDaysBeforeTarget < max(1, c.processingTargetDays),
+            "casework.escalate_days_before_target", "Escalation must start before the processing target is reached")
+
+        let b = policy.badge
+        require(
+            (0...guardrails.badge.maxFeePence).contains(b.feePence), "badge.fee_pence",
+            "The badge fee must be between £0 and the \(nation) maximum of \(pounds(guardrails.badge.maxFeePence))")
+        require(
+            (1...guardrails.badge.maxValidityMonths).contains(b.validityMonths), "badge.validity_months",
+            "A badge may be valid for at most \(guardrails.badge.maxValidityMonths) months")
+        require(
+            (0...180).contains(b.renewalInvitationDays), "badge.renewal_invitation_days",
+            "Renewal invitations go out 0 to 180 days before expiry")
+        return issues
+    }
+
+    /// Throws every violation at once, or returns when the policy is within the guardrails.
+    public static func validate(_ policy: LocalPolicyDocument, within guardrails: StatutoryGuardrails) throws(PolicyError) {
+        let issues = violations(policy, within: guardrails)
+        guard issues.isEmpty else { throw PolicyError.violations(issues) }
+    }
+
+    static func pounds(_ pence: Int) -> String {
+        pence % 100 == 0 ? "£\(pence / 100)" : "£\(pence / 100).\(String(format: "%02d", pence % 100))"
+    }
+}
