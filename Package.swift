@@ -68,7 +68,9 @@ let package = Package(
             dependencies: [
                 "KerbCore", "Storage", "CArgon2", "COath",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            resources: [.copy("Resources/common-passwords.txt")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,5 +1,6 @@
 import Foundation
 import Identity
+import NIOPosix
 import Testing
 
 /// The C libraries behind passwords and 2FA, checked against their published vectors.
@@ -48,5 +49,46 @@ import Testing
         let uri = TOTP.provisioningURI(secret: Array("12345678901234567890".utf8), account: "ann@council.gov.uk", issuer: "Kerb Devon")
         #expect(
             uri.hasPrefix("otpauth://totp/Kerb%20Devon%3Aann@council.gov.uk?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Kerb%20Devon"))
+    }
+}
+
+@Suite struct PasswordRulesTests {
+    static let rules: PasswordRules = try! PasswordRules.bundled()
+
+    @Test(arguments: ["correct horse battery staple", "Tŷ Newydd 1984 rhodri", "lamp-orbit-velvet-42"])
+    func longUncommonPasswordsAreAccepted(_ password: String) {
+        #expect(Self.rules.problems(with: password).isEmpty)
+    }
+
+    @Test(arguments: ["password1234", "Password2024!!", "qwertyuiop123", "qwertyqwerty", "aaaaaaaaaaaa", "1234567890123"])
+    func commonPasswordsAreRefusedWhateverTheirLength(_ password: String) {
+        #expect(Self.rules.problems(with: password).contains { $0.message.contains("too common") })
+    }
+
+    @Test func lengthIsBetweenTheMinimumAnd128() {
+        #expect(Self.rules.problems(with: "short words").map(\.message) == ["Password must be 12 characters or more"])
+        #expect(Self.rules.with(minimumLength: 16).problems(with: "lamp-orbit-velve").isEmpty)
+        #expect(!Self.rules.with(minimumLength: 16).problems(with: "lamp-orbit-velv").isEmpty)
+        #expect(
+            Self.rules.problems(with: (1...60).map(String.init).joined(separator: "x")).map(\.message) == [
+                "Password must be 128 characters or fewer"
+            ])
+        // Characters as people see them: "é" counts once, so this is exactly 12.
+        #expect(Self.rules.problems(with: "éèêë ñóò üúù").isEmpty)
+        #expect(!Self.rules.problems(with: "éèêë ñóò üú").isEmpty)
+    }
+
+    @Test func hashingRunsOnItsOwnPoolAndFlagsOldParameters() async throws {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let cheap = Argon2id.Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
+        let old = PasswordHasher(pool: pool, parameters: cheap)
+        let hash = try await old.hash("lamp-orbit-velvet-42")
+        let current = PasswordHasher(pool: pool)
+        let result = try await current.verify("lamp-orbit-velvet-42", against: hash)
+        #expect(result.matches && result.needsRehash)
+        let wrong = try await current.verify("lamp-orbit-velvet-43", against: hash)
+        #expect(!wrong.matches && !wrong.needsRehash)
+        try await pool.shutdownGracefully()
     }
 }
