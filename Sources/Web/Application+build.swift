@@ -66,12 +66,12 @@ public func buildRouter(_ config: WebConfig, _ deps: WebDependencies, pages: Pag
         guard context.tenant != nil else {
             return try pages.render("home", ServiceHomePage(requestID: context.id))
         }
-        return try await home.home(request, try TenantRequestContext(context: context), prefix: "")
+        return try await home.home(request, try TenantRequestContext(context: context))
     }
     let byHost = router.group(context: TenantRequestContext.self)
     ProfileAPIController(profiles: profiles).addRoutes(to: byHost)
     let byPath = router.group("t/:tenant", context: TenantRequestContext.self)
-    home.addRoutes(to: byPath, prefix: "t/:tenant")
+    home.addRoutes(to: byPath)
     ProfileAPIController(profiles: profiles).addRoutes(to: byPath)
     return router
 }

@@ -28,6 +28,9 @@ import Web
                     let html = String(buffer: response.body)
                     #expect(html.contains(tenant.displayName))
                     #expect(html.contains("href=\"#main-content\""))
+                    // Reached by path, the council's links stay under its path.
+                    #expect(html.contains("href=\"/t/\(tenant.slug)/\""))
+                    #expect(html.contains("Signing in is not open yet"))
                     #expect(response.headers[.contentSecurityPolicy] != nil)
                     #expect(response.headers[.init("X-Request-Id")!] != nil)
                 }
@@ -148,6 +151,7 @@ import Web
                 let page = try await http.execute(.init("/", method: .get, authority: "\(tenant.slug).kerb.localhost"))
                 #expect(page.status == .ok)
                 #expect(String(buffer: page.body ?? .init()).contains(tenant.displayName))
+                #expect(!String(buffer: page.body ?? .init()).contains("/t/\(tenant.slug)"))  // by host: links stay on the host
                 let unknown = try await http.execute(
                     .init("/", method: .get, authority: "nobody-\(TestDatabase.uniqueToken()).kerb.localhost"))
                 #expect(unknown.status == .notFound)

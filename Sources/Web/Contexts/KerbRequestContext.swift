@@ -23,4 +23,10 @@ public struct TenantRequestContext: ChildRequestContext {
         coreContext = context.coreContext
         self.tenant = tenant
     }
+
+    /// Where this council's pages live for this request: `/t/<slug>` when it was reached by
+    /// path, empty when by its own hostname. Links on council pages start with it.
+    public var basePath: String {
+        parameters.get("tenant") == nil ? "" : "/t/\(tenant.slug)"
+    }
 }

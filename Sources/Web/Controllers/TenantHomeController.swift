@@ -7,19 +7,18 @@ struct TenantHomeController: Sendable {
     let pages: Pages
     let profiles: ProfileReader
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>, prefix: String) {
-        group.get { request, context in try await home(request, context, prefix: prefix) }
+    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
+        group.get { request, context in try await home(request, context) }
     }
 
-    func home(_ request: Request, _ context: TenantRequestContext, prefix: String) async throws -> Response {
+    func home(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let tenant = context.tenant
         let profile = try await profiles.profile(of: tenant)
-        let base = prefix.isEmpty ? "" : "/" + prefix.replacingOccurrences(of: ":tenant", with: tenant.slug.rawValue)
         return try pages.render(
             "tenant-home",
             TenantHomePage(
                 authorityName: profile.displayName, nation: profile.nation, band: profile.band,
                 status: tenant.status == .active ? "Open" : "Suspended",
-                signInHref: base + "/sign-in", homeHref: base + "/", requestID: context.id))
+                signInOpen: false, homeHref: context.basePath + "/", requestID: context.id))
     }
 }

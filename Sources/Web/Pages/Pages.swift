@@ -67,7 +67,9 @@ struct TenantHomePage: Sendable {
     let nation: String
     let band: String
     let status: String
-    let signInHref: String
+    /// Sign-in arrives with the identity work (issue 3); until then the page says so instead of
+    /// linking to a page that does not exist.
+    let signInOpen: Bool
     let homeHref: String
     let requestID: String
     let serviceName = "Kerb Blue Badge"
