@@ -66,9 +66,11 @@ let package = Package(
         .target(
             name: "Identity",
             dependencies: [
-                "KerbCore", "Storage", "CArgon2", "COath",
+                "KerbCore", "Storage", "Policy", "CArgon2", "COath",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources/common-passwords.txt")],
             swiftSettings: swiftSettings

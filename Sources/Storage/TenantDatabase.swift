@@ -13,6 +13,7 @@ public struct TenantDatabase: Sendable {
 
     public init(client: PostgresClient) { self.client = client }
 
+    @discardableResult
     public func transaction<T: Sendable>(
         _ scope: TenantScope, logger: Logger,
         _ body: (PostgresConnection) async throws -> T

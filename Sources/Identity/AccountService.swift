@@ -1,0 +1,191 @@
+import Foundation
+import KerbCore
+import Logging
+import Policy
+import PostgresNIO
+import Storage
+
+/// Setting a password, signing in, and checking the second factor for an authority's users,
+/// inside that authority's schema, under its current local policy. Hashing runs outside the
+/// database transactions (it takes ~25 ms), so no transaction is held open while it runs.
+public struct AccountService: Sendable {
+    public let database: TenantDatabase
+    public let hasher: PasswordHasher
+    public let rules: PasswordRules
+    /// Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
+    let decoyHash: String
+
+    public init(database: TenantDatabase, hasher: PasswordHasher, rules: PasswordRules) async throws {
+        self.database = database
+        self.hasher = hasher
+        self.rules = rules
+        self.decoyHash = try await hasher.hash("decoy password for unknown accounts")
+    }
+
+    /// What happens after a correct password.
+    public enum SignInOutcome: Sendable, Equatable {
+        case signedIn(UUID)
+        /// 2FA is enrolled: ask for a code.
+        case secondFactorRequired(UUID)
+        /// Local policy requires 2FA and the user has none yet: enrol before anything else.
+        case enrolmentRequired(UUID)
+        /// The password is older than local policy allows: change it before anything else.
+        case passwordExpired(UUID)
+    }
+
+    /// Uses a one-time set-up token to set the user's first password and activate the account.
+    public func completeSetup(_ scope: TenantScope, token: String, password: String, now: Date, logger: Logger) async throws -> UUID {
+        let policy = try await currentPolicy(scope, logger: logger)
+        let problems = rules.with(minimumLength: policy.security.passwordMinLength).problems(with: password)
+        guard problems.isEmpty else { throw IdentityError.weakPassword(problems) }
+        let hash = try await hasher.hash(password)
+        let tokenHash = Data(SetupToken.hash(of: token))  // Data binds as bytea
+        return try await database.transaction(scope, logger: logger) { conn in
+            let rows = try await conn.query(
+                """
+                UPDATE setup_tokens SET used_at = \(now)
+                WHERE token_hash = \(tokenHash) AND used_at IS NULL AND revoked_at IS NULL AND expires_at > \(now)
+                RETURNING user_id
+                """, logger: logger)
+            var userID: UUID?
+            for try await id in rows.decode(UUID.self) { userID = id }
+            guard let userID else { throw IdentityError.invalidSetupToken }
+            try await conn.query(
+                """
+                UPDATE users SET password_hash = \(hash), password_changed_at = \(now), status = 'active',
+                    failed_sign_ins = 0, locked_until = NULL
+                WHERE id = \(userID)
+                """, logger: logger)
+            try await conn.query(
+                "INSERT INTO password_history (user_id, password_hash) VALUES (\(userID), \(hash))", logger: logger)
+            return userID
+        }
+    }
+
+    /// Checks an email and password under the tenant's lockout policy. A locked account is refused
+    /// without looking at the password; each failure counts towards the lock.
+    public func signIn(_ scope: TenantScope, email: String, password: String, now: Date, logger: Logger) async throws -> SignInOutcome {
+        let policy = try await currentPolicy(scope, logger: logger)
+        let account = try await database.transaction(scope, logger: logger) { conn in
+            let rows = try await conn.query(
+                """
+                SELECT id, password_hash, locked_until, password_changed_at, totp_enrolled_at IS NOT NULL
+                FROM users WHERE lower(email) = lower(\(email)) AND status = 'active'
+                """, logger: logger)
+            var found: (UUID, String?, Date?, Date?, Bool)?
+            for try await row in rows.decode((UUID, String?, Date?, Date?, Bool).self) { found = row }
+            return found.map { Account(id: $0.0, hash: $0.1, lockedUntil: $0.2, passwordChangedAt: $0.3, hasTOTP: $0.4) }
+        }
+        guard let account, let hash = account.hash else {
+            _ = try await hasher.verify(password, against: decoyHash)
+            throw IdentityError.invalidCredentials
+        }
+        if let lockedUntil = account.lockedUntil, lockedUntil > now {
+            try await record(scope, account.id, "locked", logger: logger)
+            throw IdentityError.locked
+        }
+        let check = try await hasher.verify(password, against: hash)
+        guard check.matches else {
+            try await recordFailure(scope, account.id, policy: policy.security, now: now, logger: logger)
+            throw IdentityError.invalidCredentials
+        }
+        let rehashed = check.needsRehash ? try await hasher.hash(password) : nil
+        try await database.transaction(scope, logger: logger) { conn in
+            try await conn.query(
+                """
+                UPDATE users SET failed_sign_ins = 0, locked_until = NULL,
+                    password_hash = coalesce(\(rehashed), password_hash)
+                WHERE id = \(account.id)
+                """, logger: logger)
+            try await conn.query(
+                "INSERT INTO sign_in_attempts (user_id, outcome) VALUES (\(account.id), 'password-ok')", logger: logger)
+        }
+        let maxAge = policy.security.passwordMaxAgeDays
+        if maxAge > 0, let changed = account.passwordChangedAt, changed.addingTimeInterval(Double(maxAge) * 86_400) < now {
+            return .passwordExpired(account.id)
+        }
+        if account.hasTOTP { return .secondFactorRequired(account.id) }
+        return policy.security.mfaRequired ? .enrolmentRequired(account.id) : .signedIn(account.id)
+    }
+
+    /// Stores a new TOTP secret for the user (enrolment is confirmed by a first valid code).
+    public func enrolTOTP(_ scope: TenantScope, userID: UUID, secret: [UInt8], now: Date, logger: Logger) async throws {
+        try await database.transaction(scope, logger: logger) { conn in
+            _ = try await conn.query(
+                """
+                UPDATE users SET totp_secret = \(Data(secret)), totp_enrolled_at = \(now), totp_last_step = NULL
+                WHERE id = \(userID)
+                """, logger: logger)
+        }
+    }
+
+    /// True for a valid code whose time step is later than the last one accepted; a replayed
+    /// code is refused and recorded.
+    public func verifyTOTP(_ scope: TenantScope, userID: UUID, code: String, now: Date, logger: Logger) async throws -> Bool {
+        try await database.transaction(scope, logger: logger) { conn in
+            let rows = try await conn.query(
+                "SELECT totp_secret, totp_last_step FROM users WHERE id = \(userID) FOR UPDATE", logger: logger)
+            var state: (Data?, Int64?)?
+            for try await row in rows.decode((Data?, Int64?).self) { state = row }
+            guard let state, let secret = state.0.map(Array.init) else { return false }
+            let outcome: String
+            var accepted = false
+            if let step = TOTP.matchingStep(secret: secret, code: code, at: now) {
+                if let last = state.1, step <= last {
+                    outcome = "totp-replayed"
+                    logger.warning("replayed TOTP code refused", metadata: ["kerb.user": .string(userID.uuidString)])
+                } else {
+                    outcome = "totp-ok"
+                    accepted = true
+                    try await conn.query("UPDATE users SET totp_last_step = \(step) WHERE id = \(userID)", logger: logger)
+                }
+            } else {
+                outcome = "totp-wrong"
+            }
+            try await conn.query("INSERT INTO sign_in_attempts (user_id, outcome) VALUES (\(userID), \(outcome))", logger: logger)
+            return accepted
+        }
+    }
+
+    /// The tenant's newest local policy version.
+    public func currentPolicy(_ scope: TenantScope, logger: Logger) async throws -> LocalPolicyDocument {
+        let text: String? = try await database.transaction(scope, logger: logger) { conn in
+            let rows = try await conn.query("SELECT document::text FROM policy_versions ORDER BY version DESC LIMIT 1", logger: logger)
+            var text: String?
+            for try await value in rows.decode(String.self) { text = value }
+            return text
+        }
+        guard let text else { throw PolicyError.unreadable("the council has no local policy") }
+        return try PolicyFile.parseLocal(json: text)
+    }
+
+    private struct Account: Sendable {
+        let id: UUID
+        let hash: String?
+        let lockedUntil: Date?
+        let passwordChangedAt: Date?
+        let hasTOTP: Bool
+    }
+
+    private func recordFailure(
+        _ scope: TenantScope, _ userID: UUID, policy: LocalPolicyDocument.Security, now: Date, logger: Logger
+    ) async throws {
+        let lockUntil = now.addingTimeInterval(Double(policy.lockoutMinutes) * 60)
+        try await database.transaction(scope, logger: logger) { conn in
+            // One atomic step, so concurrent failures all count.
+            try await conn.query(
+                """
+                UPDATE users SET failed_sign_ins = failed_sign_ins + 1,
+                    locked_until = CASE WHEN failed_sign_ins + 1 >= \(policy.lockoutThreshold) THEN \(lockUntil) ELSE locked_until END
+                WHERE id = \(userID)
+                """, logger: logger)
+            try await conn.query("INSERT INTO sign_in_attempts (user_id, outcome) VALUES (\(userID), 'password-wrong')", logger: logger)
+        }
+    }
+
+    private func record(_ scope: TenantScope, _ userID: UUID, _ outcome: String, logger: Logger) async throws {
+        try await database.transaction(scope, logger: logger) { conn in
+            _ = try await conn.query("INSERT INTO sign_in_attempts (user_id, outcome) VALUES (\(userID), \(outcome))", logger: logger)
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import KerbCore
+
+/// Sign-in and set-up failures. Wrong email and wrong password are one error, so the answer
+/// never tells anyone which accounts exist.
+public enum IdentityError: KerbError, Equatable {
+    case invalidCredentials
+    case locked
+    case invalidSetupToken
+    case weakPassword([FieldIssue])
+    case passwordReused
+
+    public var kind: KerbErrorKind {
+        switch self {
+        case .invalidCredentials, .locked: .forbidden
+        case .invalidSetupToken: .notFound
+        case .weakPassword(let issues): .invalid(issues)
+        case .passwordReused: .invalid([FieldIssue(field: "password", message: publicDetail)])
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .invalidCredentials: "identity.invalid-credentials"
+        case .locked: "identity.locked"
+        case .invalidSetupToken: "identity.invalid-setup-token"
+        case .weakPassword: "identity.weak-password"
+        case .passwordReused: "identity.password-reused"
+        }
+    }
+
+    public var publicDetail: String {
+        switch self {
+        case .invalidCredentials: "The email address or password is not right"
+        case .locked: "This account is locked after too many failed sign-ins. Try again later or ask your administrator to unlock it"
+        case .invalidSetupToken: "This set-up link has expired or has already been used. Ask your administrator for a new one"
+        case .weakPassword(let issues): issues.map(\.message).joined(separator: "; ")
+        case .passwordReused: "Choose a password you have not used recently"
+        }
+    }
+}

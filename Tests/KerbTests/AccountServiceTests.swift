@@ -1,0 +1,149 @@
+import Foundation
+import Identity
+import KerbTestSupport
+import Logging
+import NIOPosix
+import PostgresNIO
+import Storage
+import Tenancy
+import Testing
+
+/// Set-up, sign-in, lockout, expiry and TOTP against the real database, negative cases first.
+@Suite struct AccountServiceTests {
+    static let logger = Logger(label: "test")
+    static let password = "lamp-orbit-velvet-42"
+
+    func withAccounts(_ body: (AccountService) async throws -> Void) async throws {
+        let client = PostgresClient(TestDatabase.config, login: .app, maxConnections: 2, logger: Self.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let hasher = PasswordHasher(pool: TestDatabase.threads, parameters: .init(memoryKiB: 1024, iterations: 1, parallelism: 1))
+            let service = try await AccountService(
+                database: TenantDatabase(client: client), hasher: hasher, rules: try PasswordRules.bundled())
+            try await body(service)
+        }
+    }
+
+    /// A council whose first admin has set a password; returns it with the admin's email.
+    func councilWithAdmin(_ accounts: AccountService) async throws -> (Tenant, String) {
+        let onboarded = try await TestDatabase.onboardTestTenant()
+        let tenant = onboarded.tenant
+        let email = "admin@\(tenant.authoritySlug.dropFirst(5)).test.kerb.example"
+        _ = try await accounts.completeSetup(
+            tenant.scope, token: onboarded.adminSetupToken, password: Self.password, now: Date(), logger: Self.logger)
+        return (tenant, email)
+    }
+
+    @Test func setUpNeedsAStrongPasswordAndAnUnusedToken() async throws {
+        try await withAccounts { accounts in
+            let onboarded = try await TestDatabase.onboardTestTenant()
+            let scope = onboarded.tenant.scope
+            await #expect(throws: IdentityError.self) {
+                _ = try await accounts.completeSetup(
+                    scope, token: onboarded.adminSetupToken, password: "password2024!", now: Date(), logger: Self.logger)
+            }
+            await #expect(throws: IdentityError.invalidSetupToken) {
+                _ = try await accounts.completeSetup(scope, token: "not-a-token", password: Self.password, now: Date(), logger: Self.logger)
+            }
+            // Past its seven days the link is dead; the refusals above did not use it up.
+            await #expect(throws: IdentityError.invalidSetupToken) {
+                _ = try await accounts.completeSetup(
+                    scope, token: onboarded.adminSetupToken, password: Self.password, now: Date().addingTimeInterval(8 * 86_400),
+                    logger: Self.logger)
+            }
+            _ = try await accounts.completeSetup(
+                scope, token: onboarded.adminSetupToken, password: Self.password, now: Date(), logger: Self.logger)
+            await #expect(throws: IdentityError.invalidSetupToken) {
+                _ = try await accounts.completeSetup(
+                    scope, token: onboarded.adminSetupToken, password: Self.password, now: Date(), logger: Self.logger)
+            }
+        }
+    }
+
+    @Test func theDefaultPolicyDemandsTwoFactorEnrolmentAndOtherCouncilsKnowNobody() async throws {
+        try await withAccounts { accounts in
+            let (tenant, email) = try await councilWithAdmin(accounts)
+            let outcome = try await accounts.signIn(
+                tenant.scope, email: email.uppercased(), password: Self.password, now: Date(), logger: Self.logger)
+            guard case .enrolmentRequired = outcome else { Issue.record("expected enrolment, got \(outcome)"); return }
+            await #expect(throws: IdentityError.invalidCredentials) {
+                _ = try await accounts.signIn(
+                    tenant.scope, email: "nobody@example.org", password: Self.password, now: Date(), logger: Self.logger)
+            }
+            // The same credentials at another council: that council has no such account.
+            let other = try await TestDatabase.onboardTestTenant().tenant
+            await #expect(throws: IdentityError.invalidCredentials) {
+                _ = try await accounts.signIn(other.scope, email: email, password: Self.password, now: Date(), logger: Self.logger)
+            }
+        }
+    }
+
+    @Test func failuresLockTheAccountUntilTheLockoutEnds() async throws {
+        try await withAccounts { accounts in
+            let (tenant, email) = try await councilWithAdmin(accounts)
+            let now = Date()
+            for _ in 0..<5 {
+                await #expect(throws: IdentityError.invalidCredentials) {
+                    _ = try await accounts.signIn(
+                        tenant.scope, email: email, password: "wrong-password-here", now: now, logger: Self.logger)
+                }
+            }
+            // Locked: even the right password is refused, without being checked.
+            await #expect(throws: IdentityError.locked) {
+                _ = try await accounts.signIn(
+                    tenant.scope, email: email, password: Self.password, now: now.addingTimeInterval(60), logger: Self.logger)
+            }
+            // The default policy locks for 15 minutes.
+            let later = try await accounts.signIn(
+                tenant.scope, email: email, password: Self.password, now: now.addingTimeInterval(16 * 60), logger: Self.logger)
+            guard case .enrolmentRequired = later else { Issue.record("expected the lock to have ended, got \(later)"); return }
+            let attempts = try await TestDatabase.admin.transaction { session in
+                try session.enterTenant(tenant.scope)
+                return try session.query("SELECT outcome FROM sign_in_attempts ORDER BY id").map { $0[0] ?? "" }
+            }
+            #expect(attempts == Array(repeating: "password-wrong", count: 5) + ["locked", "password-ok"])
+        }
+    }
+
+    @Test func anExpiredPasswordMustBeChangedFirst() async throws {
+        try await withAccounts { accounts in
+            let (tenant, email) = try await councilWithAdmin(accounts)
+            let outcome = try await accounts.signIn(
+                tenant.scope, email: email, password: Self.password, now: Date().addingTimeInterval(91 * 86_400), logger: Self.logger)
+            guard case .passwordExpired = outcome else { Issue.record("expected expiry, got \(outcome)"); return }
+        }
+    }
+
+    @Test func aTOTPCodeWorksOnceAndAWrongOneNever() async throws {
+        try await withAccounts { accounts in
+            let (tenant, email) = try await councilWithAdmin(accounts)
+            let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 30).rounded(.down) * 30 + 1)
+            guard
+                case .enrolmentRequired(let userID) = try await accounts.signIn(
+                    tenant.scope, email: email, password: Self.password, now: now, logger: Self.logger)
+            else { Issue.record("expected enrolment"); return }
+            let secret = TOTP.newSecret()
+            try await accounts.enrolTOTP(tenant.scope, userID: userID, secret: secret, now: now, logger: Self.logger)
+            #expect(
+                try await accounts.signIn(tenant.scope, email: email, password: Self.password, now: now, logger: Self.logger)
+                    == .secondFactorRequired(userID))
+
+            let code = try #require(TOTP.code(secret: secret, at: now))
+            let wrong = code == "000000" ? "111111" : "000000"
+            #expect(try await !accounts.verifyTOTP(tenant.scope, userID: userID, code: wrong, now: now, logger: Self.logger))
+            #expect(try await accounts.verifyTOTP(tenant.scope, userID: userID, code: code, now: now, logger: Self.logger))
+            #expect(
+                try await !accounts.verifyTOTP(
+                    tenant.scope, userID: userID, code: code, now: now.addingTimeInterval(5), logger: Self.logger))
+            let next = try #require(TOTP.code(secret: secret, at: now.addingTimeInterval(30)))
+            #expect(
+                try await accounts.verifyTOTP(
+                    tenant.scope, userID: userID, code: next, now: now.addingTimeInterval(30), logger: Self.logger))
+            // An older step is refused once a later one was used, even inside the drift window.
+            #expect(
+                try await !accounts.verifyTOTP(
+                    tenant.scope, userID: userID, code: code, now: now.addingTimeInterval(31), logger: Self.logger))
+        }
+    }
+}
