@@ -147,6 +147,76 @@ public struct AccountService: Sendable {
         }
     }
 
+    /// Changes a signed-in user's password: the current one must be right, the new one must pass
+    /// the rules and differ from the last `password_history` ones (local policy).
+    public func changePassword(
+        _ scope: TenantScope, userID: UUID, current: String, new: String, now: Date, logger: Logger
+    ) async throws {
+        let policy = try await currentPolicy(scope, logger: logger)
+        let problems = rules.with(minimumLength: policy.security.passwordMinLength).problems(with: new)
+        guard problems.isEmpty else { throw IdentityError.weakPassword(problems) }
+        let depth = max(1, policy.security.passwordHistory)
+        let (stored, history) = try await database.transaction(scope, logger: logger) { conn in
+            var stored: String?
+            for try await hash in try await conn.query("SELECT password_hash FROM users WHERE id = \(userID)", logger: logger)
+                .decode(String?.self)
+            { stored = hash }
+            var history: [String] = []
+            for try await hash in try await conn.query(
+                "SELECT password_hash FROM password_history WHERE user_id = \(userID) ORDER BY id DESC LIMIT \(depth)", logger: logger
+            ).decode(String.self) { history.append(hash) }
+            return (stored, history)
+        }
+        guard let stored, try await hasher.verify(current, against: stored).matches else { throw IdentityError.invalidCredentials }
+        for old in history where try await hasher.verify(new, against: old).matches {
+            throw IdentityError.passwordReused
+        }
+        let hash = try await hasher.hash(new)
+        try await database.transaction(scope, logger: logger) { conn in
+            _ = try await conn.query(
+                "UPDATE users SET password_hash = \(hash), password_changed_at = \(now) WHERE id = \(userID)", logger: logger)
+            _ = try await conn.query(
+                "INSERT INTO password_history (user_id, password_hash) VALUES (\(userID), \(hash))", logger: logger)
+        }
+    }
+
+    /// Lifts a lockout (an authority admin's action; the caller checks the permission).
+    public func unlock(_ scope: TenantScope, userID: UUID, logger: Logger) async throws {
+        try await database.transaction(scope, logger: logger) { conn in
+            _ = try await conn.query("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = \(userID)", logger: logger)
+        }
+    }
+
+    /// Replaces a user's recovery codes with ten new ones, shown once.
+    public func issueRecoveryCodes(_ scope: TenantScope, userID: UUID, logger: Logger) async throws -> [String] {
+        let codes = (0..<10).map { _ in RecoveryCode.generate() }
+        try await database.transaction(scope, logger: logger) { conn in
+            _ = try await conn.query("DELETE FROM recovery_codes WHERE user_id = \(userID)", logger: logger)
+            for code in codes {
+                _ = try await conn.query(
+                    "INSERT INTO recovery_codes (user_id, code_hash) VALUES (\(userID), \(Data(RecoveryCode.hash(code))))", logger: logger)
+            }
+        }
+        return codes
+    }
+
+    /// Accepts an unused recovery code in place of a TOTP code, once.
+    public func useRecoveryCode(_ scope: TenantScope, userID: UUID, code: String, now: Date, logger: Logger) async throws -> Bool {
+        let hash = Data(RecoveryCode.hash(code))
+        return try await database.transaction(scope, logger: logger) { conn in
+            var used = false
+            for try await _ in try await conn.query(
+                """
+                UPDATE recovery_codes SET used_at = \(now)
+                WHERE user_id = \(userID) AND code_hash = \(hash) AND used_at IS NULL RETURNING id
+                """, logger: logger
+            ).decode(UUID.self) { used = true }
+            let outcome = used ? "recovery-code-ok" : "recovery-code-wrong"
+            _ = try await conn.query("INSERT INTO sign_in_attempts (user_id, outcome) VALUES (\(userID), \(outcome))", logger: logger)
+            return used
+        }
+    }
+
     /// The tenant's newest local policy version.
     public func currentPolicy(_ scope: TenantScope, logger: Logger) async throws -> LocalPolicyDocument {
         let text: String? = try await database.transaction(scope, logger: logger) { conn in

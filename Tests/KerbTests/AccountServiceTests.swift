@@ -147,3 +147,67 @@ import Testing
         }
     }
 }
+
+@Suite struct PasswordChangeAndRecoveryTests {
+    let helper = AccountServiceTests()
+
+    @Test func aChangeNeedsTheCurrentPasswordAndANewOne() async throws {
+        try await helper.withAccounts { accounts in
+            let (tenant, email) = try await helper.councilWithAdmin(accounts)
+            guard
+                case .enrolmentRequired(let userID) = try await accounts.signIn(
+                    tenant.scope, email: email, password: AccountServiceTests.password, now: Date(), logger: AccountServiceTests.logger)
+            else { Issue.record("expected enrolment"); return }
+            let log = AccountServiceTests.logger
+            await #expect(throws: IdentityError.invalidCredentials) {
+                try await accounts.changePassword(
+                    tenant.scope, userID: userID, current: "not-my-password", new: "quartz-meadow-lantern", now: Date(), logger: log)
+            }
+            await #expect(throws: IdentityError.passwordReused) {
+                try await accounts.changePassword(
+                    tenant.scope, userID: userID, current: AccountServiceTests.password, new: AccountServiceTests.password, now: Date(),
+                    logger: log)
+            }
+            await #expect(throws: IdentityError.self) {
+                try await accounts.changePassword(
+                    tenant.scope, userID: userID, current: AccountServiceTests.password, new: "qwerty123456", now: Date(), logger: log)
+            }
+            try await accounts.changePassword(
+                tenant.scope, userID: userID, current: AccountServiceTests.password, new: "quartz-meadow-lantern", now: Date(), logger: log)
+            await #expect(throws: IdentityError.invalidCredentials) {
+                _ = try await accounts.signIn(tenant.scope, email: email, password: AccountServiceTests.password, now: Date(), logger: log)
+            }
+            let outcome = try await accounts.signIn(tenant.scope, email: email, password: "quartz-meadow-lantern", now: Date(), logger: log)
+            #expect(outcome == .enrolmentRequired(userID))
+        }
+    }
+
+    @Test func recoveryCodesWorkOnceAndAnAdminCanUnlock() async throws {
+        try await helper.withAccounts { accounts in
+            let (tenant, email) = try await helper.councilWithAdmin(accounts)
+            let log = AccountServiceTests.logger
+            guard
+                case .enrolmentRequired(let userID) = try await accounts.signIn(
+                    tenant.scope, email: email, password: AccountServiceTests.password, now: Date(), logger: log)
+            else { Issue.record("expected enrolment"); return }
+            let codes = try await accounts.issueRecoveryCodes(tenant.scope, userID: userID, logger: log)
+            #expect(codes.count == 10 && Set(codes).count == 10)
+            #expect(try await accounts.useRecoveryCode(tenant.scope, userID: userID, code: codes[0].uppercased(), now: Date(), logger: log))
+            #expect(try await !accounts.useRecoveryCode(tenant.scope, userID: userID, code: codes[0], now: Date(), logger: log))
+            #expect(try await !accounts.useRecoveryCode(tenant.scope, userID: userID, code: "aaaaa-aaaaa", now: Date(), logger: log))
+
+            for _ in 0..<5 {
+                await #expect(throws: IdentityError.invalidCredentials) {
+                    _ = try await accounts.signIn(tenant.scope, email: email, password: "wrong-password-here", now: Date(), logger: log)
+                }
+            }
+            await #expect(throws: IdentityError.locked) {
+                _ = try await accounts.signIn(tenant.scope, email: email, password: AccountServiceTests.password, now: Date(), logger: log)
+            }
+            try await accounts.unlock(tenant.scope, userID: userID, logger: log)
+            #expect(
+                try await accounts.signIn(tenant.scope, email: email, password: AccountServiceTests.password, now: Date(), logger: log)
+                    == .enrolmentRequired(userID))
+        }
+    }
+}

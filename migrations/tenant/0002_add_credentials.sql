@@ -19,6 +19,17 @@ CREATE TABLE password_history (
 );
 CREATE INDEX password_history_user ON password_history (user_id, id DESC);
 
+-- One-time recovery codes for a lost second factor; only SHA-256 hashes are kept (the codes
+-- carry 50 random bits each, so a fast hash suffices).
+CREATE TABLE recovery_codes (
+    id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id    uuid NOT NULL REFERENCES users (id),
+    code_hash  bytea NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    used_at    timestamptz
+);
+CREATE INDEX recovery_codes_user ON recovery_codes (user_id) WHERE used_at IS NULL;
+
 -- Every sign-in attempt and second-factor check, for lockout evidence and the admin's view.
 CREATE TABLE sign_in_attempts (
     id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
