@@ -1,5 +1,5 @@
--- Credentials and sign-in state of authority accounts (issue 3). Sessions, access groups and
--- memberships come in their own migrations with the pages that use them.
+-- Credentials, sign-in state and sessions of authority accounts (issue 3). Access groups and
+-- memberships come in their own migration with the pages that use them.
 
 ALTER TABLE users
     ADD COLUMN password_hash       text,          -- Argon2id, PHC-encoded (carries its parameters)
@@ -38,3 +38,19 @@ CREATE TABLE sign_in_attempts (
     at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX sign_in_attempts_user ON sign_in_attempts (user_id, at);
+
+-- Signed-in sessions (seed 002 3.2.4: user session tracking). Only a SHA-256 of the cookie's
+-- token is kept. `stage` is 'password' between the password and the second factor (or a forced
+-- password change), 'complete' after; each step up starts a new session (rotation).
+CREATE TABLE sessions (
+    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id      uuid NOT NULL REFERENCES users (id),
+    token_hash   bytea NOT NULL UNIQUE,
+    stage        text NOT NULL CHECK (stage IN ('password', 'complete')),
+    user_agent   text,
+    created_at   timestamptz NOT NULL,
+    last_seen_at timestamptz NOT NULL,
+    ended_at     timestamptz,
+    ended_reason text
+);
+CREATE INDEX sessions_user_open ON sessions (user_id) WHERE ended_at IS NULL;
