@@ -99,6 +99,7 @@ public struct TenantLifecycle: Sendable {
                 [authority.slug.rawValue, authority.name, authority.nation.rawValue, authority.band.rawValue])
             try LocalPolicy.recordInitial(session, document: policy.document, reason: policy.reason, actor: request.actor)
             let token = try AccountProvisioning.createFirstAdmin(session, fullName: request.adminName, email: request.adminEmail)
+            try StandardGroups.seed(session, firstAdminEmail: request.adminEmail.trimmingCharacters(in: .whitespaces))
             try session.leaveTenant()
             return token
         }

@@ -26,10 +26,14 @@ import Testing
                 return (UUID(uuidString: rows[0][0]!)!, UUID(uuidString: second[0][0]!)!)
             }
             let groups = AccessGroupService(database: accounts.database)
-            let officers = AccessGroup(name: "Case officers", permissions: [.viewCase, .editCase], ownTeamsOnly: true)
+            let officers = AccessGroup(name: "North officers", permissions: [.viewCase, .editCase], ownTeamsOnly: true)
+            // Onboarding gave the council the standard groups and its first admin Administrators.
+            let first = try await groups.principal(tenant.scope, userID: admin, logger: log)
+            #expect(first.groups.map(\.name) == ["Administrators"])
+            #expect(AccessPolicy.decide(first, .manageUsers).isAllowed && AccessPolicy.decide(first, .viewCase) == .deny(.notGranted))
             let groupID = try await groups.createGroup(tenant.scope, officers, logger: log)
-            await #expect(throws: AccessGroupService.Failure.duplicateName("case officers")) {
-                _ = try await groups.createGroup(tenant.scope, AccessGroup(name: "case officers", permissions: []), logger: log)
+            await #expect(throws: AccessGroupService.Failure.duplicateName("north officers")) {
+                _ = try await groups.createGroup(tenant.scope, AccessGroup(name: "north officers", permissions: []), logger: log)
             }
 
             let request = try await groups.requestMembership(
