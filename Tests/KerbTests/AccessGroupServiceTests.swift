@@ -11,10 +11,7 @@ import Testing
         try await helper.withAccounts { accounts in
             let (tenant, email) = try await helper.councilWithAdmin(accounts)
             let log = AccountServiceTests.logger
-            guard
-                case .enrolmentRequired(let admin) = try await accounts.signIn(
-                    tenant.scope, email: email, password: AccountServiceTests.password, now: Date(), logger: log)
-            else { Issue.record("expected enrolment"); return }
+            let admin = try await helper.adminID(accounts, tenant, email, now: Date())
             let officer = try await TestDatabase.admin.transaction { session in
                 try session.enterTenant(tenant.scope)
                 let rows = try session.query(

@@ -35,6 +35,16 @@ import Testing
         return (tenant, email)
     }
 
+    /// Signs the council's first admin in and returns their id (the default policy then asks
+    /// for 2FA enrolment before anything else).
+    func adminID(_ accounts: AccountService, _ tenant: Tenant, _ email: String, now: Date) async throws -> UUID {
+        let outcome = try await accounts.signIn(tenant.scope, email: email, password: Self.password, now: now, logger: Self.logger)
+        guard case .enrolmentRequired(let id) = outcome else { throw UnexpectedOutcome(description: "\(outcome)") }
+        return id
+    }
+
+    struct UnexpectedOutcome: Error { let description: String }
+
     @Test func setUpNeedsAStrongPasswordAndAnUnusedToken() async throws {
         try await withAccounts { accounts in
             let onboarded = try await TestDatabase.onboardTestTenant()
@@ -119,10 +129,7 @@ import Testing
         try await withAccounts { accounts in
             let (tenant, email) = try await councilWithAdmin(accounts)
             let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 30).rounded(.down) * 30 + 1)
-            guard
-                case .enrolmentRequired(let userID) = try await accounts.signIn(
-                    tenant.scope, email: email, password: Self.password, now: now, logger: Self.logger)
-            else { Issue.record("expected enrolment"); return }
+            let userID = try await self.adminID(accounts, tenant, email, now: now)
             let secret = TOTP.newSecret()
             try await accounts.enrolTOTP(tenant.scope, userID: userID, secret: secret, now: now, logger: Self.logger)
             #expect(
@@ -154,10 +161,7 @@ import Testing
     @Test func aChangeNeedsTheCurrentPasswordAndANewOne() async throws {
         try await helper.withAccounts { accounts in
             let (tenant, email) = try await helper.councilWithAdmin(accounts)
-            guard
-                case .enrolmentRequired(let userID) = try await accounts.signIn(
-                    tenant.scope, email: email, password: AccountServiceTests.password, now: Date(), logger: AccountServiceTests.logger)
-            else { Issue.record("expected enrolment"); return }
+            let userID = try await helper.adminID(accounts, tenant, email, now: Date())
             let log = AccountServiceTests.logger
             await #expect(throws: IdentityError.invalidCredentials) {
                 try await accounts.changePassword(
@@ -186,10 +190,7 @@ import Testing
         try await helper.withAccounts { accounts in
             let (tenant, email) = try await helper.councilWithAdmin(accounts)
             let log = AccountServiceTests.logger
-            guard
-                case .enrolmentRequired(let userID) = try await accounts.signIn(
-                    tenant.scope, email: email, password: AccountServiceTests.password, now: Date(), logger: log)
-            else { Issue.record("expected enrolment"); return }
+            let userID = try await helper.adminID(accounts, tenant, email, now: Date())
             let codes = try await accounts.issueRecoveryCodes(tenant.scope, userID: userID, logger: log)
             #expect(codes.count == 10 && Set(codes).count == 10)
             #expect(try await accounts.useRecoveryCode(tenant.scope, userID: userID, code: codes[0].uppercased(), now: Date(), logger: log))

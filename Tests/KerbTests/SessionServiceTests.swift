@@ -12,10 +12,7 @@ import Testing
             let (tenant, email) = try await helper.councilWithAdmin(accounts)
             let log = AccountServiceTests.logger
             let now = Date()
-            guard
-                case .enrolmentRequired(let userID) = try await accounts.signIn(
-                    tenant.scope, email: email, password: AccountServiceTests.password, now: now, logger: log)
-            else { Issue.record("expected enrolment"); return }
+            let userID = try await helper.adminID(accounts, tenant, email, now: now)
             let sessions = SessionService(database: accounts.database)
             let policy = try await accounts.currentPolicy(tenant.scope, logger: log).security  // idle 30 min, absolute 10 h
 
