@@ -62,27 +62,34 @@ public struct AccountService: Sendable {
         }
     }
 
-    /// Checks an email and password under the tenant's lockout policy. A locked account is refused
-    /// without looking at the password; each failure counts towards the lock.
+    /// Checks an email and password under the tenant's lockout policy. Each failure counts towards
+    /// the lock and makes the next attempt wait longer (1, 2, 4 … up to 30 seconds); a locked or
+    /// waiting account is refused without looking at the password.
     public func signIn(_ scope: TenantScope, email: String, password: String, now: Date, logger: Logger) async throws -> SignInOutcome {
         let policy = try await currentPolicy(scope, logger: logger)
         let account = try await database.transaction(scope, logger: logger) { conn in
             let rows = try await conn.query(
                 """
-                SELECT id, password_hash, locked_until, password_changed_at, totp_enrolled_at IS NOT NULL
+                SELECT id, password_hash, locked_until, password_changed_at, totp_enrolled_at IS NOT NULL, failed_sign_ins
                 FROM users WHERE lower(email) = lower(\(email)) AND status = 'active'
                 """, logger: logger)
-            var found: (UUID, String?, Date?, Date?, Bool)?
-            for try await row in rows.decode((UUID, String?, Date?, Date?, Bool).self) { found = row }
-            return found.map { Account(id: $0.0, hash: $0.1, lockedUntil: $0.2, passwordChangedAt: $0.3, hasTOTP: $0.4) }
+            var found: (UUID, String?, Date?, Date?, Bool, Int)?
+            for try await row in rows.decode((UUID, String?, Date?, Date?, Bool, Int).self) { found = row }
+            return found.map {
+                Account(id: $0.0, hash: $0.1, lockedUntil: $0.2, passwordChangedAt: $0.3, hasTOTP: $0.4, failedSignIns: $0.5)
+            }
         }
         guard let account, let hash = account.hash else {
             _ = try await hasher.verify(password, against: decoyHash)
             throw IdentityError.invalidCredentials
         }
         if let lockedUntil = account.lockedUntil, lockedUntil > now {
-            try await record(scope, account.id, "locked", logger: logger)
-            throw IdentityError.locked
+            if account.failedSignIns >= policy.security.lockoutThreshold {
+                try await record(scope, account.id, "locked", logger: logger)
+                throw IdentityError.locked
+            }
+            try await record(scope, account.id, "too-soon", logger: logger)
+            throw IdentityError.tooSoon(retryAfterSeconds: Int(lockedUntil.timeIntervalSince(now).rounded(.up)))
         }
         let check = try await hasher.verify(password, against: hash)
         guard check.matches else {
@@ -235,6 +242,7 @@ public struct AccountService: Sendable {
         let lockedUntil: Date?
         let passwordChangedAt: Date?
         let hasTOTP: Bool
+        let failedSignIns: Int
     }
 
     private func recordFailure(
@@ -246,7 +254,8 @@ public struct AccountService: Sendable {
             try await conn.query(
                 """
                 UPDATE users SET failed_sign_ins = failed_sign_ins + 1,
-                    locked_until = CASE WHEN failed_sign_ins + 1 >= \(policy.lockoutThreshold) THEN \(lockUntil) ELSE locked_until END
+                    locked_until = CASE WHEN failed_sign_ins + 1 >= \(policy.lockoutThreshold) THEN \(lockUntil)
+                        ELSE \(now)::timestamptz + make_interval(secs => least(power(2, failed_sign_ins), 30)) END
                 WHERE id = \(userID)
                 """, logger: logger)
             try await conn.query("INSERT INTO sign_in_attempts (user_id, outcome) VALUES (\(userID), 'password-wrong')", logger: logger)

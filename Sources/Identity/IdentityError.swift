@@ -5,13 +5,15 @@ import KerbCore
 public enum IdentityError: KerbError, Equatable {
     case invalidCredentials
     case locked
+    /// The growing delay after a failed sign-in has not passed yet.
+    case tooSoon(retryAfterSeconds: Int)
     case invalidSetupToken
     case weakPassword([FieldIssue])
     case passwordReused
 
     public var kind: KerbErrorKind {
         switch self {
-        case .invalidCredentials, .locked: .forbidden
+        case .invalidCredentials, .locked, .tooSoon: .forbidden
         case .invalidSetupToken: .notFound
         case .weakPassword(let issues): .invalid(issues)
         case .passwordReused: .invalid([FieldIssue(field: "password", message: publicDetail)])
@@ -22,6 +24,7 @@ public enum IdentityError: KerbError, Equatable {
         switch self {
         case .invalidCredentials: "identity.invalid-credentials"
         case .locked: "identity.locked"
+        case .tooSoon: "identity.too-soon"
         case .invalidSetupToken: "identity.invalid-setup-token"
         case .weakPassword: "identity.weak-password"
         case .passwordReused: "identity.password-reused"
@@ -32,6 +35,7 @@ public enum IdentityError: KerbError, Equatable {
         switch self {
         case .invalidCredentials: "The email address or password is not right"
         case .locked: "This account is locked after too many failed sign-ins. Try again later or ask your administrator to unlock it"
+        case .tooSoon(let seconds): "Wait \(seconds) second\(seconds == 1 ? "" : "s") before trying again"
         case .invalidSetupToken: "This set-up link has expired or has already been used. Ask your administrator for a new one"
         case .weakPassword(let issues): issues.map(\.message).joined(separator: "; ")
         case .passwordReused: "Choose a password you have not used recently"

@@ -93,26 +93,47 @@ import Testing
         try await withAccounts { accounts in
             let (tenant, email) = try await councilWithAdmin(accounts)
             let now = Date()
-            for _ in 0..<5 {
+            for minute in 0..<5 {
                 await #expect(throws: IdentityError.invalidCredentials) {
                     _ = try await accounts.signIn(
-                        tenant.scope, email: email, password: "wrong-password-here", now: now, logger: Self.logger)
+                        tenant.scope, email: email, password: "wrong-password-here", now: now.addingTimeInterval(Double(minute) * 60),
+                        logger: Self.logger)
                 }
             }
             // Locked: even the right password is refused, without being checked.
             await #expect(throws: IdentityError.locked) {
                 _ = try await accounts.signIn(
-                    tenant.scope, email: email, password: Self.password, now: now.addingTimeInterval(60), logger: Self.logger)
+                    tenant.scope, email: email, password: Self.password, now: now.addingTimeInterval(300), logger: Self.logger)
             }
-            // The default policy locks for 15 minutes.
+            // The default policy locks for 15 minutes from the fifth failure.
             let later = try await accounts.signIn(
-                tenant.scope, email: email, password: Self.password, now: now.addingTimeInterval(16 * 60), logger: Self.logger)
+                tenant.scope, email: email, password: Self.password, now: now.addingTimeInterval(240 + 16 * 60), logger: Self.logger)
             guard case .enrolmentRequired = later else { Issue.record("expected the lock to have ended, got \(later)"); return }
             let attempts = try await TestDatabase.admin.transaction { session in
                 try session.enterTenant(tenant.scope)
                 return try session.query("SELECT outcome FROM sign_in_attempts ORDER BY id").map { $0[0] ?? "" }
             }
             #expect(attempts == Array(repeating: "password-wrong", count: 5) + ["locked", "password-ok"])
+        }
+    }
+
+    @Test func eachFailureMakesTheNextAttemptWaitLonger() async throws {
+        try await withAccounts { accounts in
+            let (tenant, email) = try await councilWithAdmin(accounts)
+            let now = Date()
+            for (failure, wait) in [(0.0, 1), (1.0, 2), (3.0, 4)] {
+                let at = now.addingTimeInterval(failure)
+                await #expect(throws: IdentityError.invalidCredentials) {
+                    _ = try await accounts.signIn(tenant.scope, email: email, password: "wrong-password-here", now: at, logger: Self.logger)
+                }
+                // Too soon, even with the right password: not checked, not counted.
+                await #expect(throws: IdentityError.tooSoon(retryAfterSeconds: wait)) {
+                    _ = try await accounts.signIn(tenant.scope, email: email, password: Self.password, now: at, logger: Self.logger)
+                }
+            }
+            let outcome = try await accounts.signIn(
+                tenant.scope, email: email, password: Self.password, now: now.addingTimeInterval(7), logger: Self.logger)
+            guard case .enrolmentRequired = outcome else { Issue.record("expected success after the wait, got \(outcome)"); return }
         }
     }
 
@@ -181,7 +202,9 @@ import Testing
             await #expect(throws: IdentityError.invalidCredentials) {
                 _ = try await accounts.signIn(tenant.scope, email: email, password: AccountServiceTests.password, now: Date(), logger: log)
             }
-            let outcome = try await accounts.signIn(tenant.scope, email: email, password: "quartz-meadow-lantern", now: Date(), logger: log)
+            // After the old password's failure, wait out the one-second delay.
+            let outcome = try await accounts.signIn(
+                tenant.scope, email: email, password: "quartz-meadow-lantern", now: Date().addingTimeInterval(2), logger: log)
             #expect(outcome == .enrolmentRequired(userID))
         }
     }
@@ -197,13 +220,17 @@ import Testing
             #expect(try await !accounts.useRecoveryCode(tenant.scope, userID: userID, code: codes[0], now: Date(), logger: log))
             #expect(try await !accounts.useRecoveryCode(tenant.scope, userID: userID, code: "aaaaa-aaaaa", now: Date(), logger: log))
 
-            for _ in 0..<5 {
+            let start = Date()
+            for minute in 0..<5 {
                 await #expect(throws: IdentityError.invalidCredentials) {
-                    _ = try await accounts.signIn(tenant.scope, email: email, password: "wrong-password-here", now: Date(), logger: log)
+                    _ = try await accounts.signIn(
+                        tenant.scope, email: email, password: "wrong-password-here", now: start.addingTimeInterval(Double(minute) * 60),
+                        logger: log)
                 }
             }
             await #expect(throws: IdentityError.locked) {
-                _ = try await accounts.signIn(tenant.scope, email: email, password: AccountServiceTests.password, now: Date(), logger: log)
+                _ = try await accounts.signIn(
+                    tenant.scope, email: email, password: AccountServiceTests.password, now: start.addingTimeInterval(300), logger: log)
             }
             try await accounts.unlock(tenant.scope, userID: userID, logger: log)
             #expect(
