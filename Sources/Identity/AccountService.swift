@@ -104,8 +104,7 @@ public struct AccountService: Sendable {
                     password_hash = coalesce(\(rehashed), password_hash)
                 WHERE id = \(account.id)
                 """, logger: logger)
-            try await conn.query(
-                "INSERT INTO sign_in_attempts (user_id, outcome) VALUES (\(account.id), 'password-ok')", logger: logger)
+            try await Self.recordAttempt(conn, account.id, "password-ok", logger: logger)
         }
         let maxAge = policy.security.passwordMaxAgeDays
         if maxAge > 0, let changed = account.passwordChangedAt, changed.addingTimeInterval(Double(maxAge) * 86_400) < now {
@@ -149,7 +148,7 @@ public struct AccountService: Sendable {
             } else {
                 outcome = "totp-wrong"
             }
-            try await conn.query("INSERT INTO sign_in_attempts (user_id, outcome) VALUES (\(userID), \(outcome))", logger: logger)
+            try await Self.recordAttempt(conn, userID, outcome, logger: logger)
             return accepted
         }
     }
@@ -219,7 +218,7 @@ public struct AccountService: Sendable {
                 """, logger: logger
             ).decode(UUID.self) { used = true }
             let outcome = used ? "recovery-code-ok" : "recovery-code-wrong"
-            _ = try await conn.query("INSERT INTO sign_in_attempts (user_id, outcome) VALUES (\(userID), \(outcome))", logger: logger)
+            try await Self.recordAttempt(conn, userID, outcome, logger: logger)
             return used
         }
     }
@@ -258,13 +257,18 @@ public struct AccountService: Sendable {
                         ELSE \(now)::timestamptz + make_interval(secs => least(power(2, failed_sign_ins), 30)) END
                 WHERE id = \(userID)
                 """, logger: logger)
-            try await conn.query("INSERT INTO sign_in_attempts (user_id, outcome) VALUES (\(userID), 'password-wrong')", logger: logger)
+            try await Self.recordAttempt(conn, userID, "password-wrong", logger: logger)
         }
     }
 
     private func record(_ scope: TenantScope, _ userID: UUID, _ outcome: String, logger: Logger) async throws {
         try await database.transaction(scope, logger: logger) { conn in
-            _ = try await conn.query("INSERT INTO sign_in_attempts (user_id, outcome) VALUES (\(userID), \(outcome))", logger: logger)
+            try await Self.recordAttempt(conn, userID, outcome, logger: logger)
         }
+    }
+
+    /// Every sign-in step leaves a row, in the same transaction as its effect.
+    private static func recordAttempt(_ conn: PostgresConnection, _ userID: UUID, _ outcome: String, logger: Logger) async throws {
+        _ = try await conn.query("INSERT INTO sign_in_attempts (user_id, outcome) VALUES (\(userID), \(outcome))", logger: logger)
     }
 }

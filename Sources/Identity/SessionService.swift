@@ -49,17 +49,13 @@ public struct SessionService: Sendable {
     {
         let hash = Data(Self.hash(token))
         return try await database.transaction(scope, logger: logger) { conn in
-            var found: Session?
-            for try await (id, user, stage, created, seen, agent) in try await conn.query(
+            let found = try await Self.sessions(
+                conn,
                 """
                 SELECT id, user_id, stage, created_at, last_seen_at, user_agent FROM sessions
                 WHERE token_hash = \(hash) AND ended_at IS NULL
                 """, logger: logger
-            ).decode((UUID, UUID, String, Date, Date, String?).self) {
-                found = Session(
-                    id: id, userID: user, stage: Stage(rawValue: stage) ?? .password, createdAt: created, lastSeenAt: seen, userAgent: agent
-                )
-            }
+            ).first
             guard let session = found else { return nil }
             let idleEnd = session.lastSeenAt.addingTimeInterval(Double(policy.sessionIdleMinutes) * 60)
             let absoluteEnd = session.createdAt.addingTimeInterval(Double(policy.sessionAbsoluteHours) * 3600)
@@ -96,19 +92,12 @@ public struct SessionService: Sendable {
     /// A user's open sessions, newest first, for their own page and the admin's.
     public func open(_ scope: TenantScope, userID: UUID, logger: Logger) async throws -> [Session] {
         try await database.transaction(scope, logger: logger) { conn in
-            var sessions: [Session] = []
-            for try await (id, user, stage, created, seen, agent) in try await conn.query(
+            try await Self.sessions(
+                conn,
                 """
                 SELECT id, user_id, stage, created_at, last_seen_at, user_agent FROM sessions
                 WHERE user_id = \(userID) AND ended_at IS NULL ORDER BY created_at DESC
-                """, logger: logger
-            ).decode((UUID, UUID, String, Date, Date, String?).self) {
-                sessions.append(
-                    Session(
-                        id: id, userID: user, stage: Stage(rawValue: stage) ?? .password, createdAt: created, lastSeenAt: seen,
-                        userAgent: agent))
-            }
-            return sessions
+                """, logger: logger)
         }
     }
 
@@ -124,6 +113,20 @@ public struct SessionService: Sendable {
         let given = Array(submitted.utf8)
         guard expected.count == given.count else { return false }
         return zip(expected, given).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// Runs a query selecting the session columns in `Session`'s order.
+    private static func sessions(_ conn: PostgresConnection, _ query: PostgresQuery, logger: Logger) async throws -> [Session] {
+        var sessions: [Session] = []
+        for try await (id, user, stage, created, seen, agent) in try await conn.query(query, logger: logger)
+            .decode((UUID, UUID, String, Date, Date, String?).self)
+        {
+            sessions.append(
+                Session(
+                    id: id, userID: user, stage: Stage(rawValue: stage) ?? .password, createdAt: created, lastSeenAt: seen, userAgent: agent
+                ))
+        }
+        return sessions
     }
 
     static func newToken() -> String { SetupToken.generate().token }
