@@ -1,7 +1,7 @@
 // swift-tools-version:6.2
 // Kerb: one hosted Blue Badge casework service shared by many councils, each sealed in its own
 // PostgreSQL schema. Modules are named for capabilities; dependencies point one way:
-// Kerb (CLI) → Web → domain (Tenancy, Policy, Identity) → Storage → KerbCore.
+// Kerb (CLI) → Web → domain (Tenancy, Identity, Policy) → Audit → Storage → KerbCore.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -35,6 +35,7 @@ let package = Package(
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "COath", pkgConfig: "liboath", providers: [.apt(["liboath-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
         // MARK: data folders at the root, shipped as resources
         .target(name: "KerbMigrations", path: "migrations", resources: [.copy("control"), .copy("tenant")]),
@@ -57,16 +58,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "Audit",
+            dependencies: [
+                "Storage", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: domain
         .target(
             name: "Policy",
-            dependencies: ["KerbCore", "Storage", "KerbPolicies", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "KerbCore", "Storage", "Audit", "KerbPolicies", .product(name: "Yams", package: "Yams"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Identity",
             dependencies: [
-                "KerbCore", "Storage", "Policy", "CArgon2", "COath",
+                "KerbCore", "Storage", "Audit", "Policy", "CArgon2", "COath",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -89,7 +101,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "KerbCore", "Storage", "Tenancy",
+                "KerbCore", "Storage", "Audit", "Policy", "Identity", "Tenancy", "CQREncode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -124,7 +136,7 @@ let package = Package(
         .target(
             name: "KerbTestSupport",
             dependencies: [
-                "Storage", "Tenancy", "Web", "KerbCore",
+                "Storage", "Tenancy", "Identity", "Web", "KerbCore",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -132,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "KerbTests",
             dependencies: [
-                "KerbTestSupport", "Storage", "Tenancy", "Web", "Identity", "Policy", "KerbCore",
+                "KerbTestSupport", "Storage", "Audit", "Tenancy", "Web", "Identity", "Policy", "KerbCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -1,24 +1,68 @@
 import Foundation
 import KerbCore
+import Logging
+import PostgresNIO
 import Storage
 
 /// Creates accounts inside a tenant schema. Onboarding uses it for the council's first admin:
 /// no default password ever exists, only a one-time set-up link.
 public enum AccountProvisioning {
     /// Checks a person's name and email; an account always belongs to one named person
-    /// (seed 001, rec 6: no shared or generic accounts).
-    public static func validate(fullName: String, email: String) -> [FieldIssue] {
+    /// (seed 001, rec 6: no shared or generic accounts). Names made only of role or team words
+    /// ("Blue Badge Team", "Admin User") and shared mailboxes (admin@, bluebadge@) are refused.
+    /// `fields` names the form fields the issues point at.
+    public static func validate(fullName: String, email: String, fields: (name: String, email: String) = ("admin-name", "admin-email"))
+        -> [FieldIssue]
+    {
         var issues: [FieldIssue] = []
         let name = fullName.trimmingCharacters(in: .whitespaces)
-        if name.isEmpty || !name.contains(" ") {
-            issues.append(FieldIssue(field: "admin-name", message: "Enter the administrator's full name (first and last name)"))
+        let words = name.lowercased().split(whereSeparator: { !$0.isLetter }).map(String.init)
+        if name.isEmpty || !name.contains(" ") || name.count > 200 {
+            issues.append(FieldIssue(field: fields.name, message: "Enter the person's full name (first and last name)"))
+        } else if words.allSatisfy(genericWords.contains) {
+            issues.append(
+                FieldIssue(field: fields.name, message: "Accounts are for one named person: enter their own name, not a team or role"))
         }
         let trimmed = email.trimmingCharacters(in: .whitespaces)
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
         if parts.count != 2 || parts[0].isEmpty || !parts[1].contains(".") || trimmed.contains(" ") || trimmed.count > 254 {
-            issues.append(FieldIssue(field: "admin-email", message: "Enter the administrator's email address, like name@council.gov.uk"))
+            issues.append(FieldIssue(field: fields.email, message: "Enter the person's email address, like name@council.gov.uk"))
+        } else if genericMailboxes.contains(parts[0].lowercased().filter(\.isLetter)) {
+            issues.append(FieldIssue(field: fields.email, message: "Use the person's own email address, not a shared mailbox"))
         }
         return issues
+    }
+
+    static let genericWords: Set<String> = [
+        "admin", "administrator", "administrators", "team", "blue", "badge", "badges", "bluebadge", "office", "officer", "user",
+        "users", "staff", "shared", "service", "services", "support", "council", "parking", "reception", "duty", "test", "generic",
+        "account", "the", "and", "of", "enquiries", "info", "manager", "supervisor", "temp", "temporary", "system",
+    ]
+    static let genericMailboxes: Set<String> = [
+        "admin", "administrator", "team", "bluebadge", "bluebadges", "badges", "info", "enquiries", "office", "parking", "support",
+        "reception", "noreply", "test", "shared", "contact", "hello", "duty",
+    ]
+
+    /// Inserts an invited user with a set-up token, in the caller's transaction (the admin's
+    /// invite page). Returns the new user's id and the plain token, shown once.
+    public static func invite(_ conn: PostgresConnection, fullName: String, email: String, now: Date, logger: Logger) async throws
+        -> (UUID, SetupToken)
+    {
+        let token = SetupToken.generate()
+        var userID: UUID?
+        for try await id in try await conn.query(
+            """
+            INSERT INTO users (email, full_name) VALUES (\(email.trimmingCharacters(in: .whitespaces)),
+                \(fullName.trimmingCharacters(in: .whitespaces))) RETURNING id
+            """, logger: logger
+        ).decode(UUID.self) { userID = id }
+        guard let userID else { throw IdentityError.invalidSetupToken }
+        _ = try await conn.query(
+            """
+            INSERT INTO setup_tokens (user_id, token_hash, expires_at)
+            VALUES (\(userID), \(Data(token.hash)), \(now.addingTimeInterval(SetupToken.lifetime)))
+            """, logger: logger)
+        return (userID, token)
     }
 
     /// Inserts an authority admin and a set-up token. Must run inside the tenant's scope

@@ -29,7 +29,8 @@ public struct AccountService: Sendable {
         case secondFactorRequired(UUID)
         /// Local policy requires 2FA and the user has none yet: enrol before anything else.
         case enrolmentRequired(UUID)
-        /// The password is older than local policy allows: change it before anything else.
+        /// The password is older than local policy allows and there is no second factor to check
+        /// first: change it before anything else. (With 2FA, expiry is enforced once the code is in.)
         case passwordExpired(UUID)
     }
 
@@ -106,12 +107,14 @@ public struct AccountService: Sendable {
                 """, logger: logger)
             try await Self.recordAttempt(conn, account.id, "password-ok", logger: logger)
         }
+        // The second factor comes first: a stolen password alone must not be enough to set a new one.
+        if account.hasTOTP { return .secondFactorRequired(account.id) }
+        if policy.security.mfaRequired { return .enrolmentRequired(account.id) }
         let maxAge = policy.security.passwordMaxAgeDays
         if maxAge > 0, let changed = account.passwordChangedAt, changed.addingTimeInterval(Double(maxAge) * 86_400) < now {
             return .passwordExpired(account.id)
         }
-        if account.hasTOTP { return .secondFactorRequired(account.id) }
-        return policy.security.mfaRequired ? .enrolmentRequired(account.id) : .signedIn(account.id)
+        return .signedIn(account.id)
     }
 
     /// Stores a new TOTP secret for the user (enrolment is confirmed by a first valid code).
@@ -125,32 +128,78 @@ public struct AccountService: Sendable {
         }
     }
 
+    /// Confirms a new authenticator: the code must match `secret` now; then the secret is stored
+    /// with that code's step as used, so the same code cannot be replayed to sign in.
+    public func confirmTOTPEnrolment(
+        _ scope: TenantScope, userID: UUID, secret: [UInt8], code: String, now: Date, logger: Logger
+    ) async throws -> Bool {
+        let step = TOTP.matchingStep(secret: secret, code: code, at: now)
+        return try await database.transaction(scope, logger: logger) { conn in
+            guard let step else {
+                try await Self.recordAttempt(conn, userID, "totp-enrol-wrong", logger: logger)
+                return false
+            }
+            _ = try await conn.query(
+                """
+                UPDATE users SET totp_secret = \(Data(secret)), totp_enrolled_at = \(now), totp_last_step = \(step)
+                WHERE id = \(userID)
+                """, logger: logger)
+            try await Self.recordAttempt(conn, userID, "totp-enrolled", logger: logger)
+            return true
+        }
+    }
+
     /// True for a valid code whose time step is later than the last one accepted; a replayed
-    /// code is refused and recorded.
+    /// code is refused and recorded. Wrong codes count towards the lockout like wrong passwords
+    /// (so the second factor cannot be guessed), and a locked account is refused unchecked.
     public func verifyTOTP(_ scope: TenantScope, userID: UUID, code: String, now: Date, logger: Logger) async throws -> Bool {
-        try await database.transaction(scope, logger: logger) { conn in
-            let rows = try await conn.query(
-                "SELECT totp_secret, totp_last_step FROM users WHERE id = \(userID) FOR UPDATE", logger: logger)
+        let policy = try await currentPolicy(scope, logger: logger).security
+        return try await secondFactor(scope, userID: userID, policy: policy, now: now, logger: logger) { conn in
+            let rows = try await conn.query("SELECT totp_secret, totp_last_step FROM users WHERE id = \(userID)", logger: logger)
             var state: (Data?, Int64?)?
             for try await row in rows.decode((Data?, Int64?).self) { state = row }
-            guard let state, let secret = state.0.map(Array.init) else { return false }
-            let outcome: String
-            var accepted = false
-            if let step = TOTP.matchingStep(secret: secret, code: code, at: now) {
-                if let last = state.1, step <= last {
-                    outcome = "totp-replayed"
-                    logger.warning("replayed TOTP code refused", metadata: ["kerb.user": .string(userID.uuidString)])
-                } else {
-                    outcome = "totp-ok"
-                    accepted = true
-                    try await conn.query("UPDATE users SET totp_last_step = \(step) WHERE id = \(userID)", logger: logger)
-                }
-            } else {
-                outcome = "totp-wrong"
+            guard let state, let secret = state.0.map(Array.init) else { return "totp-missing" }
+            guard let step = TOTP.matchingStep(secret: secret, code: code, at: now) else { return "totp-wrong" }
+            if let last = state.1, step <= last {
+                logger.warning("replayed TOTP code refused", metadata: ["kerb.user": .string(userID.uuidString)])
+                return "totp-replayed"
             }
-            try await Self.recordAttempt(conn, userID, outcome, logger: logger)
-            return accepted
+            try await conn.query("UPDATE users SET totp_last_step = \(step) WHERE id = \(userID)", logger: logger)
+            return "totp-ok"
         }
+    }
+
+    /// Runs one second-factor check under the account's row lock: refuses a locked account,
+    /// records the outcome, and counts a failure towards the lockout (or clears the count).
+    private func secondFactor(
+        _ scope: TenantScope, userID: UUID, policy: LocalPolicyDocument.Security, now: Date, logger: Logger,
+        _ check: (PostgresConnection) async throws -> String
+    ) async throws -> Bool {
+        let outcome: String = try await database.transaction(scope, logger: logger) { conn in
+            var lock: (Int, Date?)?
+            for try await row in try await conn.query(
+                "SELECT failed_sign_ins, locked_until FROM users WHERE id = \(userID) FOR UPDATE", logger: logger
+            ).decode((Int, Date?).self) { lock = row }
+            guard let lock else { return "unknown" }
+            if lock.0 >= policy.lockoutThreshold, let until = lock.1, until > now {
+                try await Self.recordAttempt(conn, userID, "locked", logger: logger)
+                return "locked"
+            }
+            let outcome = try await check(conn)
+            let ok = outcome.hasSuffix("-ok")
+            let lockUntil = now.addingTimeInterval(Double(policy.lockoutMinutes) * 60)
+            _ = try await conn.query(
+                """
+                UPDATE users SET failed_sign_ins = CASE WHEN \(ok) THEN 0 ELSE failed_sign_ins + 1 END,
+                    locked_until = CASE WHEN \(ok) THEN NULL
+                        WHEN failed_sign_ins + 1 >= \(policy.lockoutThreshold) THEN \(lockUntil) ELSE locked_until END
+                WHERE id = \(userID)
+                """, logger: logger)
+            try await Self.recordAttempt(conn, userID, outcome, logger: logger)
+            return outcome
+        }
+        if outcome == "locked" { throw IdentityError.locked }
+        return outcome.hasSuffix("-ok")
     }
 
     /// Changes a signed-in user's password: the current one must be right, the new one must pass
@@ -186,13 +235,6 @@ public struct AccountService: Sendable {
         }
     }
 
-    /// Lifts a lockout (an authority admin's action; the caller checks the permission).
-    public func unlock(_ scope: TenantScope, userID: UUID, logger: Logger) async throws {
-        try await database.transaction(scope, logger: logger) { conn in
-            _ = try await conn.query("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = \(userID)", logger: logger)
-        }
-    }
-
     /// Replaces a user's recovery codes with ten new ones, shown once.
     public func issueRecoveryCodes(_ scope: TenantScope, userID: UUID, logger: Logger) async throws -> [String] {
         let codes = (0..<10).map { _ in RecoveryCode.generate() }
@@ -206,10 +248,12 @@ public struct AccountService: Sendable {
         return codes
     }
 
-    /// Accepts an unused recovery code in place of a TOTP code, once.
+    /// Accepts an unused recovery code in place of a TOTP code, once; wrong codes count towards
+    /// the lockout like wrong TOTP codes.
     public func useRecoveryCode(_ scope: TenantScope, userID: UUID, code: String, now: Date, logger: Logger) async throws -> Bool {
+        let policy = try await currentPolicy(scope, logger: logger).security
         let hash = Data(RecoveryCode.hash(code))
-        return try await database.transaction(scope, logger: logger) { conn in
+        return try await secondFactor(scope, userID: userID, policy: policy, now: now, logger: logger) { conn in
             var used = false
             for try await _ in try await conn.query(
                 """
@@ -217,9 +261,7 @@ public struct AccountService: Sendable {
                 WHERE user_id = \(userID) AND code_hash = \(hash) AND used_at IS NULL RETURNING id
                 """, logger: logger
             ).decode(UUID.self) { used = true }
-            let outcome = used ? "recovery-code-ok" : "recovery-code-wrong"
-            try await Self.recordAttempt(conn, userID, outcome, logger: logger)
-            return used
+            return used ? "recovery-code-ok" : "recovery-code-wrong"
         }
     }
 

@@ -42,31 +42,48 @@ public struct SessionService: Sendable {
         return token
     }
 
-    /// The live session for a cookie token, or nil. A session past its idle or absolute limit is
-    /// ended on the spot with the reason recorded.
-    public func resolve(_ scope: TenantScope, token: String, policy: LocalPolicyDocument.Security, now: Date, logger: Logger) async throws
-        -> Session?
-    {
+    /// Everything a request needs about its signed-in user, read in one transaction: the live
+    /// session (idle and absolute limits applied, last-seen moved on), the person, their access
+    /// groups and teams, and the policy in force. Nil when the cookie names no live session or the
+    /// account is no longer active.
+    public func authenticate(_ scope: TenantScope, token: String, now: Date, logger: Logger) async throws -> SignedInUser? {
         let hash = Data(Self.hash(token))
         return try await database.transaction(scope, logger: logger) { conn in
-            let found = try await Self.sessions(
-                conn,
+            var policyText: String?
+            for try await text in try await conn.query(
+                "SELECT document::text FROM policy_versions ORDER BY version DESC LIMIT 1", logger: logger
+            ).decode(String.self) { policyText = text }
+            guard let policyText else { return nil }
+            let policy = try PolicyFile.parseLocal(json: policyText).security
+            var found: (UUID, String, Date, Date, UUID, String, String, Bool, Date?, String)?
+            for try await row in try await conn.query(
                 """
-                SELECT id, user_id, stage, created_at, last_seen_at, user_agent FROM sessions
-                WHERE token_hash = \(hash) AND ended_at IS NULL
+                SELECT s.id, s.stage, s.created_at, s.last_seen_at, u.id, u.full_name, u.email,
+                    u.totp_enrolled_at IS NOT NULL, u.password_changed_at, u.status
+                FROM sessions s JOIN users u ON u.id = s.user_id
+                WHERE s.token_hash = \(hash) AND s.ended_at IS NULL
                 """, logger: logger
-            ).first
-            guard let session = found else { return nil }
-            let idleEnd = session.lastSeenAt.addingTimeInterval(Double(policy.sessionIdleMinutes) * 60)
-            let absoluteEnd = session.createdAt.addingTimeInterval(Double(policy.sessionAbsoluteHours) * 3600)
-            if now >= idleEnd || now >= absoluteEnd {
-                let reason = now >= absoluteEnd ? "absolute-timeout" : "idle-timeout"
+            ).decode((UUID, String, Date, Date, UUID, String, String, Bool, Date?, String).self) { found = row }
+            guard let found else { return nil }
+            let (sessionID, stage, created, seen, userID, name, email, hasTOTP, changed, status) = found
+            let idleEnd = seen.addingTimeInterval(Double(policy.sessionIdleMinutes) * 60)
+            let absoluteEnd = created.addingTimeInterval(Double(policy.sessionAbsoluteHours) * 3600)
+            let ending: String? =
+                status != "active"
+                ? "account-disabled"
+                : now >= absoluteEnd ? "absolute-timeout" : now >= idleEnd ? "idle-timeout" : nil
+            if let ending {
                 _ = try await conn.query(
-                    "UPDATE sessions SET ended_at = \(now), ended_reason = \(reason) WHERE id = \(session.id)", logger: logger)
+                    "UPDATE sessions SET ended_at = \(now), ended_reason = \(ending) WHERE id = \(sessionID)", logger: logger)
                 return nil
             }
-            _ = try await conn.query("UPDATE sessions SET last_seen_at = \(now) WHERE id = \(session.id)", logger: logger)
-            return session
+            _ = try await conn.query("UPDATE sessions SET last_seen_at = \(now) WHERE id = \(sessionID)", logger: logger)
+            let principal = try await AccessGroupService.principal(conn, userID: userID, logger: logger)
+            let maxAge = policy.passwordMaxAgeDays
+            let expired = maxAge > 0 && (changed.map { $0.addingTimeInterval(Double(maxAge) * 86_400) < now } ?? true)
+            return SignedInUser(
+                sessionID: sessionID, stage: Stage(rawValue: stage) ?? .password, userID: userID, fullName: name, email: email,
+                hasTOTP: hasTOTP, passwordExpired: expired, principal: principal, security: policy)
         }
     }
 
@@ -129,6 +146,21 @@ public struct SessionService: Sendable {
         return sessions
     }
 
-    static func newToken() -> String { SetupToken.generate().token }
+    public static func newToken() -> String { SetupToken.generate().token }
     static func hash(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Data(token.utf8))) }
+}
+
+/// A request's signed-in user, as `SessionService.authenticate` found them.
+public struct SignedInUser: Sendable {
+    public let sessionID: UUID
+    /// `.password` until the second factor is checked (or enrolled), then `.complete`.
+    public let stage: SessionService.Stage
+    public let userID: UUID
+    public let fullName: String
+    public let email: String
+    public let hasTOTP: Bool
+    /// Older than local policy allows: the user must change it before anything else.
+    public let passwordExpired: Bool
+    public let principal: Principal
+    public let security: LocalPolicyDocument.Security
 }

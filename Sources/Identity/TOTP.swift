@@ -55,6 +55,21 @@ public enum TOTP {
             "otpauth://totp/\(label)?secret=\(base32(secret))&issuer=\(issuerParam)&algorithm=SHA1&digits=\(digits)&period=\(stepSeconds)"
     }
 
+    /// The secret as people type it into an app by hand: base32 in groups of four.
+    public static func base32Grouped(_ secret: [UInt8]) -> String {
+        var groups: [String] = []
+        var current = ""
+        for character in base32(secret) {
+            current.append(character)
+            if current.count == 4 {
+                groups.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { groups.append(current) }
+        return groups.joined(separator: " ")
+    }
+
     /// RFC 4648 base32 without padding, as authenticator apps expect.
     static func base32(_ bytes: [UInt8]) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")

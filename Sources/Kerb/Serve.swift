@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             let logger = Logger(label: "kerb")
-            let deps = WebDependencies.live(config, readWorkers: readWorkers, metrics: registry, logger: logger)
+            let deps = try await WebDependencies.live(config, readWorkers: readWorkers, metrics: registry, logger: logger)
             let app = try await buildApplication(WebConfig(host: host, port: port, baseDomain: baseDomain), deps, logger: logger)
             try await app.runService()
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Identity
 import KerbCore
 import NIOPosix
 import Storage
@@ -21,6 +22,10 @@ public enum TestDatabase {
         pool.start()
         return pool
     }()
+
+    /// Argon2id at 1 MiB, one pass: the same code path as production at a fraction of the cost,
+    /// so tests that set many passwords stay quick (the parameters are tested on their own).
+    public static let fastHashing = Argon2id.Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
 
     public static var admin: AdminDatabase { AdminDatabase(config: config, threads: threads) }
 
@@ -62,7 +67,7 @@ public enum TestDatabase {
             bandsCSV: "band,rank,description\n")
         let scoped = TenantLifecycle(database: lifecycle.database, catalogue: testCatalogue, tenantMigrations: lifecycle.tenantMigrations)
         return try await scoped.onboard(
-            .init(authority: authority, adminName: "Test Admin", adminEmail: "admin@\(token).test.kerb.example", actor: "test"))
+            .init(authority: authority, adminName: "Alex Morgan", adminEmail: "alex.morgan@\(token).test.kerb.example", actor: "test"))
     }
 
     /// Runs one SQL statement as the superuser-free admin role and returns text rows (assertions).

@@ -1,6 +1,9 @@
 import Foundation
 import Hummingbird
+import Identity
 import Logging
+import NIOPosix
+import Policy
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
@@ -13,11 +16,15 @@ public struct WebConfig: Sendable {
     public var port: Int
     /// Councils are served at `<slug>.<baseDomain>`; the bare domain is the service's own site.
     public var baseDomain: String
+    /// Cookies carry `Secure`. Browsers honour it on http://localhost and *.localhost, so only
+    /// a plain-HTTP deployment on another name would turn it off.
+    public var secureCookies: Bool
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, baseDomain: String = "kerb.localhost") {
+    public init(host: String = "127.0.0.1", port: Int = 8080, baseDomain: String = "kerb.localhost", secureCookies: Bool = true) {
         self.host = host
         self.port = port
         self.baseDomain = baseDomain.lowercased()
+        self.secureCookies = secureCookies
     }
 }
 
@@ -26,24 +33,47 @@ public struct WebDependencies: Sendable {
     public let database: PostgresClient
     public let tenants: TenantDirectory
     public let reads: TenantReadPipeline
+    public let identity: IdentityServices
     public let metrics: PrometheusCollectorRegistry?
 
-    public init(database: PostgresClient, tenants: TenantDirectory, reads: TenantReadPipeline, metrics: PrometheusCollectorRegistry?) {
-        self.database = database
-        self.tenants = tenants
-        self.reads = reads
-        self.metrics = metrics
-    }
-
-    /// The live wiring: one PostgresNIO pool and one read pipeline as `kerb_app`.
-    public static func live(_ config: DatabaseConfig, readWorkers: Int, metrics: PrometheusCollectorRegistry?, logger: Logger)
-        -> WebDependencies
-    {
+    /// The live wiring: one PostgresNIO pool and one read pipeline as `kerb_app`, and a thread
+    /// pool of one thread per core for Argon2id, so a burst of sign-ins queues there and never
+    /// on the event loops. `passwordParameters` is lowered only by tests.
+    public static func live(
+        _ config: DatabaseConfig, readWorkers: Int, metrics: PrometheusCollectorRegistry?,
+        passwordParameters: Argon2id.Parameters = .owasp, logger: Logger
+    ) async throws -> WebDependencies {
         let client = PostgresClient(config, login: .app, maxConnections: config.maxConnections, logger: logger)
+        let hashing = NIOThreadPool(numberOfThreads: max(1, ProcessInfo.processInfo.activeProcessorCount))
+        hashing.start()
+        let database = TenantDatabase(client: client)
+        let identity = try await IdentityServices(
+            database: database, hasher: PasswordHasher(pool: hashing, parameters: passwordParameters), hashingThreads: hashing)
         return WebDependencies(
             database: client, tenants: TenantDirectory(client: client),
             reads: TenantReadPipeline(config: config, workers: readWorkers, statements: ProfileReader.statements),
-            metrics: metrics)
+            identity: identity, metrics: metrics)
+    }
+}
+
+/// The identity and policy services council pages use, over one tenant database.
+public struct IdentityServices: Sendable {
+    public let database: TenantDatabase
+    public let accounts: AccountService
+    public let sessions: SessionService
+    public let groups: AccessGroupService
+    public let users: UserDirectory
+    public let policies: LocalPolicyStore
+    let hashingThreads: NIOThreadPool
+
+    init(database: TenantDatabase, hasher: PasswordHasher, hashingThreads: NIOThreadPool) async throws {
+        self.database = database
+        accounts = try await AccountService(database: database, hasher: hasher, rules: try PasswordRules.bundled())
+        sessions = SessionService(database: database)
+        groups = AccessGroupService(database: database)
+        users = UserDirectory(database: database)
+        policies = LocalPolicyStore(database: database)
+        self.hashingThreads = hashingThreads
     }
 }
 
@@ -52,27 +82,29 @@ public struct WebDependencies: Sendable {
 public func buildRouter(_ config: WebConfig, _ deps: WebDependencies, pages: Pages) throws -> Router<KerbRequestContext> {
     let router = Router(context: KerbRequestContext.self)
     router.addMiddleware {
-        LogRequestsMiddleware(.info)
+        RequestLogMiddleware()
         MetricsMiddleware()
         ErrorMiddleware(pages: pages)
-        ContentSecurityMiddleware()
+        ContentSecurityMiddleware(contentSecurityPolicy: [
+            .defaultSrc(.self), .imgSrc(.self, .scheme(.init(rawValue: "data:"))), .formAction(.self), .frameAncestors(.none),
+        ])
     }
     ServiceController(database: deps.database, metrics: deps.metrics, assets: try StaticAssets.load()).addRoutes(to: router)
 
     router.addMiddleware { TenantMiddleware(directory: deps.tenants, baseDomain: config.baseDomain) }
     let profiles = ProfileReader(pipeline: deps.reads)
-    let home = TenantHomeController(pages: pages, profiles: profiles)
+    let council = CouncilRoutes(config: config, deps: deps, pages: pages, profiles: profiles)
     router.get("/") { request, context in
         guard context.tenant != nil else {
-            return try pages.render("home", ServiceHomePage(requestID: context.id))
+            return try pages.render("home", ServiceHomePage(layout: Layout(homeHref: "/", requestID: context.id)))
         }
-        return try await home.home(request, try TenantRequestContext(context: context))
+        // The council's start page by hostname: through the same session middleware as the rest.
+        return try await council.homeByHost(request, try TenantRequestContext(context: context))
     }
     let byHost = router.group(context: TenantRequestContext.self)
-    ProfileAPIController(profiles: profiles).addRoutes(to: byHost)
+    council.addRoutes(to: byHost, includingHome: false)
     let byPath = router.group("t/:tenant", context: TenantRequestContext.self)
-    home.addRoutes(to: byPath)
-    ProfileAPIController(profiles: profiles).addRoutes(to: byPath)
+    council.addRoutes(to: byPath, includingHome: true)
     return router
 }
 
@@ -88,7 +120,7 @@ public func buildApplication(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "kerb"),
         logger: logger)
-    app.addServices(deps.database, ReadPipelineService(pipeline: deps.reads))
+    app.addServices(deps.database, ReadPipelineService(pipeline: deps.reads), ThreadPoolService(pool: deps.identity.hashingThreads))
     return app
 }
 
@@ -100,5 +132,15 @@ struct ReadPipelineService: Service {
         try pipeline.start()
         try? await gracefulShutdown()
         pipeline.shutdown()
+    }
+}
+
+/// Shuts the password-hashing threads down with the application.
+struct ThreadPoolService: Service {
+    let pool: NIOThreadPool
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await pool.shutdownGracefully()
     }
 }

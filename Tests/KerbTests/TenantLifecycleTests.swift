@@ -39,7 +39,7 @@ import Testing
         #expect(stored.badge.feePence == 0)
         #expect(inside.0[0][2]?.contains("Wales maximum of £0") == true)
         #expect(inside.1.count == 1)
-        #expect(inside.1[0][0] == "Test Admin" && inside.1[0][1] == "true" && inside.1[0][2] == "invited")
+        #expect(inside.1[0][0] == "Alex Morgan" && inside.1[0][1] == "true" && inside.1[0][2] == "invited")
         // Only the hash of the one-time token is stored.
         let storedHash = try #require(inside.1[0][3])
         #expect(storedHash == SetupToken.hash(of: onboarded.adminSetupToken).map { String(format: "%02x", $0) }.joined())

@@ -18,7 +18,7 @@ as_root() {
 }
 
 # Debian packages Kerb needs to build, test and serve. wrk is for infra/bench only.
-KERB_APT_PACKAGES=(postgresql postgresql-contrib libpq-dev libargon2-dev liboath-dev libssl-dev pkg-config curl ca-certificates)
+KERB_APT_PACKAGES=(postgresql postgresql-contrib libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev pkg-config curl ca-certificates)
 
 ensure_packages() {
   local missing=() p

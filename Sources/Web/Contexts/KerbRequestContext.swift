@@ -1,4 +1,5 @@
 import Hummingbird
+import Identity
 import Tenancy
 
 /// The context of every request. `tenant` is filled in once, by `TenantMiddleware`, from the Host
@@ -17,12 +18,20 @@ public struct KerbRequestContext: RequestContext {
 public struct TenantRequestContext: ChildRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let tenant: Tenant
+    /// Set by `SessionMiddleware` from the session cookie; nil for anonymous requests.
+    public var user: SignedInUser?
+    /// The cookie value forms are bound to (the session token, or the anonymous form token);
+    /// the CSRF token on every form is an HMAC of it.
+    var csrfSecret: String?
 
     public init(context: KerbRequestContext) throws {
         guard let tenant = context.tenant else { throw TenancyError.unknownTenant }
         coreContext = context.coreContext
         self.tenant = tenant
     }
+
+    /// The hidden `csrf` field of this request's forms.
+    var csrfToken: String { csrfSecret.map(SessionService.csrfToken(for:)) ?? "" }
 
     /// Where this council's pages live for this request: `/t/<slug>` when it was reached by
     /// path, empty when by its own hostname. Links on council pages start with it.

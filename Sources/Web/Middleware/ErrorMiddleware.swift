@@ -14,6 +14,8 @@ struct ErrorMiddleware: RouterMiddleware {
         var response: Response
         do {
             response = try await next(request, context)
+        } catch let redirect as Redirect {
+            response = .redirect(to: redirect.to)
         } catch {
             let problem = Problem(for: error, requestID: context.id, logger: context.logger)
             response =

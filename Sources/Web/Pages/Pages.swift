@@ -27,6 +27,7 @@ public struct Pages: Sendable {
     func errorPage(_ problem: Problem, authorityName: String?, homeHref: String) throws -> Response {
         let title =
             switch problem.status {
+            case 403: "You cannot do this"
             case 404: "Page not found"
             case 503: "Sorry, the service is unavailable"
             case 500...: "Sorry, there is a problem with the service"
@@ -35,7 +36,9 @@ public struct Pages: Sendable {
         let detail = problem.detail ?? (problem.status == 404 ? "If you typed the web address, check it is correct." : nil)
         return try render(
             "error",
-            ErrorPage(title: title, detail: detail, requestID: problem.instance, authorityName: authorityName, homeHref: homeHref),
+            ErrorPage(
+                title: title, detail: detail,
+                layout: Layout(authorityName: authorityName, homeHref: homeHref, requestID: problem.instance)),
             status: .init(code: problem.status))
     }
 }
@@ -45,32 +48,44 @@ enum PagesError: Error {
     case unknownTemplate(String)
 }
 
-/// Every page shares the layout's fields.
+/// What every page's frame shows: the service and council names, the signed-in person with
+/// their sign-out form, and navigation to what their access groups allow.
+struct Layout: Sendable {
+    struct Link: Sendable {
+        let label: String
+        let href: String
+        let current: Bool
+    }
+
+    struct Account: Sendable {
+        let name: String
+        let accountHref: String
+        let signOutHref: String
+        let csrf: String
+    }
+
+    let serviceName = "Kerb Blue Badge"
+    var authorityName: String?
+    var homeHref: String
+    var requestID: String
+    var account: Account? = nil
+    var nav: [Link] = []
+}
+
 struct ErrorPage: Sendable {
     let title: String
     let detail: String?
-    let requestID: String
-    let authorityName: String?
-    let homeHref: String
-    let serviceName = "Kerb Blue Badge"
+    let layout: Layout
 }
 
 struct ServiceHomePage: Sendable {
-    let requestID: String
-    let homeHref = "/"
-    let serviceName = "Kerb Blue Badge"
-    let authorityName: String? = nil
+    let layout: Layout
 }
 
 struct TenantHomePage: Sendable {
     let authorityName: String
     let nation: String
-    let band: String
     let status: String
-    /// Sign-in arrives with the identity work (issue 3); until then the page says so instead of
-    /// linking to a page that does not exist.
-    let signInOpen: Bool
-    let homeHref: String
-    let requestID: String
-    let serviceName = "Kerb Blue Badge"
+    let signInHref: String
+    let layout: Layout
 }

@@ -12,7 +12,8 @@ import Web
 
     func withApp(_ test: @escaping @Sendable (any TestClientProtocol, WebDependencies) async throws -> Void) async throws {
         _ = try await TestDatabase.prepared()
-        let deps = WebDependencies.live(TestDatabase.config, readWorkers: 1, metrics: nil, logger: Self.logger)
+        let deps = try await WebDependencies.live(
+            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
         let app = try await buildApplication(WebConfig(), deps, logger: Self.logger)
         try await app.test(.router) { client in try await test(client, deps) }
     }
@@ -30,7 +31,7 @@ import Web
                     #expect(html.contains("href=\"#main-content\""))
                     // Reached by path, the council's links stay under its path.
                     #expect(html.contains("href=\"/t/\(tenant.slug)/\""))
-                    #expect(html.contains("Signing in is not open yet"))
+                    #expect(html.contains("href=\"/t/\(tenant.slug)/sign-in\""))
                     #expect(response.headers[.contentSecurityPolicy] != nil)
                     #expect(response.headers[.init("X-Request-Id")!] != nil)
                 }
@@ -119,7 +120,8 @@ import Web
     @Test func councilsAreFoundByHostname() async throws {
         let tenant = try await TestDatabase.onboardTestTenant().tenant
         _ = try await TestDatabase.prepared()
-        let deps = WebDependencies.live(TestDatabase.config, readWorkers: 1, metrics: nil, logger: Self.logger)
+        let deps = try await WebDependencies.live(
+            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await deps.database.run() }
             defer { group.cancelAll() }
@@ -140,7 +142,8 @@ import Web
 
     @Test func councilsAreServedByTheirHostnameOverRealHTTP() async throws {
         let tenant = try await TestDatabase.onboardTestTenant().tenant
-        let deps = WebDependencies.live(TestDatabase.config, readWorkers: 1, metrics: nil, logger: Self.logger)
+        let deps = try await WebDependencies.live(
+            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
         let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: 0), deps, logger: Self.logger)
         try await app.test(.live) { client in
             let port = try #require(client.port)

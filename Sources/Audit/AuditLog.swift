@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Storage
+
+/// One entry in a council's audit trail.
+public struct AuditEvent: Sendable, Equatable {
+    public enum Outcome: String, Sendable { case done, denied }
+
+    public var actorID: UUID?
+    /// A label that outlives the account (the person's name), or "anonymous".
+    public var actor: String
+    /// Dotted verb, e.g. `users.invite`, `policy.change`, `access.denied`.
+    public var action: String
+    public var target: String
+    public var outcome: Outcome
+    public var detail: String
+    public var requestID: String
+
+    public init(
+        actorID: UUID?, actor: String, action: String, target: String = "", outcome: Outcome = .done, detail: String = "",
+        requestID: String = ""
+    ) {
+        self.actorID = actorID
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.outcome = outcome
+        self.detail = detail
+        self.requestID = requestID
+    }
+}
+
+/// A recorded entry, as the audit page shows it.
+public struct AuditEntry: Sendable {
+    public let seq: Int64
+    public let at: Date
+    public let event: AuditEvent
+}
+
+/// Writes and reads the tamper-evident trail in a tenant's schema (migration 0004). Writes go
+/// in the caller's transaction, so an action and its audit row commit or vanish together; the
+/// chain itself (sequence, previous hash, hash) is computed by the database under a lock.
+public enum AuditLog {
+    public static func record(_ event: AuditEvent, on conn: PostgresConnection, logger: Logger) async throws {
+        _ = try await conn.query(
+            """
+            INSERT INTO audit_events (actor_id, actor, action, target, outcome, detail, request_id)
+            VALUES (\(event.actorID), \(event.actor), \(event.action), \(event.target), \(event.outcome.rawValue),
+                    \(event.detail), \(event.requestID))
+            """, logger: logger)
+    }
+
+    /// Records an event in a transaction of its own (for refusals, which change nothing else).
+    public static func record(_ event: AuditEvent, database: TenantDatabase, scope: TenantScope, logger: Logger) async throws {
+        try await database.transaction(scope, logger: logger) { conn in try await record(event, on: conn, logger: logger) }
+    }
+
+    /// The newest entries, optionally only refusals.
+    public static func recent(
+        database: TenantDatabase, scope: TenantScope, deniedOnly: Bool = false, limit: Int = 100, logger: Logger
+    ) async throws -> [AuditEntry] {
+        try await database.transaction(scope, logger: logger) { conn in
+            var entries: [AuditEntry] = []
+            let filter = deniedOnly ? "denied" : "%"
+            for try await (seq, at, actorID, actor, action, target, outcome, detail, requestID) in try await conn.query(
+                """
+                SELECT seq, at, actor_id, actor, action, target, outcome, detail, request_id FROM audit_events
+                WHERE outcome LIKE \(filter) ORDER BY seq DESC LIMIT \(limit)
+                """, logger: logger
+            ).decode((Int64, Date, UUID?, String, String, String, String, String, String).self) {
+                let event = AuditEvent(
+                    actorID: actorID, actor: actor, action: action, target: target,
+                    outcome: AuditEvent.Outcome(rawValue: outcome) ?? .done, detail: detail, requestID: requestID)
+                entries.append(AuditEntry(seq: seq, at: at, event: event))
+            }
+            return entries
+        }
+    }
+
+    /// The first entry whose hash does not follow from its content and predecessor, or nil
+    /// when the whole chain is intact.
+    public static func firstBrokenEntry(database: TenantDatabase, scope: TenantScope, logger: Logger) async throws -> Int64? {
+        try await database.transaction(scope, logger: logger) { conn in
+            var broken: Int64?
+            for try await value in try await conn.query("SELECT audit_verify()", logger: logger).decode(Int64?.self) { broken = value }
+            return broken
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Audit
+import Foundation
+import KerbCore
+import Logging
+import PostgresNIO
+import Storage
+
+/// One stored version of a council's local policy.
+public struct PolicyVersion: Sendable {
+    public let version: Int
+    public let document: LocalPolicyDocument
+    public let reason: String
+    public let createdBy: String
+    public let createdAt: Date
+}
+
+/// Reads and changes a council's local policy at run time. Every change is checked against the
+/// nation's guardrails with the same `PolicyCheck` as onboarding and `kerb policy check`, then
+/// stored as a new version (who, when, why) with its audit entry in the same transaction.
+/// Rolling back is a new version that copies an old one, so history is never rewritten.
+public struct LocalPolicyStore: Sendable {
+    public let database: TenantDatabase
+
+    public init(database: TenantDatabase) { self.database = database }
+
+    public enum Failure: KerbError, Equatable {
+        case noSuchVersion(Int)
+        case reasonMissing
+        case unchanged
+
+        public var kind: KerbErrorKind {
+            switch self {
+            case .noSuchVersion: .notFound
+            case .reasonMissing: .invalid([FieldIssue(field: "reason", message: publicDetail)])
+            case .unchanged: .invalid([FieldIssue(field: "reason", message: publicDetail)])
+            }
+        }
+
+        public var code: String {
+            switch self {
+            case .noSuchVersion: "policy.no-such-version"
+            case .reasonMissing: "policy.reason-missing"
+            case .unchanged: "policy.unchanged"
+            }
+        }
+
+        public var publicDetail: String {
+            switch self {
+            case .noSuchVersion(let v): "There is no version \(v) of the local policy"
+            case .reasonMissing: "Enter the reason for the change"
+            case .unchanged: "The policy is already like this: nothing was changed"
+            }
+        }
+    }
+
+    /// The nation whose guardrails bind this council.
+    public func nation(_ scope: TenantScope, logger: Logger) async throws -> Nation {
+        let name: String? = try await database.transaction(scope, logger: logger) { conn in
+            var name: String?
+            for try await value in try await conn.query("SELECT nation FROM profile", logger: logger).decode(String.self) { name = value }
+            return name
+        }
+        guard let name, let nation = Nation(rawValue: name) else { throw PolicyError.unreadable("the council has no nation on record") }
+        return nation
+    }
+
+    public func current(_ scope: TenantScope, logger: Logger) async throws -> PolicyVersion {
+        guard let latest = try await versions(scope, limit: 1, logger: logger).first else {
+            throw PolicyError.unreadable("the council has no local policy")
+        }
+        return latest
+    }
+
+    /// Newest first.
+    public func versions(_ scope: TenantScope, limit: Int = 50, logger: Logger) async throws -> [PolicyVersion] {
+        let rows: [(Int, String, String, String, Date)] = try await database.transaction(scope, logger: logger) { conn in
+            var rows: [(Int, String, String, String, Date)] = []
+            for try await row in try await conn.query(
+                "SELECT version, document::text, reason, created_by, created_at FROM policy_versions ORDER BY version DESC LIMIT \(limit)",
+                logger: logger
+            ).decode((Int, String, String, String, Date).self) { rows.append(row) }
+            return rows
+        }
+        return try rows.map {
+            PolicyVersion(version: $0.0, document: try PolicyFile.parseLocal(json: $0.1), reason: $0.2, createdBy: $0.3, createdAt: $0.4)
+        }
+    }
+
+    /// Stores `document` as the next version if it is within the guardrails; otherwise throws
+    /// every violation and changes nothing.
+    @discardableResult
+    public func change(
+        _ scope: TenantScope, to document: LocalPolicyDocument, reason: String, actor: AuditEvent, logger: Logger
+    ) async throws -> Int {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        try PolicyCheck.validate(document, within: try PolicyFile.bundledGuardrails(try await nation(scope, logger: logger)))
+        guard !reason.isEmpty else { throw Failure.reasonMissing }
+        guard try await current(scope, logger: logger).document != document else { throw Failure.unchanged }
+        let json = PolicyFile.json(document)
+        return try await database.transaction(scope, logger: logger) { conn in
+            // Two admins saving at once take consecutive versions instead of colliding.
+            _ = try await conn.query("LOCK TABLE policy_versions IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+            var next = 1
+            for try await value in try await conn.query(
+                "SELECT coalesce(max(version), 0) + 1 FROM policy_versions", logger: logger
+            ).decode(Int.self) { next = value }
+            _ = try await conn.query(
+                """
+                INSERT INTO policy_versions (version, document, reason, created_by)
+                VALUES (\(next), \(json)::jsonb, \(reason), \(actor.actor))
+                """, logger: logger)
+            var event = actor
+            event.action = "policy.change"
+            event.target = "version \(next)"
+            event.detail = reason
+            try await AuditLog.record(event, on: conn, logger: logger)
+            return next
+        }
+    }
+
+    /// Makes an earlier version current again, as a new version, if it is still within today's
+    /// guardrails.
+    @discardableResult
+    public func rollBack(_ scope: TenantScope, to version: Int, actor: AuditEvent, logger: Logger) async throws -> Int {
+        guard let old = try await versions(scope, limit: 10_000, logger: logger).first(where: { $0.version == version }) else {
+            throw Failure.noSuchVersion(version)
+        }
+        return try await change(scope, to: old.document, reason: "Rolled back to version \(version)", actor: actor, logger: logger)
+    }
+}

@@ -1,0 +1,64 @@
+import Audit
+import Foundation
+import Hummingbird
+import Identity
+import KerbCore
+import Policy
+import Storage
+
+/// The one place routes ask "who is this, and may they?". Every protected route calls
+/// `require`, which asks `AccessPolicy.decide` and records each refusal in the council's audit
+/// trail before answering 403. Pages that only need a signed-in person call `signedIn`.
+struct AccessGuard: Sendable {
+    let database: TenantDatabase
+
+    /// The fully signed-in user. Anyone else is sent to sign in; a user whose password has
+    /// expired is sent to change it first (unless this is that page).
+    func signedIn(_ context: TenantRequestContext, allowingExpiredPassword: Bool = false) throws -> SignedInUser {
+        guard let user = context.user, user.stage == .complete else { throw Redirect(to: context.basePath + "/sign-in") }
+        if user.passwordExpired, !allowingExpiredPassword { throw Redirect(to: context.basePath + "/account/password") }
+        return user
+    }
+
+    /// The signed-in user if the policy engine allows `permission`; otherwise the refusal is
+    /// audited and the request ends with 403.
+    @discardableResult
+    func require(_ permission: Permission, _ context: TenantRequestContext, target: AccessTarget = .none, resource: String = "")
+        async throws -> SignedInUser
+    {
+        let user = try signedIn(context)
+        guard case .deny(let reason) = AccessPolicy.decide(user.principal, permission, target) else { return user }
+        let event = AuditEvent(
+            actorID: user.userID, actor: user.fullName, action: "access.denied",
+            target: [permission.rawValue, resource].filter { !$0.isEmpty }.joined(separator: " "), outcome: .denied,
+            detail: reason.rawValue, requestID: context.id)
+        try await AuditLog.record(event, database: database, scope: context.tenant.scope, logger: context.logger)
+        context.logger.notice("access denied", metadata: ["kerb.permission": .string(permission.rawValue)])
+        throw AccessDenied(reason: reason)
+    }
+
+    /// The actor of an audited change.
+    static func actor(_ user: SignedInUser, _ context: TenantRequestContext) -> AuditEvent {
+        AuditEvent(actorID: user.userID, actor: user.fullName, action: "", requestID: context.id)
+    }
+}
+
+/// A refusal by the policy engine: 403, with the reason the user can act on.
+struct AccessDenied: KerbError {
+    let reason: DenialReason
+    var kind: KerbErrorKind { .forbidden }
+    var code: String { "access.denied" }
+    var publicDetail: String { "You do not have permission to do this: \(reason.rawValue). Ask your council's Kerb administrator." }
+}
+
+/// A form whose CSRF token is missing or does not match the browser's cookie.
+struct FormExpired: KerbError {
+    var kind: KerbErrorKind { .forbidden }
+    var code: String { "web.form-expired" }
+    var publicDetail: String { "This form has expired. Go back, reload the page and try again." }
+}
+
+/// Ends a request with 303 See Other (thrown from guards, so handlers stay linear).
+struct Redirect: Error {
+    let to: String
+}

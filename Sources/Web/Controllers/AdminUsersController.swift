@@ -1,0 +1,243 @@
+import Foundation
+import Hummingbird
+import Identity
+import KerbCore
+import Policy
+
+/// Authority admins' user pages: everyone's status, groups, 2FA and password age (who is due
+/// for rotation), inviting people, unlocking, disabling and signing a user out everywhere.
+/// Every route asks the policy engine for `users.manage` first.
+struct AdminUsersController: Sendable {
+    let identity: IdentityServices
+    let access: AccessGuard
+    let pages: Pages
+
+    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
+        group.get("admin/users", use: list)
+        group.get("admin/users/new", use: invitePage)
+        group.post("admin/users/new", use: invite)
+        group.get("admin/users/:user", use: show)
+        group.post("admin/users/:user/unlock", use: unlock)
+        group.post("admin/users/:user/disable", use: disable)
+        group.post("admin/users/:user/sign-out-everywhere", use: signOutEverywhere)
+        group.post("admin/users/:user/groups", use: addToGroup)
+    }
+
+    struct ListPage: Sendable {
+        struct Row: Sendable {
+            let name: String
+            let href: String
+            let email: String
+            let status: String
+            let groups: String
+            let twoFactor: String
+            let passwordDue: String
+            let due: Bool
+            let locked: Bool
+        }
+
+        let rows: [Row]
+        let dueCount: Int
+        let rotationNote: String
+        let inviteHref: String
+        let layout: Layout
+    }
+
+    @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageUsers, context)
+        let now = Date()
+        let maxAge = user.security.passwordMaxAgeDays
+        let soon = now.addingTimeInterval(14 * 86_400)
+        let accounts = try await identity.users.list(context.tenant.scope, logger: context.logger)
+        let rows = accounts.map { account in
+            let due = account.passwordDue(maxAgeDays: maxAge)
+            return ListPage.Row(
+                name: account.fullName, href: "\(context.basePath)/admin/users/\(account.id)", email: account.email,
+                status: account.status.capitalized,
+                groups: (account.groups + account.pendingGroups.map { "\($0) (pending)" }).joined(separator: ", "),
+                twoFactor: account.hasTOTP ? "On" : "Off", passwordDue: due.map(Formats.date) ?? "—",
+                due: account.status == "active" && due.map { $0 < soon } ?? false, locked: account.isLocked(at: now))
+        }
+        let note =
+            maxAge > 0
+            ? "Your local policy makes everyone change their password every \(maxAge) days; those due within 14 days are marked."
+            : "Your local policy does not force password changes."
+        return try pages.render(
+            "admin-users",
+            ListPage(
+                rows: rows, dueCount: rows.filter(\.due).count, rotationNote: note, inviteHref: context.basePath + "/admin/users/new",
+                layout: .council(context, current: "/admin/users")))
+    }
+
+    @Sendable func invitePage(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageUsers, context)
+        return try await renderInvite(context, user)
+    }
+
+    @Sendable func invite(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageUsers, context)
+        var request = request
+        let form = try await FormFields.read(&request)
+        let groups = try await identity.groups.groups(context.tenant.scope, logger: context.logger)
+        let chosen = groups.filter { form["group-\($0.id)"] == "yes" }.map(\.id)
+        do {
+            let (_, token) = try await identity.users.invite(
+                context.tenant.scope, fullName: form.text("full-name"), email: form.text("email"), groupIDs: chosen,
+                needsApproval: user.security.accessChangesNeedSecondAdmin, by: AccessGuard.actor(user, context), now: Date(),
+                logger: context.logger)
+            let link = "\(Self.origin(request))\(context.basePath)/setup?token=\(token.token)"
+            return try pages.render(
+                "message",
+                MessagePage(
+                    title: "Account created",
+                    lead: [
+                        "Send this one-time set-up link to \(form.text("full-name")) yourself. It works once, within 7 days, and is shown only now.",
+                        user.security.accessChangesNeedSecondAdmin && !chosen.isEmpty
+                            ? "The access groups you chose wait for another administrator's approval." : "",
+                    ].filter { !$0.isEmpty }, secrets: [link],
+                    next: Layout.Link(label: "Back to users", href: context.basePath + "/admin/users", current: false),
+                    layout: .council(context, current: "/admin/users")))
+        } catch let error as UserDirectory.Failure {
+            guard case .invalid(let issues) = error.kind else { throw error }
+            return try await renderInvite(context, user, form: form, issues: issues, status: .unprocessableContent)
+        }
+    }
+
+    private func renderInvite(
+        _ context: TenantRequestContext, _ user: SignedInUser, form: FormFields? = nil, issues: [FieldIssue] = [],
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let groups = try await identity.groups.groups(context.tenant.scope, logger: context.logger)
+        var fields = [
+            FormField(
+                name: "full-name", label: "Full name", hint: "One account per person: never a team or shared name",
+                value: form?.text("full-name") ?? ""),
+            FormField(name: "email", label: "Work email address", value: form?.text("email") ?? "", kind: .email),
+        ]
+        fields += groups.map {
+            FormField(
+                name: "group-\($0.id)", label: $0.name, hint: $0.description, kind: .checkbox, checked: form?["group-\($0.id)"] == "yes")
+        }
+        let model = FormModel(
+            action: context.basePath + "/admin/users/new", csrf: context.csrfToken, fields: fields, submit: "Create account")
+        let lead =
+            user.security.accessChangesNeedSecondAdmin
+            ? ["Your local policy says a second administrator must approve access groups before they take effect."] : []
+        return try pages.render(
+            "form-page",
+            FormPage(
+                title: "Invite a user", lead: lead, form: model.with(errors: issues), layout: .council(context, current: "/admin/users")),
+            status: status)
+    }
+
+    struct UserPage: Sendable {
+        struct Row: Sendable {
+            let label: String
+            let detail: String
+            let action: String?
+            let actionLabel: String?
+        }
+
+        let name: String
+        let email: String
+        let status: String
+        let locked: Bool
+        let twoFactor: String
+        let memberships: [Row]
+        let groupOptions: [FormField.Option]
+        let sessions: [Row]
+        let attempts: [Row]
+        let base: String
+        let csrf: String
+        let isSelf: Bool
+        let layout: Layout
+    }
+
+    @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageUsers, context)
+        let id = try Self.userID(context)
+        let scope = context.tenant.scope
+        let account = try await identity.users.account(scope, id: id, logger: context.logger)
+        let memberships = try await identity.groups.memberships(scope, userID: id, logger: context.logger)
+        let groups = try await identity.groups.groups(scope, logger: context.logger)
+        let sessions = try await identity.sessions.open(scope, userID: id, logger: context.logger)
+        let attempts = try await identity.users.attempts(scope, userID: id, logger: context.logger)
+        let base = "\(context.basePath)/admin/users/\(id)"
+        return try pages.render(
+            "admin-user",
+            UserPage(
+                name: account.fullName, email: account.email, status: account.status.capitalized, locked: account.isLocked(at: Date()),
+                twoFactor: account.hasTOTP ? "On" : "Not set up",
+                memberships: memberships.map {
+                    UserPage.Row(
+                        label: $0.groupName, detail: $0.status == "pending" ? "Waiting for approval" : "Active",
+                        action: $0.status == "active" ? "\(context.basePath)/admin/memberships/\($0.id)/revoke" : nil,
+                        actionLabel: $0.status == "active" ? "Remove" : nil)
+                },
+                groupOptions: groups.map { FormField.Option(value: $0.id.uuidString, label: $0.name, selected: false) },
+                sessions: sessions.map {
+                    UserPage.Row(
+                        label: $0.userAgent.map(Formats.device) ?? "Unknown", detail: "Last active \(Formats.dateTime($0.lastSeenAt))",
+                        action: nil, actionLabel: nil)
+                },
+                attempts: attempts.map { UserPage.Row(label: $0.outcome, detail: Formats.dateTime($0.at), action: nil, actionLabel: nil) },
+                base: base, csrf: context.csrfToken, isSelf: id == user.userID, layout: .council(context, current: "/admin/users")))
+    }
+
+    @Sendable func unlock(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageUsers, context)
+        let id = try Self.userID(context)
+        try await identity.users.unlock(context.tenant.scope, userID: id, by: AccessGuard.actor(user, context), logger: context.logger)
+        return .redirect(to: "\(context.basePath)/admin/users/\(id)")
+    }
+
+    @Sendable func disable(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageUsers, context)
+        let id = try Self.userID(context)
+        guard id != user.userID else { throw SelfDisable() }
+        try await identity.users.disable(
+            context.tenant.scope, userID: id, by: AccessGuard.actor(user, context), now: Date(), logger: context.logger)
+        return .redirect(to: "\(context.basePath)/admin/users/\(id)")
+    }
+
+    @Sendable func signOutEverywhere(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        try await access.require(.manageUsers, context)
+        let id = try Self.userID(context)
+        _ = try await identity.users.account(context.tenant.scope, id: id, logger: context.logger)
+        try await identity.sessions.endAll(context.tenant.scope, userID: id, reason: "ended-by-admin", now: Date(), logger: context.logger)
+        return .redirect(to: "\(context.basePath)/admin/users/\(id)")
+    }
+
+    @Sendable func addToGroup(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageUsers, context)
+        let id = try Self.userID(context)
+        var request = request
+        guard let groupID = UUID(uuidString: try await FormFields.read(&request).text("group")) else {
+            throw AccessGroupService.Failure.nothingPending
+        }
+        try await identity.groups.requestMembership(
+            context.tenant.scope, userID: id, groupID: groupID, requestedBy: user.userID,
+            needsApproval: user.security.accessChangesNeedSecondAdmin, now: Date(), audit: AccessGuard.actor(user, context),
+            logger: context.logger)
+        return .redirect(to: "\(context.basePath)/admin/users/\(id)")
+    }
+
+    static func userID(_ context: TenantRequestContext) throws -> UUID {
+        guard let id = context.parameters.get("user").flatMap(UUID.init(uuidString:)) else { throw UserDirectory.Failure.noSuchUser }
+        return id
+    }
+
+    /// Scheme and host the browser used, for links that leave the site (set-up links).
+    static func origin(_ request: Request) -> String {
+        let host = request.head.authority ?? "localhost"
+        let scheme = request.headers[.init("X-Forwarded-Proto")!] ?? "http"
+        return "\(scheme)://\(host)"
+    }
+}
+
+/// An administrator may not disable their own account (someone must be left to manage users).
+struct SelfDisable: KerbError {
+    var kind: KerbErrorKind { .conflict }
+    var code: String { "identity.self-disable" }
+    var publicDetail: String { "You cannot disable your own account. Ask another administrator." }
+}

@@ -1,0 +1,64 @@
+import Hummingbird
+import Identity
+
+/// Every route of a council's site, mounted twice by `buildRouter` (under the council's
+/// hostname and under `/t/<slug>/`). The JSON API sits outside the session middleware: it will
+/// take API keys, never cookies, so it needs no CSRF check. Pages sit inside it.
+struct CouncilRoutes: Sendable {
+    let home: TenantHomeController
+    let signIn: SignInController
+    let account: AccountController
+    let users: AdminUsersController
+    let groups: AdminGroupsController
+    let policy: AdminPolicyController
+    let audit: AuditController
+    let api: ProfileAPIController
+    let session: SessionMiddleware
+
+    init(config: WebConfig, deps: WebDependencies, pages: Pages, profiles: ProfileReader) {
+        let identity = deps.identity
+        let access = AccessGuard(database: identity.database)
+        let cookies = SessionCookies(secure: config.secureCookies)
+        home = TenantHomeController(pages: pages, profiles: profiles)
+        signIn = SignInController(identity: identity, pages: pages, cookies: cookies)
+        account = AccountController(identity: identity, access: access, pages: pages, cookies: cookies)
+        users = AdminUsersController(identity: identity, access: access, pages: pages)
+        groups = AdminGroupsController(identity: identity, access: access, pages: pages)
+        policy = AdminPolicyController(identity: identity, access: access, pages: pages)
+        audit = AuditController(identity: identity, access: access, pages: pages)
+        api = ProfileAPIController(profiles: profiles)
+        session = SessionMiddleware(sessions: identity.sessions, cookies: cookies)
+    }
+
+    func addRoutes(to group: RouterGroup<TenantRequestContext>, includingHome: Bool) {
+        api.addRoutes(to: group)
+        let pages = group.group().add(middleware: PrivatePageMiddleware()).add(middleware: session)
+        if includingHome { home.addRoutes(to: pages) }
+        signIn.addRoutes(to: pages)
+        account.addRoutes(to: pages)
+        users.addRoutes(to: pages)
+        groups.addRoutes(to: pages)
+        policy.addRoutes(to: pages)
+        audit.addRoutes(to: pages)
+    }
+
+    /// The start page reached by hostname (`/`), which the service router owns: run it through
+    /// the same middleware as the council's other pages.
+    func homeByHost(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        try await PrivatePageMiddleware().handle(request, context: context) { request, context in
+            try await session.handle(request, context: context) { request, context in try await home.home(request, context) }
+        }
+    }
+}
+
+/// Council pages carry personal data: never cached, never leaked in a Referer.
+struct PrivatePageMiddleware: RouterMiddleware {
+    typealias Context = TenantRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.cacheControl] = "no-store"
+        response.headers[.init("Referrer-Policy")!] = "no-referrer"
+        return response
+    }
+}

@@ -1,0 +1,276 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Identity
+import KerbCore
+import Policy
+
+/// Setting up an account, signing in, the second factor (code, recovery code or first
+/// enrolment) and signing out. Each step up starts a new session and ends the old one, so a
+/// session token seen before sign-in is worthless after it (session fixation).
+struct SignInController: Sendable {
+    let identity: IdentityServices
+    let pages: Pages
+    let cookies: SessionCookies
+
+    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
+        group.get("sign-in", use: signInPage)
+        group.post("sign-in", use: signIn)
+        group.get("sign-in/code", use: codePage)
+        group.post("sign-in/code", use: code)
+        group.get("sign-in/enrol", use: enrolPage)
+        group.post("sign-in/enrol", use: enrol)
+        group.post("sign-out", use: signOut)
+        group.get("setup", use: setupPage)
+        group.post("setup", use: setup)
+    }
+
+    // MARK: password
+
+    @Sendable func signInPage(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        if let user = context.user, user.stage == .complete { return .redirect(to: context.basePath + "/") }
+        return try render(signInForm(context), context)
+    }
+
+    @Sendable func signIn(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormFields.read(&request)
+        let email = form.text("email")
+        let password = form["password"] ?? ""
+        var issues: [FieldIssue] = []
+        if email.isEmpty { issues.append(FieldIssue(field: "email", message: "Enter your email address")) }
+        if password.isEmpty { issues.append(FieldIssue(field: "password", message: "Enter your password")) }
+        guard issues.isEmpty else {
+            return try render(signInForm(context, email: email).with(errors: issues), context, status: .unprocessableContent)
+        }
+        let outcome: AccountService.SignInOutcome
+        do {
+            outcome = try await identity.accounts.signIn(
+                context.tenant.scope, email: email, password: password, now: Date(), logger: context.logger)
+        } catch let error as IdentityError {
+            let issue = FieldIssue(field: "email", message: error.publicDetail)
+            return try render(signInForm(context, email: email).with(errors: [issue]), context, status: .forbidden)
+        }
+        switch outcome {
+        case .signedIn(let id), .passwordExpired(let id):
+            return try await startSession(id, .complete, then: "/", request, context)
+        case .secondFactorRequired(let id):
+            return try await startSession(id, .password, then: "/sign-in/code", request, context)
+        case .enrolmentRequired(let id):
+            return try await startSession(id, .password, then: "/sign-in/enrol", request, context)
+        }
+    }
+
+    private func signInForm(_ context: TenantRequestContext, email: String = "") -> FormModel {
+        FormModel(
+            action: context.basePath + "/sign-in", csrf: context.csrfToken,
+            fields: [
+                FormField(name: "email", label: "Email address", value: email, kind: .email, autocomplete: "username"),
+                FormField(name: "password", label: "Password", kind: .password, autocomplete: "current-password"),
+            ], submit: "Sign in")
+    }
+
+    private func render(_ form: FormModel, _ context: TenantRequestContext, status: HTTPResponse.Status = .ok) throws -> Response {
+        try pages.render(
+            "form-page",
+            FormPage(
+                title: "Sign in to \(context.tenant.displayName)",
+                lead: ["Your account is yours alone: do not share it. If you have forgotten your password, ask your Kerb administrator."],
+                form: form, layout: .council(context)),
+            status: status)
+    }
+
+    // MARK: second factor
+
+    @Sendable func codePage(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        guard let user = context.user, user.stage == .password, user.hasTOTP else { return .redirect(to: context.basePath + "/sign-in") }
+        return try renderCode(context)
+    }
+
+    @Sendable func code(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        guard let user = context.user, user.stage == .password, user.hasTOTP else { return .redirect(to: context.basePath + "/sign-in") }
+        var request = request
+        let entered = try await FormFields.read(&request).text("code").replacingOccurrences(of: " ", with: "")
+        let scope = context.tenant.scope
+        let accepted: Bool
+        do {
+            accepted =
+                entered.count == 6 && entered.allSatisfy(\.isNumber)
+                ? try await identity.accounts.verifyTOTP(scope, userID: user.userID, code: entered, now: Date(), logger: context.logger)
+                : try await identity.accounts.useRecoveryCode(
+                    scope, userID: user.userID, code: entered, now: Date(), logger: context.logger)
+        } catch let error as IdentityError {
+            return try renderCode(context, issue: FieldIssue(field: "code", message: error.publicDetail), status: .forbidden)
+        }
+        guard accepted else {
+            let issue = FieldIssue(
+                field: "code", message: "The code is not right, or it has already been used. Wait for a new code and try again")
+            return try renderCode(context, issue: issue, status: .forbidden)
+        }
+        return try await startSession(user.userID, .complete, then: "/", request, context)
+    }
+
+    private func renderCode(_ context: TenantRequestContext, issue: FieldIssue? = nil, status: HTTPResponse.Status = .ok) throws -> Response
+    {
+        let form = FormModel(
+            action: context.basePath + "/sign-in/code", csrf: context.csrfToken,
+            fields: [
+                FormField(
+                    name: "code", label: "Security code",
+                    hint: "The 6-digit code from your authenticator app, or one of your recovery codes", autocomplete: "one-time-code")
+            ], submit: "Continue")
+        return try pages.render(
+            "form-page",
+            FormPage(title: "Enter your security code", form: form.with(errors: issue.map { [$0] } ?? []), layout: .council(context)),
+            status: status)
+    }
+
+    // MARK: first enrolment
+
+    struct EnrolPage: Sendable {
+        let qrCode: String
+        let secretText: String
+        let form: FormModel
+        let layout: Layout
+    }
+
+    @Sendable func enrolPage(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        guard let user = context.user, !user.hasTOTP else { return .redirect(to: context.basePath + "/sign-in") }
+        return try renderEnrol(context, user: user, secret: TOTP.newSecret())
+    }
+
+    @Sendable func enrol(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        guard let user = context.user, !user.hasTOTP else { return .redirect(to: context.basePath + "/sign-in") }
+        var request = request
+        let form = try await FormFields.read(&request)
+        guard let secret = Data(base64Encoded: form.text("secret")).map(Array.init), secret.count >= 16 else {
+            return try renderEnrol(context, user: user, secret: TOTP.newSecret())
+        }
+        let code = form.text("code").replacingOccurrences(of: " ", with: "")
+        let confirmed = try await identity.accounts.confirmTOTPEnrolment(
+            context.tenant.scope, userID: user.userID, secret: secret, code: code, now: Date(), logger: context.logger)
+        guard confirmed else {
+            let issue = FieldIssue(
+                field: "code", message: "The code is not right. Check the app shows Kerb for this council and try the newest code")
+            return try renderEnrol(context, user: user, secret: secret, issue: issue, status: .unprocessableContent)
+        }
+        let codes = try await identity.accounts.issueRecoveryCodes(context.tenant.scope, userID: user.userID, logger: context.logger)
+        let signedIn = try await startSession(user.userID, .complete, then: "/", request, context)
+        // Show the recovery codes once, on the page that completes the sign-in. The old session
+        // has just ended, so this page's frame offers no sign-out form bound to it.
+        let page = MessagePage(
+            title: "Two-factor authentication is set up",
+            lead: [
+                "Keep these recovery codes somewhere safe, away from your phone. Each works once, in place of a code from the app, if you lose your phone.",
+                "They are shown only now.",
+            ], secrets: codes, next: Layout.Link(label: "Continue", href: context.basePath + "/", current: false),
+            layout: Layout(authorityName: context.tenant.displayName, homeHref: context.basePath + "/", requestID: context.id))
+        var response = try pages.render("message", page)
+        for cookie in signedIn.headers[values: .setCookie] { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return response
+    }
+
+    private func renderEnrol(
+        _ context: TenantRequestContext, user: SignedInUser, secret: [UInt8], issue: FieldIssue? = nil, status: HTTPResponse.Status = .ok
+    ) throws -> Response {
+        let uri = TOTP.provisioningURI(secret: secret, account: user.email, issuer: "Kerb \(context.tenant.displayName)")
+        let form = FormModel(
+            action: context.basePath + "/sign-in/enrol", csrf: context.csrfToken,
+            fields: [
+                FormField(name: "secret", label: "", value: Data(secret).base64EncodedString(), kind: .hidden),
+                FormField(name: "code", label: "Code from the app", hint: "6 digits", autocomplete: "one-time-code"),
+            ], submit: "Confirm")
+        return try pages.render(
+            "enrol",
+            EnrolPage(
+                qrCode: QRCode.dataURI(uri) ?? "", secretText: TOTP.base32Grouped(secret),
+                form: form.with(errors: issue.map { [$0] } ?? []),
+                layout: .council(context)),
+            status: status)
+    }
+
+    // MARK: sign-out and set-up
+
+    @Sendable func signOut(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        if let token = request.cookies[SessionCookies.session]?.value {
+            try await identity.sessions.end(context.tenant.scope, token: token, reason: "sign-out", now: Date(), logger: context.logger)
+        }
+        var response = Response.redirect(to: context.basePath + "/")
+        response.setCookie(cookies.clearSession(basePath: context.basePath))
+        return response
+    }
+
+    @Sendable func setupPage(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        try renderSetup(context, token: request.uri.queryParameters.get("token") ?? "")
+    }
+
+    @Sendable func setup(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormFields.read(&request)
+        let token = form.text("token")
+        let password = form["password"] ?? ""
+        guard password == (form["confirm"] ?? "") else {
+            return try renderSetup(
+                context, token: token, issues: [FieldIssue(field: "confirm", message: "The passwords do not match")],
+                status: .unprocessableContent)
+        }
+        do {
+            _ = try await identity.accounts.completeSetup(
+                context.tenant.scope, token: token, password: password, now: Date(), logger: context.logger)
+        } catch let error as IdentityError {
+            let issues: [FieldIssue]
+            if case .invalid(let fieldIssues) = error.kind, !fieldIssues.isEmpty {
+                issues = fieldIssues.map { FieldIssue(field: "password", message: $0.message) }
+            } else {
+                issues = [FieldIssue(field: "password", message: error.publicDetail)]
+            }
+            return try renderSetup(
+                context, token: token, issues: issues, status: error == .invalidSetupToken ? .notFound : .unprocessableContent)
+        }
+        return try pages.render(
+            "message",
+            MessagePage(
+                title: "Your password is set",
+                lead: [
+                    "Sign in with your email address and new password. You will then set up two-factor authentication if your council requires it."
+                ],
+                next: Layout.Link(label: "Sign in", href: context.basePath + "/sign-in", current: false), layout: .council(context)))
+    }
+
+    private func renderSetup(
+        _ context: TenantRequestContext, token: String, issues: [FieldIssue] = [], status: HTTPResponse.Status = .ok
+    ) throws -> Response {
+        let form = FormModel(
+            action: context.basePath + "/setup", csrf: context.csrfToken,
+            fields: [
+                FormField(name: "token", label: "", value: token, kind: .hidden),
+                FormField(
+                    name: "password", label: "Choose a password",
+                    hint:
+                        "At least 12 characters. A few unrelated words make a strong password that is easy to remember. Common passwords are refused.",
+                    kind: .password, autocomplete: "new-password"),
+                FormField(name: "confirm", label: "Type the password again", kind: .password, autocomplete: "new-password"),
+            ], submit: "Set password")
+        return try pages.render(
+            "form-page", FormPage(title: "Set up your Kerb account", form: form.with(errors: issues), layout: .council(context)),
+            status: status)
+    }
+
+    // MARK: sessions
+
+    /// Ends the request's old session (if any), starts a new one at `stage`, sets its cookie and
+    /// redirects to `path` under the council.
+    private func startSession(
+        _ userID: UUID, _ stage: SessionService.Stage, then path: String, _ request: Request, _ context: TenantRequestContext
+    ) async throws -> Response {
+        let scope = context.tenant.scope
+        if let old = request.cookies[SessionCookies.session]?.value {
+            try await identity.sessions.end(scope, token: old, reason: "rotated", now: Date(), logger: context.logger)
+        }
+        let token = try await identity.sessions.start(
+            scope, userID: userID, stage: stage, userAgent: request.headers[.userAgent], now: Date(), logger: context.logger)
+        var response = Response.redirect(to: context.basePath + path)
+        response.setCookie(cookies.session(token, basePath: context.basePath))
+        return response
+    }
+}

@@ -1,0 +1,198 @@
+import Audit
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Identity
+import KerbTestSupport
+import Logging
+import Policy
+import Tenancy
+import Testing
+import Web
+
+/// The authority admin pages: deny by default on every protected route (with each refusal in
+/// the audit trail), invitations, second-admin approval, and local policy inside guardrails.
+@Suite struct AdminPageTests {
+    static let logger = Logger(label: "test")
+
+    /// Every protected route of a council, by method. A new protected route belongs here.
+    static let protectedRoutes: [(HTTPRequest.Method, String)] = [
+        (.get, "/admin/users"), (.get, "/admin/users/new"), (.post, "/admin/users/new"),
+        (.get, "/admin/users/{user}"), (.post, "/admin/users/{user}/unlock"), (.post, "/admin/users/{user}/disable"),
+        (.post, "/admin/users/{user}/sign-out-everywhere"), (.post, "/admin/users/{user}/groups"),
+        (.get, "/admin/groups"), (.post, "/admin/groups"),
+        (.post, "/admin/memberships/{membership}/approve"), (.post, "/admin/memberships/{membership}/reject"),
+        (.post, "/admin/memberships/{membership}/revoke"),
+        (.get, "/admin/policy"), (.post, "/admin/policy"), (.post, "/admin/policy/rollback"),
+        (.get, "/admin/audit"),
+    ]
+
+    /// A council with its first admin signed in, plus a second person in `groups` (active at
+    /// once), signed in through the pages too.
+    struct Council {
+        let tenant: Tenant
+        let admin: Browser
+        let adminID: UUID
+        let other: Browser
+        let otherID: UUID
+    }
+
+    static func council(
+        _ client: any TestClientProtocol, _ deps: WebDependencies, otherGroups: [String]
+    ) async throws -> Council {
+        let onboarded = try await TestDatabase.onboardTestTenant()
+        let tenant = onboarded.tenant
+        let scope = tenant.scope
+        let domain = "\(tenant.authoritySlug.dropFirst(5)).test.kerb.example"
+        let admin = Browser(client, tenant: tenant)
+        _ = try await SignInPageTests.setUpAndSignIn(admin, token: onboarded.adminSetupToken, email: "alex.morgan@\(domain)")
+        let adminID = try #require(try await deps.identity.users.list(scope, logger: logger).first?.id)
+        let groups = try await deps.identity.groups.groups(scope, logger: logger).filter { otherGroups.contains($0.name) }.map(\.id)
+        let (otherID, token) = try await deps.identity.users.invite(
+            scope, fullName: "Priya Shah", email: "priya.shah@\(domain)", groupIDs: groups, needsApproval: false,
+            by: AuditEvent(actorID: adminID, actor: "Alex Morgan", action: ""), now: Date(), logger: logger)
+        let other = Browser(client, tenant: tenant)
+        _ = try await SignInPageTests.setUpAndSignIn(other, token: token.token, email: "priya.shah@\(domain)")
+        return Council(tenant: tenant, admin: admin, adminID: adminID, other: other, otherID: otherID)
+    }
+
+    @Test func aUserWithoutPermissionsIsRefusedOnEveryProtectedRouteAndEachRefusalIsAudited() async throws {
+        try await SignInPageTests.withApp { client, deps in
+            let council = try await Self.council(client, deps, otherGroups: [])
+            // A real membership id, so a refusal cannot be a 404 in disguise.
+            let membership = try #require(
+                try await deps.identity.groups.memberships(council.tenant.scope, userID: council.adminID, logger: Self.logger).first?.id)
+            for (method, template) in Self.protectedRoutes {
+                let path = template.replacingOccurrences(of: "{user}", with: council.adminID.uuidString)
+                    .replacingOccurrences(of: "{membership}", with: membership.uuidString)
+                let page = method == .get ? try await council.other.get(path) : try await council.other.post(path, [("version", "1")])
+                #expect(page.status == .forbidden, "\(method) \(path) answered \(page.status)")
+                #expect(page.html.contains("You do not have permission"))
+            }
+            let denials = try await AuditLog.recent(
+                database: deps.identity.database, scope: council.tenant.scope, deniedOnly: true, logger: Self.logger)
+            #expect(denials.count == Self.protectedRoutes.count)
+            #expect(denials.allSatisfy { $0.event.actorID == council.otherID && $0.event.detail == "no access group grants this" })
+            // Nothing was changed by the refused posts: the admin is still in Administrators and policy is at version 1.
+            #expect(
+                try await deps.identity.users.account(council.tenant.scope, id: council.adminID, logger: Self.logger).groups == [
+                    "Administrators"
+                ])
+            #expect(try await deps.identity.policies.current(council.tenant.scope, logger: Self.logger).version == 1)
+            // Their own home and account still work, and the menu offers nothing they cannot open.
+            let home = try await council.other.get("/")
+            #expect(home.status == .ok && !home.html.contains("/admin/"))
+            #expect(try await council.other.get("/account").status == .ok)
+            // The admin reads every GET page.
+            for (method, template) in Self.protectedRoutes where method == .get {
+                let path = template.replacingOccurrences(of: "{user}", with: council.otherID.uuidString)
+                #expect(try await council.admin.get(path).status == .ok, "\(path)")
+            }
+            #expect(
+                try await AuditLog.firstBrokenEntry(database: deps.identity.database, scope: council.tenant.scope, logger: Self.logger)
+                    == nil)
+        }
+    }
+
+    @Test func membershipChangesWaitForADifferentAdministrator() async throws {
+        try await SignInPageTests.withApp { client, deps in
+            let council = try await Self.council(client, deps, otherGroups: ["Administrators"])
+            let scope = council.tenant.scope
+            let officers = try #require(
+                try await deps.identity.groups.groups(scope, logger: Self.logger).first { $0.name == "Case officers" })
+            try await council.admin.get("/admin/users/new")
+            let invited = try await council.admin.post(
+                "/admin/users/new",
+                [("full-name", "Sam Jones"), ("email", "sam.jones@example.gov.uk"), ("group-\(officers.id)", "yes")])
+            #expect(invited.status == .ok && invited.html.contains("/setup?token="))
+            let sam = try #require(try await deps.identity.users.list(scope, logger: Self.logger).first { $0.fullName == "Sam Jones" })
+            #expect(sam.groups.isEmpty && sam.pendingGroups == ["Case officers"])
+            let request = try #require(try await deps.identity.groups.memberships(scope, logger: Self.logger).first { $0.userID == sam.id })
+            // The admin who asked cannot approve their own request.
+            try await council.admin.get("/admin/groups")
+            #expect(try await council.admin.post("/admin/memberships/\(request.id)/approve").status == .forbidden)
+            // A second administrator can.
+            let groupsPage = try await council.other.get("/admin/groups")
+            #expect(groupsPage.html.contains("Sam Jones"))
+            #expect(try await council.other.post("/admin/memberships/\(request.id)/approve").status == .seeOther)
+            #expect(try await deps.identity.users.account(scope, id: sam.id, logger: Self.logger).groups == ["Case officers"])
+            let trail = try await AuditLog.recent(database: deps.identity.database, scope: scope, logger: Self.logger).map(\.event.action)
+            #expect(trail.contains("users.invite") && trail.contains("groups.approve"))
+        }
+    }
+
+    @Test func genericAccountsAreRefusedAtInvitation() async throws {
+        try await SignInPageTests.withApp { client, deps in
+            let council = try await Self.council(client, deps, otherGroups: [])
+            try await council.admin.get("/admin/users/new")
+            let page = try await council.admin.post(
+                "/admin/users/new", [("full-name", "Blue Badge Team"), ("email", "bluebadge@example.gov.uk")])
+            #expect(page.status == .unprocessableContent)
+            #expect(page.html.contains("not a team or role") && page.html.contains("not a shared mailbox"))
+            #expect(try await deps.identity.users.list(council.tenant.scope, logger: Self.logger).count == 2)
+        }
+    }
+
+    @Test func aPolicyBreachingTheGuardrailsIsRefusedWithEveryViolationAndChangesAreVersioned() async throws {
+        try await SignInPageTests.withApp { client, deps in
+            let council = try await Self.council(client, deps, otherGroups: [])
+            let scope = council.tenant.scope
+            let page = try await council.admin.get("/admin/policy")
+            #expect(page.html.contains("NCSC and OWASP ASVS"))
+            let v1 = try await deps.identity.policies.current(scope, logger: Self.logger)
+            var fields = PolicyFieldsForTest.fields(v1.document)
+            fields["badge.fee_pence"] = "50.00"  // England's cap is £10
+            fields["badge.validity_months"] = "48"  // the statutory maximum is 36
+            fields["reason"] = "Try to break the law"
+            let refused = try await council.admin.post("/admin/policy", fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            #expect(refused.status == .unprocessableContent)
+            #expect(refused.html.contains("England maximum of £10") && refused.html.contains("at most 36 months"))
+            #expect(try await deps.identity.policies.current(scope, logger: Self.logger).version == 1)
+
+            fields["badge.fee_pence"] = "5.00"
+            fields["badge.validity_months"] = "24"
+            fields["reason"] = "Cabinet decision 12/2026"
+            let saved = try await council.admin.post("/admin/policy", fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            #expect(saved.status == .seeOther && saved.location?.hasSuffix("saved=2") == true)
+            let v2 = try await deps.identity.policies.current(scope, logger: Self.logger)
+            #expect(v2.document.badge.feePence == 500 && v2.document.badge.validityMonths == 24 && v2.createdBy == "Alex Morgan")
+
+            try await council.admin.get("/admin/policy")
+            #expect(try await council.admin.post("/admin/policy/rollback", [("version", "1")]).status == .seeOther)
+            let v3 = try await deps.identity.policies.current(scope, logger: Self.logger)
+            #expect(v3.version == 3 && v3.document == v1.document && v3.reason == "Rolled back to version 1")
+        }
+    }
+}
+
+/// The policy form's fields for a document, as a browser would submit them unchanged.
+enum PolicyFieldsForTest {
+    static func fields(_ d: LocalPolicyDocument) -> [String: String] {
+        var f: [String: String] = [
+            "security.password_min_length": "\(d.security.passwordMinLength)",
+            "security.password_max_age_days": "\(d.security.passwordMaxAgeDays)",
+            "security.password_history": "\(d.security.passwordHistory)",
+            "security.lockout_threshold": "\(d.security.lockoutThreshold)",
+            "security.lockout_minutes": "\(d.security.lockoutMinutes)",
+            "security.session_idle_minutes": "\(d.security.sessionIdleMinutes)",
+            "security.session_absolute_hours": "\(d.security.sessionAbsoluteHours)",
+            "casework.processing_target_days": "\(d.casework.processingTargetDays)",
+            "casework.review_response_working_days": "\(d.casework.reviewResponseWorkingDays)",
+            "casework.escalate_days_before_target": "\(d.casework.escalateDaysBeforeTarget)",
+            "badge.fee_pence": String(format: "%d.%02d", d.badge.feePence / 100, d.badge.feePence % 100),
+            "badge.validity_months": "\(d.badge.validityMonths)",
+            "badge.renewal_invitation_days": "\(d.badge.renewalInvitationDays)",
+            "badge.delivery": d.badge.delivery.rawValue,
+        ]
+        let flags: [(String, Bool)] = [
+            ("security.mfa_required", d.security.mfaRequired),
+            ("security.access_changes_need_second_admin", d.security.accessChangesNeedSecondAdmin),
+            ("casework.pause_clock_awaiting_applicant", d.casework.pauseClockAwaitingApplicant),
+            ("casework.maker_checker_on_refusals", d.casework.makerCheckerOnRefusals),
+            ("evidence.proof_of_identity", d.evidence.proofOfIdentity), ("evidence.proof_of_address", d.evidence.proofOfAddress),
+            ("evidence.photo", d.evidence.photo),
+        ]
+        for (name, on) in flags where on { f[name] = "yes" }
+        return f
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Identity
+import KerbTestSupport
+import Logging
+import Tenancy
+import Web
+
+/// A tiny browser for page tests: keeps cookies the way a browser would (per name, dropped when
+/// expired), follows nothing automatically, and reads the CSRF token out of the last page.
+actor Browser {
+    struct Page: Sendable {
+        let status: HTTPResponse.Status
+        let html: String
+        let location: String?
+    }
+
+    let client: any TestClientProtocol
+    let base: String
+    private(set) var cookies: [String: String] = [:]
+    private(set) var csrf: String = ""
+
+    init(_ client: any TestClientProtocol, tenant: Tenant) {
+        self.client = client
+        self.base = "/t/\(tenant.slug)"
+    }
+
+    func setCookie(_ name: String, _ value: String?) { cookies[name] = value }
+
+    @discardableResult
+    func get(_ path: String) async throws -> Page {
+        try await send(.get, path, body: nil)
+    }
+
+    /// Posts a form with the current CSRF token unless `csrf` overrides it.
+    @discardableResult
+    func post(_ path: String, _ fields: [(String, String)] = [], csrf override: String? = nil) async throws -> Page {
+        var components = URLComponents()
+        components.queryItems = ([("csrf", override ?? csrf)] + fields).map { URLQueryItem(name: $0.0, value: $0.1) }
+        let body = (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+        return try await send(.post, path, body: body)
+    }
+
+    private func send(_ method: HTTPRequest.Method, _ path: String, body: String?) async throws -> Page {
+        var headers: HTTPFields = [.userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"]
+        if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
+        if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
+        let uri = path.hasPrefix("/t/") ? path : base + path
+        let response = try await client.execute(
+            uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+        for header in response.headers[values: .setCookie] {
+            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2 || pair.count == 1 else { continue }
+            let expired = header.lowercased().contains("max-age=0")
+            cookies[pair[0]] = expired || pair.count == 1 || pair[1].isEmpty ? nil : pair[1]
+        }
+        let html = String(buffer: response.body)
+        if let token = Self.field("csrf", in: html) { csrf = token }
+        return Page(status: response.status, html: html, location: response.headers[.location])
+    }
+
+    /// The value of the first hidden input called `name`.
+    nonisolated static func field(_ name: String, in html: String) -> String? {
+        guard let start = html.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        let rest = html[start.upperBound...]
+        guard let end = rest.firstIndex(of: "\"") else { return nil }
+        return String(rest[..<end]).replacingOccurrences(of: "&amp;", with: "&")
+    }
+}

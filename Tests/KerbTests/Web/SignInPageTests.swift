@@ -1,0 +1,177 @@
+import Audit
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Identity
+import KerbTestSupport
+import Logging
+import Policy
+import PostgresNIO
+import Storage
+import Tenancy
+import Testing
+import Web
+
+/// The identity pages end to end, through the router, against the real database: set-up,
+/// sign-in, 2FA enrolment and codes, sessions, CSRF, expiry, and cross-council cookies.
+@Suite struct SignInPageTests {
+    static let logger = Logger(label: "test")
+    static let password = "lamp-orbit-velvet-42"
+
+    /// An app over the test cluster, with the council's services for direct checks.
+    static func withApp(_ test: @escaping @Sendable (any TestClientProtocol, WebDependencies) async throws -> Void) async throws {
+        _ = try await TestDatabase.prepared()
+        let deps = try await WebDependencies.live(
+            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: logger)
+        let app = try await buildApplication(WebConfig(), deps, logger: logger)
+        try await app.test(.router) { client in try await test(client, deps) }
+    }
+
+    /// Sets the password with the set-up link, signs in and enrols an authenticator through the
+    /// pages; returns the TOTP secret and the time step used last.
+    static func setUpAndSignIn(_ browser: Browser, token: String, email: String, now: Date = Date()) async throws -> [UInt8] {
+        try await browser.get("/setup?token=\(token)")
+        let set = try await browser.post("/setup", [("token", token), ("password", password), ("confirm", password)])
+        #expect(set.status == .ok && set.html.contains("Your password is set"), "\(set.html.prefix(3000))")
+        try await browser.get("/sign-in")
+        let signedIn = try await browser.post("/sign-in", [("email", email), ("password", password)])
+        #expect(signedIn.status == .seeOther && signedIn.location?.hasSuffix("/sign-in/enrol") == true)
+        let enrol = try await browser.get("/sign-in/enrol")
+        #expect(enrol.html.contains("data:image/svg+xml;base64,"))
+        let encoded = try #require(Browser.field("secret", in: enrol.html))
+        let secret = try #require(Data(base64Encoded: encoded).map(Array.init))
+        let done = try await browser.post(
+            "/sign-in/enrol", [("secret", encoded), ("code", try #require(TOTP.code(secret: secret, at: now)))])
+        #expect(done.status == .ok && done.html.contains("Two-factor authentication is set up"))
+        try await browser.get("/")  // as a person would press Continue; forms now carry the new session's token
+        return secret
+    }
+
+    @Test func aNewAdminSetsUpSignsInWithTwoFactorAndSignsOut() async throws {
+        let onboarded = try await TestDatabase.onboardTestTenant()
+        let email = "alex.morgan@\(onboarded.tenant.authoritySlug.dropFirst(5)).test.kerb.example"
+        try await Self.withApp { client, deps in
+            let browser = Browser(client, tenant: onboarded.tenant)
+            // Signed out, protected pages send you to sign in.
+            #expect(try await browser.get("/admin/users").location?.hasSuffix("/sign-in") == true)
+            try await browser.get("/sign-in")
+            let beforeSignIn = await browser.cookies["kerb_session"]
+            #expect(beforeSignIn == nil)
+            _ = try await Self.setUpAndSignIn(browser, token: onboarded.adminSetupToken, email: email)
+            let session = try #require(await browser.cookies["kerb_session"])
+
+            let home = try await browser.get("/")
+            #expect(home.status == .ok)
+            #expect(home.html.contains("Hello, Alex Morgan") && home.html.contains("Administrators"))
+            #expect(home.html.contains("href=\"/t/\(onboarded.tenant.slug)/admin/users\""))
+            let account = try await browser.get("/account")
+            #expect(account.html.contains("This device") && account.html.contains("Firefox on Linux"))
+            #expect(try await browser.get("/admin/users").html.contains(email))
+
+            // A link used once is dead.
+            let again = try await browser.post(
+                "/setup", [("token", onboarded.adminSetupToken), ("password", Self.password), ("confirm", Self.password)])
+            #expect(again.status == .notFound)
+
+            let out = try await browser.post("/sign-out")
+            #expect(out.status == .seeOther)
+            #expect(await browser.cookies["kerb_session"] == nil)
+            // The old token is dead server-side too, not just forgotten by the browser.
+            await browser.setCookie("kerb_session", session)
+            #expect(try await browser.get("/account").location?.hasSuffix("/sign-in") == true)
+            let ended = try await deps.identity.sessions.authenticate(
+                onboarded.tenant.scope, token: session, now: Date(), logger: Self.logger)
+            #expect(ended == nil)
+        }
+    }
+
+    @Test func formsWithoutTheRightCSRFTokenAreRefusedAndChangeNothing() async throws {
+        let onboarded = try await TestDatabase.onboardTestTenant()
+        try await Self.withApp { client, _ in
+            let browser = Browser(client, tenant: onboarded.tenant)
+            try await browser.get("/sign-in")
+            for token in ["", "forged-token"] {
+                let page = try await browser.post(
+                    "/setup", [("token", onboarded.adminSetupToken), ("password", Self.password), ("confirm", Self.password)], csrf: token)
+                #expect(page.status == .forbidden)
+                #expect(page.html.contains("This form has expired"))
+            }
+            // The refused posts did not use up the set-up link.
+            let ok = try await browser.post(
+                "/setup", [("token", onboarded.adminSetupToken), ("password", Self.password), ("confirm", Self.password)])
+            #expect(ok.status == .ok)
+        }
+    }
+
+    @Test func wrongAndReplayedCodesAreRefusedAndTheSessionRotatesAtEachStep() async throws {
+        let onboarded = try await TestDatabase.onboardTestTenant()
+        let email = "alex.morgan@\(onboarded.tenant.authoritySlug.dropFirst(5)).test.kerb.example"
+        try await Self.withApp { client, _ in
+            let browser = Browser(client, tenant: onboarded.tenant)
+            let enrolledAt = Date()
+            let secret = try await Self.setUpAndSignIn(browser, token: onboarded.adminSetupToken, email: email, now: enrolledAt)
+            try await browser.post("/sign-out")
+            try await browser.get("/sign-in")
+            let signIn = try await browser.post("/sign-in", [("email", email), ("password", Self.password)])
+            #expect(signIn.location?.hasSuffix("/sign-in/code") == true)
+            let partial = try #require(await browser.cookies["kerb_session"])
+            // Half signed in is not signed in.
+            #expect(try await browser.get("/account").location?.hasSuffix("/sign-in") == true)
+            try await browser.get("/sign-in/code")
+            // The code used at enrolment cannot be used again.
+            let replay = try await browser.post("/sign-in/code", [("code", try #require(TOTP.code(secret: secret, at: enrolledAt)))])
+            #expect(replay.status == .forbidden)
+            let wrongCode = try #require(TOTP.code(secret: secret, at: enrolledAt.addingTimeInterval(3600)))
+            #expect(try await browser.post("/sign-in/code", [("code", wrongCode)]).status == .forbidden)
+            let next = try #require(TOTP.code(secret: secret, at: enrolledAt.addingTimeInterval(30)))
+            let done = try await browser.post("/sign-in/code", [("code", next)])
+            #expect(done.status == .seeOther && done.location?.hasSuffix("/t/\(onboarded.tenant.slug)/") == true)
+            let full = try #require(await browser.cookies["kerb_session"])
+            #expect(full != partial)
+            #expect(try await browser.get("/account").status == .ok)
+        }
+    }
+
+    @Test func aCookieFromOneCouncilMeansNothingAtAnother() async throws {
+        let a = try await TestDatabase.onboardTestTenant()
+        let b = try await TestDatabase.onboardTestTenant()
+        let email = "alex.morgan@\(a.tenant.authoritySlug.dropFirst(5)).test.kerb.example"
+        try await Self.withApp { client, _ in
+            let atA = Browser(client, tenant: a.tenant)
+            _ = try await Self.setUpAndSignIn(atA, token: a.adminSetupToken, email: email)
+            let cookie = try #require(await atA.cookies["kerb_session"])
+            let atB = Browser(client, tenant: b.tenant)
+            await atB.setCookie("kerb_session", cookie)
+            #expect(try await atB.get("/account").location == "/t/\(b.tenant.slug)/sign-in")
+            #expect(try await atB.get("/admin/users").location == "/t/\(b.tenant.slug)/sign-in")
+            // A's credentials do not sign in at B either.
+            try await atB.get("/sign-in")
+            #expect(try await atB.post("/sign-in", [("email", email), ("password", Self.password)]).status == .forbidden)
+        }
+    }
+
+    @Test func anExpiredPasswordMustBeChangedBeforeAnythingElse() async throws {
+        let onboarded = try await TestDatabase.onboardTestTenant()
+        let email = "alex.morgan@\(onboarded.tenant.authoritySlug.dropFirst(5)).test.kerb.example"
+        try await Self.withApp { client, deps in
+            let browser = Browser(client, tenant: onboarded.tenant)
+            _ = try await Self.setUpAndSignIn(browser, token: onboarded.adminSetupToken, email: email)
+            try await deps.identity.database.transaction(onboarded.tenant.scope, logger: Self.logger) { conn in
+                _ = try await conn.query("UPDATE users SET password_changed_at = now() - interval '91 days'", logger: Self.logger)
+            }
+            for path in ["/", "/admin/users", "/account"] {
+                #expect(try await browser.get(path).location?.hasSuffix("/account/password") == true)
+            }
+            let page = try await browser.get("/account/password")
+            #expect(page.status == .ok && page.html.contains("older than your council allows (90 days)"))
+            let reused = try await browser.post(
+                "/account/password", [("current-password", Self.password), ("new-password", Self.password), ("confirm", Self.password)])
+            #expect(reused.status == .unprocessableContent && reused.html.contains("not used recently"))
+            let fresh = "quartz-meadow-lantern-7"
+            let changed = try await browser.post(
+                "/account/password", [("current-password", Self.password), ("new-password", fresh), ("confirm", fresh)])
+            #expect(changed.status == .seeOther)
+            #expect(try await browser.get("/admin/users").status == .ok)
+        }
+    }
+}
