@@ -78,6 +78,28 @@ public enum AccountProvisioning {
         return token
     }
 
+    /// Inserts an invited user already in `groups` (active, as if approved at onboarding) with a
+    /// set-up token, in the caller's tenant-scoped transaction. For demo and bulk loads run by
+    /// supplier ops; admins inviting people use `invite`, which follows the approval policy.
+    public static func createInvited(_ session: AdminSession, fullName: String, email: String, groups: [String]) throws -> SetupToken {
+        let rows = try session.query(
+            "INSERT INTO users (email, full_name) VALUES ($1, $2) RETURNING id",
+            [email.trimmingCharacters(in: .whitespaces), fullName.trimmingCharacters(in: .whitespaces)])
+        let userID = rows[0][0]
+        for group in groups {
+            try session.query(
+                """
+                INSERT INTO group_memberships (user_id, group_id, status, decided_at)
+                SELECT $1::uuid, id, 'active', now() FROM access_groups WHERE name = $2
+                """, [userID, group])
+        }
+        let token = SetupToken.generate()
+        try session.query(
+            "INSERT INTO setup_tokens (user_id, token_hash, expires_at) VALUES ($1::uuid, $2::bytea, now() + $3::interval)",
+            [userID, token.hashHex, "\(Int(SetupToken.lifetime)) seconds"])
+        return token
+    }
+
     /// Replaces any unused set-up token of a user who has not yet set up their account with a new
     /// one (for a lost link, and for the demo, which prints fresh links on every run).
     public static func reissueSetupToken(_ session: AdminSession, email: String) throws -> SetupToken? {

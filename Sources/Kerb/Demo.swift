@@ -19,6 +19,20 @@ struct Demo: AsyncParsableCommand {
         ("northern-ireland", "Ciara Byrne"),  // F, Northern Ireland
     ]
 
+    /// Staff of every demo council, in different access groups (one in two, one in none), so a
+    /// newcomer can see deny-by-default and the union of groups from both sides.
+    static let staff: [(name: String, groups: [String])] = [
+        ("Jordan Lee", ["Case officers"]),
+        ("Amira Hassan", ["Decision makers"]),
+        ("Nia Roberts", ["Case officers", "Enforcement officers"]),
+        ("Tom Price", ["Managers", "Auditors"]),
+        ("Owen Clarke", []),
+    ]
+
+    static func email(_ name: String, _ authority: String) -> String {
+        name.lowercased().replacingOccurrences(of: " ", with: ".") + "@\(authority).demo.kerb.example"
+    }
+
     struct Seed: AsyncParsableCommand {
         @Option(help: "HTTP port the printed links use.") var port = Int(ProcessInfo.processInfo.environment["KERB_PORT"] ?? "") ?? 8080
         @Option(help: "Base domain the printed links use.") var baseDomain =
@@ -30,29 +44,40 @@ struct Demo: AsyncParsableCommand {
                     let lifecycle = try runtime.lifecycle()
                     let existing = Set(try await lifecycle.list().map(\.authoritySlug))
                     var lines: [String] = []
-                    for (authority, admin) in Demo.councils {
-                        let email = admin.lowercased().replacingOccurrences(of: " ", with: ".") + "@\(authority).demo.kerb.example"
-                        let slug: String
-                        let token: String?
-                        if existing.contains(authority) {
-                            slug = authority
-                            token = try await runtime.admin.transaction { session in
-                                try session.enterTenant(TenantScope(Slug(authority)!))
-                                return try AccountProvisioning.reissueSetupToken(session, email: email)?.token
-                            }
-                        } else {
-                            let onboarded = try await lifecycle.onboard(
-                                .init(authority: authority, adminName: admin, adminEmail: email, actor: "demo-seed"))
-                            slug = onboarded.tenant.slug.rawValue
-                            token = onboarded.adminSetupToken
+                    for (index, (authority, admin)) in Demo.councils.enumerated() {
+                        if !existing.contains(authority) {
+                            _ = try await lifecycle.onboard(
+                                .init(authority: authority, adminName: admin, adminEmail: Demo.email(admin, authority), actor: "demo-seed"))
                         }
-                        lines.append("  http://\(slug).\(baseDomain):\(port)/   or   http://localhost:\(port)/t/\(slug)/")
-                        lines.append(
-                            "      first admin \(admin) <\(email)>" + (token.map { ", set-up token \($0)" } ?? " (already set up)"))
+                        // Everyone still to set up gets a fresh link on every run (only hashes are kept).
+                        let links = try await runtime.admin.transaction { session in
+                            try session.enterTenant(TenantScope(Slug(authority)!))
+                            var links: [(String, String, String?)] = []
+                            let adminToken = try AccountProvisioning.reissueSetupToken(session, email: Demo.email(admin, authority))
+                            links.append((admin, "Administrators", adminToken?.token))
+                            for (name, groups) in Demo.staff {
+                                let email = Demo.email(name, authority)
+                                let known = try !session.query("SELECT 1 FROM users WHERE lower(email) = lower($1)", [email]).isEmpty
+                                let token =
+                                    known
+                                    ? try AccountProvisioning.reissueSetupToken(session, email: email)
+                                    : try AccountProvisioning.createInvited(session, fullName: name, email: email, groups: groups)
+                                links.append((name, groups.isEmpty ? "no groups" : groups.joined(separator: " + "), token?.token))
+                            }
+                            return links
+                        }
+                        let base = "http://localhost:\(port)/t/\(authority)"
+                        lines.append("  \(base)/   or   http://\(authority).\(baseDomain):\(port)/")
+                        // The first council lists everyone; the others their administrator only.
+                        for (name, groups, token) in index == 0 ? links : Array(links.prefix(1)) {
+                            let link = token.map { "\(base)/setup?token=\($0)" } ?? "(already set up)"
+                            lines.append("      \(name) [\(groups)] <\(Demo.email(name, authority))>: \(link)")
+                        }
                     }
-                    print("Demo councils (each has its own schema and role):")
+                    print("Demo councils (each has its own schema and role). Open a set-up link to choose a password;")
+                    print(
+                        "2FA then needs an authenticator app, or: oathtool --totp -b '<the key shown on the page>' (apt install oathtool)")
                     lines.forEach { print($0) }
-                    print("Signing in arrives with the identity work; the set-up token is what the council's first admin will use.")
                     print("Health: http://localhost:\(port)/healthz   Metrics: http://localhost:\(port)/metrics")
                 }
             }

@@ -142,7 +142,7 @@ enum PolicyForm {
                 name: "security.password_max_age_days", label: "Force a password change every (days)", hint: "0 means never",
                 value: .number(\.security.passwordMaxAgeDays),
                 note:
-                    "The NCSC and OWASP ASVS (V2.1.10) advise against forced password expiry: it leads people to choose weaker, predictable passwords. Kerb already refuses common passwords and requires two-factor authentication. The choice is your council's."
+                    "The NCSC and OWASP ASVS (V2.1.10) advise against forced password expiry: it leads people to choose weaker, predictable passwords. Kerb already refuses common passwords and can require two-factor authentication. The choice is your council's."
             ),
             Entry(
                 name: "security.password_history", label: "Passwords remembered (cannot be reused)", hint: "0 to 24",
