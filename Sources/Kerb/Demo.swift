@@ -78,6 +78,14 @@ struct Demo: AsyncParsableCommand {
                     print(
                         "2FA then needs an authenticator app, or: oathtool --totp -b '<the key shown on the page>' (apt install oathtool)")
                     lines.forEach { print($0) }
+                    print("Supplier operations (the council list), Dana Whitfield <dana.whitfield@ops.kerb.example>:")
+                    do {
+                        let ops = try await SupplierOps.invite(
+                            runtime.admin, fullName: "Dana Whitfield", email: "dana.whitfield@ops.kerb.example")
+                        print("      http://localhost:\(port)/ops/setup?token=\(ops)")
+                    } catch TenancyError.invalidAdmin {
+                        print("      (already set up) http://localhost:\(port)/ops/")
+                    }
                     print("Health: http://localhost:\(port)/healthz   Metrics: http://localhost:\(port)/metrics")
                 }
             }

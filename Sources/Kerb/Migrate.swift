@@ -19,7 +19,9 @@ struct Migrate: AsyncParsableCommand {
                 let control = try await migrator.migrateControl()
                 let catalogue = try AuthorityCatalogue.bundled()
                 try await runtime.admin.transaction { session in try catalogue.sync(session) }
-                let scopes = try await runtime.lifecycle().migratableScopes()
+                // Supplier operations' schema is created on the first run and migrated like a council's after.
+                try await SupplierOps.ensure(runtime.admin, migrations: try Migration.bundled(.tenant))
+                let scopes = try await runtime.lifecycle().migratableScopes() + [.supplierOps]
                 let quiet = self.quiet
                 let outcomes = try await migrator.migrateTenants(scopes, parallelism: parallelism) { done, total, outcome in
                     guard !quiet else { return }
@@ -33,7 +35,7 @@ struct Migrate: AsyncParsableCommand {
                 }
                 let elapsed = ContinuousClock.now - started
                 print(
-                    "migrate: control plane +\(control.applied.count), \(scopes.count) tenants, \(outcomes.count - failed.count) upgraded, \(failed.count) failed, in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))"
+                    "migrate: control plane +\(control.applied.count), \(scopes.count - 1) tenants + supplier ops, \(outcomes.count - failed.count) upgraded, \(failed.count) failed, in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))"
                 )
                 if !failed.isEmpty { throw ExitCode(4) }
             }

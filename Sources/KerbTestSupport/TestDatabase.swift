@@ -33,6 +33,7 @@ public enum TestDatabase {
         _ = try await Migrator(database: admin).migrateControl()
         let catalogue = try AuthorityCatalogue.bundled()
         try await admin.transaction { session in try catalogue.sync(session) }
+        try await SupplierOps.ensure(admin, migrations: try Migration.bundled(.tenant))
     }
 
     /// Waits until the control plane is migrated and the catalogue loaded.

@@ -16,8 +16,13 @@ public enum Permission: String, Sendable, Codable, CaseIterable, Comparable {
     case runExports = "exports.run"
     case manageUsers = "users.manage"
     case managePolicy = "policy.manage"
+    /// Supplier operations only: granted in `kerb_ops`, meaningless in a council's schema.
+    case manageTenants = "tenants.manage"
 
     public static func < (lhs: Permission, rhs: Permission) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// What a council's administrators may put in their access groups.
+    public static let councilCatalogue: [Permission] = allCases.filter { $0 != .manageTenants }
 }
 
 /// A named set of permissions. `ownTeamsOnly` confines case permissions to cases of the

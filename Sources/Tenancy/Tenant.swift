@@ -25,13 +25,15 @@ public struct Tenant: Sendable, Equatable {
     public let createdAt: Date
     public let suspendedAt: Date?
 
-    public var scope: TenantScope { TenantScope(slug) }
+    /// Where its data lives: `t_<slug>` for a council.
+    public let scope: TenantScope
     public var isActive: Bool { status == .active }
 
     public init(
         id: UUID, slug: Slug, authoritySlug: String, displayName: String, band: Band, nation: Nation,
-        status: Status, statusReason: String?, hostnames: [String], createdAt: Date, suspendedAt: Date?
+        status: Status, statusReason: String?, hostnames: [String], createdAt: Date, suspendedAt: Date?, scope: TenantScope? = nil
     ) {
+        self.scope = scope ?? TenantScope(slug)
         self.id = id
         self.slug = slug
         self.authoritySlug = authoritySlug

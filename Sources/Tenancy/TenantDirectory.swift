@@ -23,7 +23,7 @@ public final class TenantDirectory: Sendable {
     public func tenant(slug: String, logger: Logger) async throws -> Tenant? {
         guard Slug(slug) != nil else { return nil }
         return try await cached("s:" + slug) {
-            try await self.fetch(
+            try await self.fetchOne(
                 """
                 WHERE t.slug = \(slug)
                 """, logger: logger)
@@ -39,9 +39,14 @@ public final class TenantDirectory: Sendable {
             if !label.contains(".") { return try await tenant(slug: label, logger: logger) }
         }
         return try await cached("h:" + host) {
-            try await self.fetch(
+            try await self.fetchOne(
                 "WHERE t.id = (SELECT tenant_id FROM kerb_control.tenant_hostnames WHERE hostname = \(host))", logger: logger)
         }
+    }
+
+    /// Every council that is not offboarded, by name (the supplier-ops list; not cached).
+    public func all(logger: Logger) async throws -> [Tenant] {
+        try await fetch("WHERE true", logger: logger).sorted { $0.displayName < $1.displayName }
     }
 
     /// Forgets cached answers, so the next lookup sees the database (tests, CLI in-process).
@@ -55,7 +60,11 @@ public final class TenantDirectory: Sendable {
         return tenant
     }
 
-    private func fetch(_ condition: PostgresQuery, logger: Logger) async throws -> Tenant? {
+    private func fetchOne(_ condition: PostgresQuery, logger: Logger) async throws -> Tenant? {
+        try await fetch(condition, logger: logger).first
+    }
+
+    private func fetch(_ condition: PostgresQuery, logger: Logger) async throws -> [Tenant] {
         var query: PostgresQuery = """
             SELECT t.id::text, t.slug, t.authority_slug, t.display_name, t.band::text, t.nation, t.status, t.status_reason,
                    extract(epoch FROM t.created_at)::text, extract(epoch FROM t.suspended_at)::text,
@@ -65,11 +74,14 @@ public final class TenantDirectory: Sendable {
         query.sql += " " + condition.sql + " AND t.status <> 'offboarded'"
         query.binds = condition.binds
         let rows = try await client.query(query, logger: logger)
+        var tenants: [Tenant] = []
         for try await row in rows.decode(
             (String?, String?, String?, String?, String?, String?, String?, String?, String?, String?, String?).self)
         {
-            return TenantRow.decode([row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10])
+            if let tenant = TenantRow.decode([row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10]) {
+                tenants.append(tenant)
+            }
         }
-        return nil
+        return tenants
     }
 }

@@ -105,6 +105,7 @@ public func buildRouter(_ config: WebConfig, _ deps: WebDependencies, pages: Pag
     council.addRoutes(to: byHost, includingHome: false)
     let byPath = router.group("t/:tenant", context: TenantRequestContext.self)
     council.addRoutes(to: byPath, includingHome: true)
+    council.addSupplierOpsRoutes(to: router.group("ops", context: TenantRequestContext.self), tenants: deps.tenants)
     return router
 }
 

@@ -1,5 +1,6 @@
 import Hummingbird
 import Identity
+import Storage
 import Tenancy
 
 /// The context of every request. `tenant` is filled in once, by `TenantMiddleware`, from the Host
@@ -36,6 +37,7 @@ public struct TenantRequestContext: ChildRequestContext {
     /// Where this council's pages live for this request: `/t/<slug>` when it was reached by
     /// path, empty when by its own hostname. Links on council pages start with it.
     public var basePath: String {
-        parameters.get("tenant") == nil ? "" : "/t/\(tenant.slug)"
+        if tenant.scope == .supplierOps { return "/ops" }
+        return parameters.get("tenant") == nil ? "" : "/t/\(tenant.slug)"
     }
 }

@@ -60,7 +60,7 @@ struct AdminGroupsController: Sendable {
                 context, user, form: form, issues: [FieldIssue(field: "name", message: "Enter a name for the group")],
                 status: .unprocessableContent)
         }
-        let permissions = Set(Permission.allCases.filter { form["permission-\($0.rawValue)"] == "yes" })
+        let permissions = Set(Permission.councilCatalogue.filter { form["permission-\($0.rawValue)"] == "yes" })
         do {
             try await identity.groups.createGroup(
                 context.tenant.scope, AccessGroup(name: name, permissions: permissions, ownTeamsOnly: form["own-teams-only"] == "yes"),
@@ -102,7 +102,7 @@ struct AdminGroupsController: Sendable {
             FormField(name: "name", label: "Group name", value: form?.text("name") ?? ""),
             FormField(name: "description", label: "What the group is for", value: form?.text("description") ?? ""),
         ]
-        fields += Permission.allCases.map {
+        fields += Permission.councilCatalogue.map {
             FormField(
                 name: "permission-\($0.rawValue)", label: Self.describe($0), kind: .checkbox,
                 checked: form?["permission-\($0.rawValue)"] == "yes")
@@ -147,6 +147,7 @@ struct AdminGroupsController: Sendable {
         case .runExports: "Run exports"
         case .manageUsers: "Manage users and access groups"
         case .managePolicy: "Manage local policy"
+        case .manageTenants: "Onboard, suspend and resume councils (supplier operations)"
         }
     }
 

@@ -1,5 +1,6 @@
 import Hummingbird
 import Identity
+import Tenancy
 
 /// Every route of a council's site, mounted twice by `buildRouter` (under the council's
 /// hostname and under `/t/<slug>/`). The JSON API sits outside the session middleware: it will
@@ -14,10 +15,14 @@ struct CouncilRoutes: Sendable {
     let audit: AuditController
     let api: ProfileAPIController
     let session: SessionMiddleware
+    let access: AccessGuard
+    let pages: Pages
 
     init(config: WebConfig, deps: WebDependencies, pages: Pages, profiles: ProfileReader) {
         let identity = deps.identity
         let access = AccessGuard(database: identity.database)
+        self.access = access
+        self.pages = pages
         let cookies = SessionCookies(secure: config.secureCookies)
         home = TenantHomeController(pages: pages, profiles: profiles)
         signIn = SignInController(identity: identity, pages: pages, cookies: cookies)
@@ -40,6 +45,15 @@ struct CouncilRoutes: Sendable {
         groups.addRoutes(to: pages)
         policy.addRoutes(to: pages)
         audit.addRoutes(to: pages)
+    }
+
+    /// Supplier operations at `/ops` on the service host: the same sign-in, 2FA and account pages
+    /// over `kerb_ops`, and the list of councils. No council administration is mounted here.
+    func addSupplierOpsRoutes(to group: RouterGroup<TenantRequestContext>, tenants: TenantDirectory) {
+        let pages = group.group().add(middleware: PrivatePageMiddleware()).add(middleware: session)
+        OpsTenantsController(tenants: tenants, access: access, pages: self.pages).addRoutes(to: pages)
+        signIn.addRoutes(to: pages)
+        account.addRoutes(to: pages)
     }
 
     /// The start page reached by hostname (`/`), which the service router owns: run it through

@@ -6,7 +6,7 @@ import Tenancy
 ///
 /// A `/t/<slug>/…` path wins; otherwise the Host header: `<slug>.<base domain>` or one of the
 /// tenant's own hostnames. The bare base domain, `localhost` and IP addresses mean "no tenant"
-/// (the service's own pages). Unknown → 404, suspended → 503, both thrown as `TenancyError` so
+/// (the service's own pages, and supplier operations under `/ops`). Unknown → 404, suspended → 503, both thrown as `TenancyError` so
 /// the error middleware renders problem+json for the API and a page for HTML.
 struct TenantMiddleware: RouterMiddleware {
     typealias Context = KerbRequestContext
@@ -22,6 +22,8 @@ struct TenantMiddleware: RouterMiddleware {
         } else if let host = Self.host(of: request), !isServiceHost(host) {
             tenant = try await directory.tenant(host: host, baseDomain: baseDomain, logger: context.logger)
             guard tenant != nil else { throw TenancyError.unknownTenant }
+        } else if request.uri.path == "/ops" || request.uri.path.hasPrefix("/ops/") {
+            tenant = SupplierOps.tenant  // the operations team's own space, on the service host only
         } else {
             tenant = nil
         }

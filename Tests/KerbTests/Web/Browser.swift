@@ -23,8 +23,12 @@ actor Browser {
     private(set) var csrf: String = ""
 
     init(_ client: any TestClientProtocol, tenant: Tenant) {
+        self.init(client, base: "/t/\(tenant.slug)")
+    }
+
+    init(_ client: any TestClientProtocol, base: String) {
         self.client = client
-        self.base = "/t/\(tenant.slug)"
+        self.base = base
     }
 
     func setCookie(_ name: String, _ value: String?) { cookies[name] = value }
@@ -47,7 +51,7 @@ actor Browser {
         var headers: HTTPFields = [.userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"]
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
         if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
-        let uri = path.hasPrefix("/t/") ? path : base + path
+        let uri = path.hasPrefix("/t/") || path.hasPrefix("/ops") ? path : base + path
         let response = try await client.execute(
             uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
         for header in response.headers[values: .setCookie] {
