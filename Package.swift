@@ -124,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "KerbBench",
             dependencies: [
-                "Web", "Tenancy", "Storage", "KerbCore",
+                "Web", "Tenancy", "Identity", "Audit", "Storage", "KerbCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -65,7 +65,7 @@ struct HTTPBench {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             defer { group.cancelAll() }
-            try await waitUntilServing()
+            try await Tools.waitUntilServing(url("/healthz"))
             let targets = [
                 ("isolated", "/t/\(Self.slug)/api/v1/profile"), ("raw", "/bench/raw"), ("nio", "/bench/nio"), ("static", "/bench/static"),
             ]
@@ -104,14 +104,6 @@ struct HTTPBench {
     }
 
     private func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
-
-    private func waitUntilServing() async throws {
-        for _ in 0..<100 {
-            if (try? Tools.run("/usr/bin/curl", ["-sf", "-o", "/dev/null", url("/healthz")])) != nil { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw BenchError.commandFailed("server did not start", 1)
-    }
 
     private static func json(_ rows: [[String?]]) -> Response {
         let row = rows.first ?? []

@@ -21,7 +21,7 @@ struct KerbBench: AsyncParsableCommand {
     @Option(help: "pgbench database (initialised by infra/bench).") var pgbenchDatabase = "kerb_pgbench"
     @Option(help: "Worker threads (and connections) of the pipelined read path.") var readWorkers = max(
         1, ProcessInfo.processInfo.activeProcessorCount / 2)
-    @Option(help: "Which parts to run: onboard,migrate,http (comma separated).") var only = "onboard,migrate,http"
+    @Option(help: "Which parts to run: onboard,migrate,http,signin (comma separated).") var only = "onboard,migrate,http,signin"
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -45,6 +45,9 @@ struct KerbBench: AsyncParsableCommand {
                 config: config, fleet: fleet, rounds: rounds, seconds: seconds, connections: connections,
                 pgbenchDatabase: pgbenchDatabase, rawPassword: env["KERB_BENCH_RAW_PASSWORD"] ?? "", readWorkers: readWorkers
             ).run(report)
+        }
+        if parts.contains("signin") {
+            try await SignInBench(config: config, seconds: seconds, connections: connections, rounds: rounds).run(report)
         }
         report.line("")
         try await threads.shutdownGracefully()
@@ -79,7 +82,7 @@ struct Fleet {
         let lifecycle = try lifecycle(for: [slug])
         let start = ContinuousClock.now
         _ = try await lifecycle.onboard(
-            .init(authority: slug, adminName: "Bench Admin", adminEmail: "admin@\(slug).bench.example", actor: "bench"))
+            .init(authority: slug, adminName: "Robin Bench", adminEmail: "robin.bench@\(slug).bench.example", actor: "bench"))
         return ContinuousClock.now - start
     }
 

@@ -28,11 +28,34 @@ enum Tools {
         return output
     }
 
-    static func wrk(url: String, seconds: Int, connections: Int) throws -> WrkResult {
-        let out = try run("/usr/bin/wrk", ["-t1", "-c\(connections)", "-d\(seconds)s", "--latency", url])
-        guard let rps = number(after: "Requests/sec:", in: out) else { throw BenchError.unparsable(out) }
-        let errors = Int(number(after: "Non-2xx or 3xx responses:", in: out) ?? 0)
-        return WrkResult(requestsPerSecond: rps, p50: latency("50%", out), p99: latency("99%", out), errors: errors)
+    static func wrk(url: String, seconds: Int, connections: Int, script: String? = nil) throws -> WrkResult {
+        try startWrk(url: url, seconds: seconds, connections: connections, script: script).finish()
+    }
+
+    /// A wrk run in the background, so two loads can overlap (a sign-in burst and reads).
+    struct RunningWrk {
+        let process: Process
+        let pipe: Pipe
+
+        func finish() throws -> WrkResult {
+            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            guard let rps = number(after: "Requests/sec:", in: out) else { throw BenchError.unparsable(out) }
+            let errors = Int(number(after: "Non-2xx or 3xx responses:", in: out) ?? 0)
+            return WrkResult(requestsPerSecond: rps, p50: latency("50%", out), p99: latency("99%", out), errors: errors)
+        }
+    }
+
+    /// `script` is a wrk Lua file (for POSTs with a body and cookie).
+    static func startWrk(url: String, seconds: Int, connections: Int, script: String? = nil) throws -> RunningWrk {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        process.arguments = ["-t1", "-c\(connections)", "-d\(seconds)s", "--latency"] + (script.map { ["-s", $0] } ?? []) + [url]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        return RunningWrk(process: process, pipe: pipe)
     }
 
     /// pgbench's `-T` relies on SIGALRM, which a child of this process never receives (the
@@ -59,19 +82,28 @@ enum Tools {
         return tps
     }
 
+    /// Polls until the in-process server answers `healthURL` (up to 10 s).
+    static func waitUntilServing(_ healthURL: String) async throws {
+        for _ in 0..<100 {
+            if (try? run("/usr/bin/curl", ["-sf", "-o", "/dev/null", healthURL])) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw BenchError.commandFailed("server did not start", 1)
+    }
+
     static func pgBindir() throws -> String {
         let versions = try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql").compactMap(Int.init).sorted()
         guard let newest = versions.last else { throw BenchError.unparsable("no /usr/lib/postgresql") }
         return "/usr/lib/postgresql/\(newest)/bin"
     }
 
-    private static func number(after label: String, in text: String) -> Double? {
+    fileprivate static func number(after label: String, in text: String) -> Double? {
         guard let range = text.range(of: label) else { return nil }
         return Double(text[range.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\n" }).first ?? "")
     }
 
     /// wrk prints latency percentiles as `99%  1.23ms` (or us / s).
-    private static func latency(_ label: String, _ text: String) -> Double {
+    fileprivate static func latency(_ label: String, _ text: String) -> Double {
         guard let line = text.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }) else {
             return .nan
         }

@@ -121,6 +121,32 @@ import Web
         }
     }
 
+    @Test func aLockedAccountStaysLockedUntilAnAdministratorUnlocksIt() async throws {
+        try await SignInPageTests.withApp { client, deps in
+            let council = try await Self.council(client, deps, otherGroups: [])
+            let scope = council.tenant.scope
+            let email = try await deps.identity.users.account(scope, id: council.otherID, logger: Self.logger).email
+            try await council.other.post("/sign-out")
+            // As five wrong passwords would leave it (the growing delays are tested at the service level).
+            try await deps.identity.database.transaction(scope, logger: Self.logger) { conn in
+                _ = try await conn.query(
+                    "UPDATE users SET failed_sign_ins = 5, locked_until = now() + interval '15 minutes' WHERE id = \(council.otherID)",
+                    logger: Self.logger)
+            }
+            try await council.other.get("/sign-in")
+            let locked = try await council.other.post("/sign-in", [("email", email), ("password", SignInPageTests.password)])
+            #expect(locked.status == .forbidden && locked.html.contains("locked"))
+            let users = try await council.admin.get("/admin/users")
+            #expect(users.html.contains("Locked"))
+            try await council.admin.get("/admin/users/\(council.otherID)")
+            #expect(try await council.admin.post("/admin/users/\(council.otherID)/unlock").status == .seeOther)
+            let open = try await council.other.post("/sign-in", [("email", email), ("password", SignInPageTests.password)])
+            #expect(open.status == .seeOther && open.location?.hasSuffix("/sign-in/code") == true)
+            let trail = try await AuditLog.recent(database: deps.identity.database, scope: scope, logger: Self.logger)
+            #expect(trail.contains { $0.event.action == "users.unlock" && $0.event.target == council.otherID.uuidString })
+        }
+    }
+
     @Test func genericAccountsAreRefusedAtInvitation() async throws {
         try await SignInPageTests.withApp { client, deps in
             let council = try await Self.council(client, deps, otherGroups: [])
