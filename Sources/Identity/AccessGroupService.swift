@@ -20,6 +20,7 @@ public struct AccessGroupService: Sendable {
         case selfApproval
         case nothingPending
         case alreadyMember
+        case invalidTeam
 
         public var kind: KerbErrorKind {
             switch self {
@@ -27,6 +28,7 @@ public struct AccessGroupService: Sendable {
             case .selfApproval: .forbidden
             case .nothingPending: .notFound
             case .alreadyMember: .invalid([FieldIssue(field: "group", message: publicDetail)])
+            case .invalidTeam: .invalid([FieldIssue(field: "team", message: publicDetail)])
             }
         }
 
@@ -37,6 +39,7 @@ public struct AccessGroupService: Sendable {
             case .selfApproval: "identity.self-approval"
             case .nothingPending: "identity.nothing-pending"
             case .alreadyMember: "identity.already-member"
+            case .invalidTeam: "identity.invalid-team"
             }
         }
 
@@ -47,6 +50,7 @@ public struct AccessGroupService: Sendable {
             case .selfApproval: "A membership change must be approved by a different administrator"
             case .nothingPending: "There is no pending request for that membership"
             case .alreadyMember: "They are already in that group, or a request for it is waiting for approval"
+            case .invalidTeam: "Enter a team name of up to 80 characters"
             }
         }
     }
@@ -227,11 +231,30 @@ public struct AccessGroupService: Sendable {
         }
     }
 
-    public func addTeam(_ scope: TenantScope, userID: UUID, team: String, logger: Logger) async throws {
+    /// Puts a user in a team (created on first use). Teams scope access groups marked "own
+    /// teams only" (a case belongs to a team; GLA party groups are such compartments).
+    public func addTeam(_ scope: TenantScope, userID: UUID, team: String, audit: AuditEvent? = nil, logger: Logger) async throws {
+        let team = team.trimmingCharacters(in: .whitespaces)
+        guard !team.isEmpty, team.count <= 80 else { throw Failure.invalidTeam }
         try await database.transaction(scope, logger: logger) { conn in
             _ = try await conn.query("INSERT INTO teams (name) VALUES (\(team)) ON CONFLICT DO NOTHING", logger: logger)
             _ = try await conn.query(
                 "INSERT INTO user_teams (user_id, team) VALUES (\(userID), \(team)) ON CONFLICT DO NOTHING", logger: logger)
+            if var event = audit {
+                event.action = "teams.add"
+                event.target = "\(userID.uuidString) → \(team)"
+                try await AuditLog.record(event, on: conn, logger: logger)
+            }
+        }
+    }
+
+    public func removeTeam(_ scope: TenantScope, userID: UUID, team: String, audit: AuditEvent, logger: Logger) async throws {
+        try await database.transaction(scope, logger: logger) { conn in
+            _ = try await conn.query("DELETE FROM user_teams WHERE user_id = \(userID) AND team = \(team)", logger: logger)
+            var event = audit
+            event.action = "teams.remove"
+            event.target = "\(userID.uuidString) → \(team)"
+            try await AuditLog.record(event, on: conn, logger: logger)
         }
     }
 

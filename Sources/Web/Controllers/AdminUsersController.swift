@@ -21,6 +21,8 @@ struct AdminUsersController: Sendable {
         group.post("admin/users/:user/disable", use: disable)
         group.post("admin/users/:user/sign-out-everywhere", use: signOutEverywhere)
         group.post("admin/users/:user/groups", use: addToGroup)
+        group.post("admin/users/:user/teams", use: addToTeam)
+        group.post("admin/users/:user/teams/remove", use: removeFromTeam)
     }
 
     struct ListPage: Sendable {
@@ -145,6 +147,7 @@ struct AdminUsersController: Sendable {
         let twoFactor: String
         let memberships: [Row]
         let groupOptions: [FormField.Option]
+        let teams: [String]
         let sessions: [Row]
         let attempts: [Row]
         let base: String
@@ -162,6 +165,7 @@ struct AdminUsersController: Sendable {
         let groups = try await identity.groups.groups(scope, logger: context.logger)
         let sessions = try await identity.sessions.open(scope, userID: id, logger: context.logger)
         let attempts = try await identity.users.attempts(scope, userID: id, logger: context.logger)
+        let teams = try await identity.groups.principal(scope, userID: id, logger: context.logger).teams.sorted()
         let base = "\(context.basePath)/admin/users/\(id)"
         return try pages.render(
             "admin-user",
@@ -174,7 +178,7 @@ struct AdminUsersController: Sendable {
                         action: $0.status == "active" ? "\(context.basePath)/admin/memberships/\($0.id)/revoke" : nil,
                         actionLabel: $0.status == "active" ? "Remove" : nil)
                 },
-                groupOptions: groups.map { FormField.Option(value: $0.id.uuidString, label: $0.name, selected: false) },
+                groupOptions: groups.map { FormField.Option(value: $0.id.uuidString, label: $0.name, selected: false) }, teams: teams,
                 sessions: sessions.map {
                     UserPage.Row(
                         label: $0.userAgent.map(Formats.device) ?? "Unknown", detail: "Last active \(Formats.dateTime($0.lastSeenAt))",
@@ -219,6 +223,27 @@ struct AdminUsersController: Sendable {
             context.tenant.scope, userID: id, groupID: groupID, requestedBy: user.userID,
             needsApproval: user.security.accessChangesNeedSecondAdmin, now: Date(), audit: AccessGuard.actor(user, context),
             logger: context.logger)
+        return .redirect(to: "\(context.basePath)/admin/users/\(id)")
+    }
+
+    @Sendable func addToTeam(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageUsers, context)
+        let id = try Self.userID(context)
+        var request = request
+        let team = try await FormFields.read(&request).text("team")
+        _ = try await identity.users.account(context.tenant.scope, id: id, logger: context.logger)
+        try await identity.groups.addTeam(
+            context.tenant.scope, userID: id, team: team, audit: AccessGuard.actor(user, context), logger: context.logger)
+        return .redirect(to: "\(context.basePath)/admin/users/\(id)")
+    }
+
+    @Sendable func removeFromTeam(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageUsers, context)
+        let id = try Self.userID(context)
+        var request = request
+        let team = try await FormFields.read(&request).text("team")
+        try await identity.groups.removeTeam(
+            context.tenant.scope, userID: id, team: team, audit: AccessGuard.actor(user, context), logger: context.logger)
         return .redirect(to: "\(context.basePath)/admin/users/\(id)")
     }
 

@@ -20,6 +20,7 @@ import Web
         (.get, "/admin/users"), (.get, "/admin/users/new"), (.post, "/admin/users/new"),
         (.get, "/admin/users/{user}"), (.post, "/admin/users/{user}/unlock"), (.post, "/admin/users/{user}/disable"),
         (.post, "/admin/users/{user}/sign-out-everywhere"), (.post, "/admin/users/{user}/groups"),
+        (.post, "/admin/users/{user}/teams"), (.post, "/admin/users/{user}/teams/remove"),
         (.get, "/admin/groups"), (.post, "/admin/groups"),
         (.post, "/admin/memberships/{membership}/approve"), (.post, "/admin/memberships/{membership}/reject"),
         (.post, "/admin/memberships/{membership}/revoke"),
@@ -116,8 +117,13 @@ import Web
             #expect(groupsPage.html.contains("Sam Jones"))
             #expect(try await council.other.post("/admin/memberships/\(request.id)/approve").status == .seeOther)
             #expect(try await deps.identity.users.account(scope, id: sam.id, logger: Self.logger).groups == ["Case officers"])
+            // Teams confine "own teams only" groups; an admin puts people in them from the user's page.
+            try await council.other.get("/admin/users/\(sam.id)")
+            #expect(try await council.other.post("/admin/users/\(sam.id)/teams", [("team", "North")]).status == .seeOther)
+            #expect(try await council.other.post("/admin/users/\(sam.id)/teams", [("team", "  ")]).status == .unprocessableContent)
+            #expect(try await deps.identity.groups.principal(scope, userID: sam.id, logger: Self.logger).teams == ["North"])
             let trail = try await AuditLog.recent(database: deps.identity.database, scope: scope, logger: Self.logger).map(\.event.action)
-            #expect(trail.contains("users.invite") && trail.contains("groups.approve"))
+            #expect(trail.contains("users.invite") && trail.contains("groups.approve") && trail.contains("teams.add"))
         }
     }
 
