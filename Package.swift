@@ -88,6 +88,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Casework",
+            dependencies: [
+                "KerbCore", "Storage", "Policy", "Audit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Tenancy",
             dependencies: [
                 "KerbCore", "Storage", "Policy", "Identity", "KerbCatalogue",
@@ -101,7 +110,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "KerbCore", "Storage", "Audit", "Policy", "Identity", "Tenancy", "CQREncode",
+                "KerbCore", "Storage", "Audit", "Policy", "Identity", "Casework", "Tenancy", "CQREncode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -144,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "KerbTests",
             dependencies: [
-                "KerbTestSupport", "Storage", "Audit", "Tenancy", "Web", "Identity", "Policy", "KerbCore",
+                "KerbTestSupport", "Storage", "Audit", "Tenancy", "Web", "Identity", "Policy", "Casework", "KerbCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

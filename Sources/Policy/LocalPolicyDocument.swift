@@ -37,6 +37,12 @@ public struct LocalPolicyDocument: Codable, Sendable, Equatable {
         public var proofOfIdentity: Bool
         public var proofOfAddress: Bool
         public var photo: Bool
+
+        public init(proofOfIdentity: Bool, proofOfAddress: Bool, photo: Bool) {
+            self.proofOfIdentity = proofOfIdentity
+            self.proofOfAddress = proofOfAddress
+            self.photo = photo
+        }
     }
 
     public var security: Security

@@ -1,3 +1,4 @@
+import Casework
 import Foundation
 import Hummingbird
 import Identity
@@ -34,6 +35,7 @@ public struct WebDependencies: Sendable {
     public let tenants: TenantDirectory
     public let reads: TenantReadPipeline
     public let identity: IdentityServices
+    public let cases: CaseService
     public let metrics: PrometheusCollectorRegistry?
 
     /// The live wiring: one PostgresNIO pool and one read pipeline as `kerb_app`, and a thread
@@ -52,7 +54,7 @@ public struct WebDependencies: Sendable {
         return WebDependencies(
             database: client, tenants: TenantDirectory(client: client),
             reads: TenantReadPipeline(config: config, workers: readWorkers, statements: ProfileReader.statements),
-            identity: identity, metrics: metrics)
+            identity: identity, cases: CaseService(database: database), metrics: metrics)
     }
 }
 

@@ -37,6 +37,21 @@ struct AccessGuard: Sendable {
         throw AccessDenied(reason: reason)
     }
 
+    /// As `require`, but a refusal because the resource belongs to another team answers as if it
+    /// did not exist (`hidden`), so people cannot probe for other teams' cases. Still audited.
+    @discardableResult
+    func require(
+        _ permission: Permission, _ context: TenantRequestContext, target: AccessTarget, hiding hidden: any Error, resource: String
+    )
+        async throws -> SignedInUser
+    {
+        do {
+            return try await require(permission, context, target: target, resource: resource)
+        } catch let denied as AccessDenied where denied.reason == .outsideTeam {
+            throw hidden
+        }
+    }
+
     /// The actor of an audited change.
     static func actor(_ user: SignedInUser, _ context: TenantRequestContext) -> AuditEvent {
         AuditEvent(actorID: user.userID, actor: user.fullName, action: "", requestID: context.id)

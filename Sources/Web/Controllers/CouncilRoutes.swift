@@ -13,6 +13,7 @@ struct CouncilRoutes: Sendable {
     let groups: AdminGroupsController
     let policy: AdminPolicyController
     let audit: AuditController
+    let casework: CaseworkController
     let api: ProfileAPIController
     let session: SessionMiddleware
     let access: AccessGuard
@@ -31,6 +32,7 @@ struct CouncilRoutes: Sendable {
         groups = AdminGroupsController(identity: identity, access: access, pages: pages)
         policy = AdminPolicyController(identity: identity, access: access, pages: pages)
         audit = AuditController(identity: identity, access: access, pages: pages)
+        casework = CaseworkController(identity: identity, cases: deps.cases, access: access, pages: pages)
         api = ProfileAPIController(profiles: profiles)
         session = SessionMiddleware(sessions: identity.sessions, cookies: cookies)
     }
@@ -45,6 +47,7 @@ struct CouncilRoutes: Sendable {
         groups.addRoutes(to: pages)
         policy.addRoutes(to: pages)
         audit.addRoutes(to: pages)
+        casework.addRoutes(to: pages)
     }
 
     /// Supplier operations at `/ops` on the service host: the same sign-in, 2FA and account pages

@@ -15,6 +15,7 @@ extension Layout {
         guard user.stage == .complete, !user.passwordExpired else { return layout }
         let sections: [(String, String, Permission?)] = [
             ("Home", "/", nil),
+            ("Cases", "/cases", .viewCase),
             ("Users", "/admin/users", .manageUsers),
             ("Access groups", "/admin/groups", .manageUsers),
             ("Local policy", "/admin/policy", .managePolicy),

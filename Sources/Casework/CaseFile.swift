@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Storage
+
+/// Everything the case page shows, read in one transaction.
+public struct CaseFile: Sendable {
+    public struct Event: Sendable {
+        public let at: Date
+        public let actor: String
+        public let kind: String
+        public let detail: String
+    }
+
+    public struct Evidence: Sendable {
+        public let kind: String
+        public let requestedAt: Date?
+        public let receivedAt: Date?
+    }
+
+    public struct Decision: Sendable {
+        public let outcome: String
+        public let reasons: [RefusalReason]
+        public let rationale: String
+        public let reviewOffered: Bool
+        public let decidedAt: Date
+    }
+
+    public let reference: String
+    public let row: CaseService.CaseRow
+    public let kind: ApplicationKind
+    public let replaceReason: ReplacementReason?
+    public let channel: Channel
+    public let receivedAt: Date?
+    public let assignedName: String?
+    public let assessment: String?
+    public let applicantName: String
+    public let dateOfBirth: Date?
+    public let address: String
+    public let postcode: String
+    public let vulnerable: Bool
+    public let events: [Event]
+    public let evidence: [Evidence]
+    public let decision: Decision?
+}
+
+/// A line in a work queue.
+public struct CaseSummary: Sendable {
+    public let reference: String
+    public let applicantName: String
+    public let kind: ApplicationKind
+    public let eligibility: Eligibility?
+    public let status: ApplicationStatus
+    public let receivedAt: Date?
+    public let assignedName: String?
+    public let team: String?
+}
+
+extension CaseService {
+    public func file(_ scope: TenantScope, reference: String, logger: Logger) async throws -> CaseFile {
+        try await database.transaction(scope, logger: logger) { conn in
+            let row = try await Self.row(conn, reference, lock: false, logger)
+            var main: (String, String?, String, Date?, String?, String?, String, Date?, String, String, String, String, Bool)?
+            for try await value in try await conn.query(
+                """
+                SELECT a.kind, a.replace_reason, a.channel, a.received_at, u.full_name, a.assessment,
+                    p.full_name, p.date_of_birth, p.address_line1, p.address_line2, p.town, p.postcode, p.vulnerable
+                FROM applications a JOIN people p ON p.id = a.person_id LEFT JOIN users u ON u.id = a.assigned_to
+                WHERE a.id = \(row.id)
+                """, logger: logger
+            ).decode((String, String?, String, Date?, String?, String?, String, Date?, String, String, String, String, Bool).self) {
+                main = value
+            }
+            guard let main else { throw CaseworkError.noSuchCase }
+            var events: [CaseFile.Event] = []
+            for try await (at, actor, kind, detail) in try await conn.query(
+                "SELECT at, actor, kind, detail FROM application_events WHERE application_id = \(row.id) ORDER BY id DESC", logger: logger
+            ).decode((Date, String, String, String).self) { events.append(.init(at: at, actor: actor, kind: kind, detail: detail)) }
+            var evidence: [CaseFile.Evidence] = []
+            for try await (kind, requested, received) in try await conn.query(
+                "SELECT kind, requested_at, received_at FROM evidence_items WHERE application_id = \(row.id) ORDER BY kind", logger: logger
+            ).decode((String, Date?, Date?).self) { evidence.append(.init(kind: kind, requestedAt: requested, receivedAt: received)) }
+            var decision: CaseFile.Decision?
+            for try await (outcome, reasons, rationale, offered, at) in try await conn.query(
+                "SELECT outcome, reasons, rationale, review_offered, decided_at FROM decisions WHERE application_id = \(row.id)",
+                logger: logger
+            ).decode((String, [String], String, Bool, Date).self) {
+                decision = .init(
+                    outcome: outcome, reasons: reasons.compactMap(RefusalReason.init(rawValue:)), rationale: rationale,
+                    reviewOffered: offered,
+                    decidedAt: at)
+            }
+            let address = [main.8, main.9, main.10].filter { !$0.isEmpty }.joined(separator: ", ")
+            return CaseFile(
+                reference: reference, row: row, kind: ApplicationKind(rawValue: main.0) ?? .new,
+                replaceReason: main.1.flatMap(ReplacementReason.init(rawValue:)), channel: Channel(rawValue: main.2) ?? .paper,
+                receivedAt: main.3, assignedName: main.4, assessment: main.5, applicantName: main.6, dateOfBirth: main.7, address: address,
+                postcode: main.11, vulnerable: main.12, events: events, evidence: evidence, decision: decision)
+        }
+    }
+
+    public enum Queue: Sendable, Equatable {
+        case mine(UUID)
+        case unassigned
+        case teams(Set<String>)
+        case open
+    }
+
+    /// Open cases in a queue, oldest first. `visibleTeams` (nil: all) confines what is returned
+    /// to the teams the officer may see.
+    public func queue(_ scope: TenantScope, _ queue: Queue, visibleTeams: Set<String>?, limit: Int = 200, logger: Logger) async throws
+        -> [CaseSummary]
+    {
+        let mine: UUID? = if case .mine(let id) = queue { id } else { nil }
+        let unassigned = queue == .unassigned
+        let teamFilter: [String]? = if case .teams(let teams) = queue { teams.sorted() } else { nil }
+        let visible = visibleTeams.map { $0.sorted() }
+        return try await database.transaction(scope, logger: logger) { conn in
+            var rows: [CaseSummary] = []
+            for try await (reference, name, kind, eligibility, status, received, assigned, team) in try await conn.query(
+                """
+                SELECT a.reference, p.full_name, a.kind, a.eligibility, a.status, a.received_at, u.full_name, a.team
+                FROM applications a JOIN people p ON p.id = a.person_id LEFT JOIN users u ON u.id = a.assigned_to
+                WHERE a.status IN ('DRAFT', 'RECEIVED', 'AWAITING_APPLICANT', 'ASSESSED')
+                  AND (\(mine)::uuid IS NULL OR a.assigned_to = \(mine))
+                  AND (NOT \(unassigned) OR a.assigned_to IS NULL)
+                  AND (\(teamFilter)::text[] IS NULL OR a.team = ANY(\(teamFilter)))
+                  AND (\(visible)::text[] IS NULL OR a.team IS NULL OR a.team = ANY(\(visible)))
+                ORDER BY a.received_at NULLS LAST, a.reference LIMIT \(limit)
+                """, logger: logger
+            ).decode((String, String, String, String?, String, Date?, String?, String?).self) {
+                rows.append(
+                    CaseSummary(
+                        reference: reference, applicantName: name, kind: ApplicationKind(rawValue: kind) ?? .new,
+                        eligibility: eligibility.flatMap(Eligibility.init(rawValue:)),
+                        status: ApplicationStatus(rawValue: status) ?? .draft,
+                        receivedAt: received, assignedName: assigned, team: team))
+            }
+            return rows
+        }
+    }
+}

@@ -1,0 +1,314 @@
+import Foundation
+import KerbCore
+import Logging
+import Policy
+import PostgresNIO
+import Storage
+
+/// Who is acting on a case, for its timeline.
+public struct Officer: Sendable, Equatable {
+    public let id: UUID
+    public let name: String
+
+    public init(id: UUID, name: String) {
+        self.id = id
+        self.name = name
+    }
+}
+
+/// Applicants and their applications, in the council's own schema: entering people (with a
+/// duplicate check), taking applications in, assigning, assessing and deciding them. Every change
+/// adds to the case's timeline in the same transaction. Statutory rules are enforced here and, as
+/// a last line, by the schema (a refusal without reasons cannot be stored).
+public struct CaseService: Sendable {
+    public let database: TenantDatabase
+
+    public init(database: TenantDatabase) { self.database = database }
+
+    // MARK: people
+
+    /// Records a person. Unless `confirmedNew`, refuses when the council may already know them
+    /// (similar name with the same date of birth, postcode or NI number), listing the matches.
+    public func addPerson(_ scope: TenantScope, _ details: PersonDetails, confirmedNew: Bool, by officer: Officer, logger: Logger)
+        async throws -> UUID
+    {
+        let issues = details.problems()
+        guard issues.isEmpty, let postcode = UKFormats.postcode(details.postcode) else { throw CaseworkError.invalid(issues) }
+        let nino = UKFormats.nino(details.nino)
+        if !confirmedNew {
+            let matches = try await possibleDuplicates(scope, details, logger: logger)
+            if !matches.isEmpty { throw CaseworkError.possibleDuplicates(matches) }
+        }
+        let name = details.fullName.trimmingCharacters(in: .whitespaces)
+        let email = details.email.isEmpty ? nil : details.email
+        let phone = details.phone.isEmpty ? nil : details.phone
+        do {
+            return try await database.transaction(scope, logger: logger) { conn in
+                var id: UUID?
+                for try await value in try await conn.query(
+                    """
+                    INSERT INTO people (full_name, date_of_birth, nino, address_line1, address_line2, town, postcode, email, phone,
+                        preferred_channel, vulnerable, created_by)
+                    VALUES (\(name), \(details.dateOfBirth), \(nino), \(details.addressLine1), \(details.addressLine2), \(details.town),
+                        \(postcode), \(email), \(phone), \(details.preferredChannel), \(details.vulnerable), \(officer.id))
+                    RETURNING id
+                    """, logger: logger
+                ).decode(UUID.self) { id = value }
+                return id!
+            }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw CaseworkError.invalid([
+                FieldIssue(field: "nino", message: "Someone with this National Insurance number is already on record")
+            ])
+        }
+    }
+
+    /// People who may be the same as `details`: a similar name (trigram similarity over 0.4)
+    /// with the same date of birth, postcode or NI number.
+    public func possibleDuplicates(_ scope: TenantScope, _ details: PersonDetails, logger: Logger) async throws -> [PersonMatch] {
+        let name = details.fullName.trimmingCharacters(in: .whitespaces).lowercased()
+        let postcode = UKFormats.postcode(details.postcode)
+        let nino = UKFormats.nino(details.nino)
+        return try await database.transaction(scope, logger: logger) { conn in
+            var matches: [PersonMatch] = []
+            for try await (id, fullName, postcode, score) in try await conn.query(
+                """
+                SELECT id, full_name, postcode, kerb_ext.similarity(lower(full_name), \(name))::float8 AS score FROM people
+                WHERE (date_of_birth = \(details.dateOfBirth)::date OR postcode = \(postcode) OR nino = \(nino))
+                  AND (kerb_ext.similarity(lower(full_name), \(name)) > 0.4 OR nino = \(nino))
+                ORDER BY score DESC LIMIT 5
+                """, logger: logger
+            ).decode((UUID, String, String, Double).self) {
+                matches.append(PersonMatch(id: id, fullName: fullName, postcode: postcode, similarity: score))
+            }
+            return matches
+        }
+    }
+
+    // MARK: applications
+
+    public struct NewApplication: Sendable {
+        public var personID: UUID
+        public var kind: ApplicationKind
+        public var replaceReason: ReplacementReason?
+        public var channel: Channel
+        public var eligibility: Eligibility?
+        /// A draft can be saved and finished later; the processing clock starts when it is received.
+        public var draft: Bool
+
+        public init(
+            personID: UUID, kind: ApplicationKind, replaceReason: ReplacementReason? = nil, channel: Channel, eligibility: Eligibility?,
+            draft: Bool = false
+        ) {
+            self.personID = personID
+            self.kind = kind
+            self.replaceReason = replaceReason
+            self.channel = channel
+            self.eligibility = eligibility
+            self.draft = draft
+        }
+
+        func problems() -> [FieldIssue] {
+            var issues: [FieldIssue] = []
+            if kind == .replace, replaceReason == nil {
+                issues.append(FieldIssue(field: "replace-reason", message: "Choose why the badge needs replacing"))
+            }
+            if !draft, eligibility == nil {
+                issues.append(FieldIssue(field: "eligibility", message: "Choose the eligibility criterion, or save as a draft"))
+            }
+            return issues
+        }
+    }
+
+    /// Opens an application and returns its reference. The evidence checklist comes from the
+    /// council's current local policy.
+    public func open(
+        _ scope: TenantScope, _ application: NewApplication, evidence: LocalPolicyDocument.Evidence, by officer: Officer, now: Date,
+        logger: Logger
+    )
+        async throws -> String
+    {
+        let issues = application.problems()
+        guard issues.isEmpty else { throw CaseworkError.invalid(issues) }
+        let status: ApplicationStatus = application.draft ? .draft : .received
+        let receivedAt: Date? = application.draft ? nil : now
+        let year = Calendar(identifier: .gregorian).component(.year, from: now)
+        let checklist = [
+            ("Proof of identity", evidence.proofOfIdentity), ("Proof of address", evidence.proofOfAddress), ("Photo", evidence.photo),
+        ]
+        .filter(\.1).map(\.0)
+        return try await database.transaction(scope, logger: logger) { conn in
+            var exists = false
+            for try await _ in try await conn.query("SELECT 1 FROM people WHERE id = \(application.personID)", logger: logger).decode(
+                Int.self)
+            {
+                exists = true
+            }
+            guard exists else { throw CaseworkError.noSuchPerson }
+            var number = 0
+            for try await value in try await conn.query("SELECT nextval('application_numbers')::int", logger: logger).decode(Int.self) {
+                number = value
+            }
+            let reference = String(format: "BB-%04d-%06d", year, number)
+            var id: UUID?
+            for try await value in try await conn.query(
+                """
+                INSERT INTO applications (reference, person_id, kind, replace_reason, channel, eligibility, status, received_at, created_by)
+                VALUES (\(reference), \(application.personID), \(application.kind.rawValue), \(application.replaceReason?.rawValue),
+                    \(application.channel.rawValue), \(application.eligibility?.rawValue), \(status.rawValue), \(receivedAt), \(officer.id))
+                RETURNING id
+                """, logger: logger
+            ).decode(UUID.self) { id = value }
+            for kind in checklist {
+                _ = try await conn.query("INSERT INTO evidence_items (application_id, kind) VALUES (\(id!), \(kind))", logger: logger)
+            }
+            try await Self.event(
+                conn, id!, officer, application.draft ? "draft-saved" : "received",
+                "\(application.kind.rawValue) via \(application.channel.rawValue)", logger)
+            return reference
+        }
+    }
+
+    /// Finishes a draft: it is received now and its clock starts.
+    public func submit(_ scope: TenantScope, reference: String, eligibility: Eligibility, by officer: Officer, now: Date, logger: Logger)
+        async throws
+    {
+        try await change(scope, reference, allowed: [.draft], action: "submitted", logger: logger) { conn, id, _ in
+            _ = try await conn.query(
+                "UPDATE applications SET status = 'RECEIVED', received_at = \(now), eligibility = \(eligibility.rawValue) WHERE id = \(id)",
+                logger: logger)
+            try await Self.event(conn, id, officer, "received", "draft completed", logger)
+        }
+    }
+
+    public func assign(_ scope: TenantScope, reference: String, to user: Officer?, team: String?, by officer: Officer, logger: Logger)
+        async throws
+    {
+        try await change(scope, reference, allowed: [.received, .awaitingApplicant, .assessed], action: "assigned", logger: logger) {
+            conn, id, _ in
+            _ = try await conn.query(
+                "UPDATE applications SET assigned_to = \(user?.id), team = coalesce(\(team), team) WHERE id = \(id)", logger: logger)
+            try await Self.event(
+                conn, id, officer, "assigned", [user?.name, team.map { "team \($0)" }].compactMap { $0 }.joined(separator: ", "), logger)
+        }
+    }
+
+    /// Records the assessment; the assessor may not then decide the case.
+    public func assess(_ scope: TenantScope, reference: String, findings: String, by officer: Officer, now: Date, logger: Logger)
+        async throws
+    {
+        let findings = findings.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !findings.isEmpty else {
+            throw CaseworkError.invalid([FieldIssue(field: "findings", message: "Enter what the assessment found")])
+        }
+        try await change(scope, reference, allowed: [.received, .awaitingApplicant], action: "assessed", logger: logger) { conn, id, _ in
+            _ = try await conn.query(
+                """
+                UPDATE applications SET status = 'ASSESSED', assessed_by = \(officer.id), assessed_at = \(now), assessment = \(findings)
+                WHERE id = \(id)
+                """, logger: logger)
+            try await Self.event(conn, id, officer, "assessed", findings, logger)
+        }
+    }
+
+    public enum Outcome: String, Sendable { case approved = "APPROVED", refused = "REFUSED" }
+
+    /// Decides a case. A refusal needs at least one reason and a rationale; a review is offered
+    /// unless the application came by an automatic route (seed 001 rec 4). Whoever assessed the
+    /// case may not decide it (also checked by the policy engine before this is called).
+    public func decide(
+        _ scope: TenantScope, reference: String, outcome: Outcome, reasons: [RefusalReason], rationale: String, by officer: Officer,
+        now: Date,
+        logger: Logger
+    ) async throws {
+        let rationale = rationale.trimmingCharacters(in: .whitespacesAndNewlines)
+        if outcome == .refused {
+            var issues: [FieldIssue] = []
+            if reasons.isEmpty { issues.append(FieldIssue(field: "reasons", message: "A refusal must give at least one reason")) }
+            if rationale.isEmpty { issues.append(FieldIssue(field: "rationale", message: "Explain the refusal in your own words")) }
+            guard issues.isEmpty else { throw CaseworkError.invalid(issues) }
+        }
+        try await change(scope, reference, allowed: [.received, .awaitingApplicant, .assessed], action: "decided", logger: logger) {
+            conn, id, row in
+            guard row.assessedBy != officer.id else { throw CaseworkError.assessorCannotDecide }
+            let reviewOffered = outcome == .refused && !(row.eligibility?.isAutomatic ?? false)
+            let codes = reasons.map(\.rawValue)
+            _ = try await conn.query(
+                """
+                INSERT INTO decisions (application_id, outcome, reasons, rationale, review_offered, decided_by, decided_at)
+                VALUES (\(id), \(outcome.rawValue), \(codes), \(rationale), \(reviewOffered), \(officer.id), \(now))
+                """, logger: logger)
+            _ = try await conn.query(
+                "UPDATE applications SET status = \(outcome.rawValue), decided_at = \(now) WHERE id = \(id)", logger: logger)
+            let detail =
+                outcome == .approved
+                ? "approved"
+                : "refused: \(codes.joined(separator: ", "))" + (reviewOffered ? "; review offered" : "; automatic route, no review")
+            try await Self.event(conn, id, officer, "decided", detail, logger)
+        }
+    }
+
+    public func addNote(_ scope: TenantScope, reference: String, body: String, by officer: Officer, logger: Logger) async throws {
+        let body = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !body.isEmpty else { throw CaseworkError.invalid([FieldIssue(field: "note", message: "Enter the note")]) }
+        try await change(scope, reference, allowed: Set(ApplicationStatus.allCases), action: "noted", logger: logger) { conn, id, _ in
+            _ = try await conn.query(
+                "INSERT INTO application_notes (application_id, author_id, body) VALUES (\(id), \(officer.id), \(body))", logger: logger)
+            try await Self.event(conn, id, officer, "note", String(body.prefix(80)), logger)
+        }
+    }
+
+    // MARK: reading
+
+    /// What the rules need to know about a case before acting on it.
+    public struct CaseRow: Sendable {
+        public let id: UUID
+        public let status: ApplicationStatus
+        public let eligibility: Eligibility?
+        public let team: String?
+        public let assignedTo: UUID?
+        public let assessedBy: UUID?
+    }
+
+    public func row(_ scope: TenantScope, reference: String, logger: Logger) async throws -> CaseRow {
+        try await database.transaction(scope, logger: logger) { conn in try await Self.row(conn, reference, lock: false, logger) }
+    }
+
+    static func row(_ conn: PostgresConnection, _ reference: String, lock: Bool, _ logger: Logger) async throws -> CaseRow {
+        let query: PostgresQuery =
+            lock
+            ? "SELECT id, status, eligibility, team, assigned_to, assessed_by FROM applications WHERE reference = \(reference) FOR UPDATE"
+            : "SELECT id, status, eligibility, team, assigned_to, assessed_by FROM applications WHERE reference = \(reference)"
+        for try await (id, status, eligibility, team, assigned, assessed) in try await conn.query(query, logger: logger)
+            .decode((UUID, String, String?, String?, UUID?, UUID?).self)
+        {
+            return CaseRow(
+                id: id, status: ApplicationStatus(rawValue: status) ?? .draft,
+                eligibility: eligibility.flatMap(Eligibility.init(rawValue:)),
+                team: team, assignedTo: assigned, assessedBy: assessed)
+        }
+        throw CaseworkError.noSuchCase
+    }
+
+    /// Runs `body` on a locked case if its status allows `action`.
+    private func change(
+        _ scope: TenantScope, _ reference: String, allowed: Set<ApplicationStatus>, action: String, logger: Logger,
+        _ body: (PostgresConnection, UUID, CaseRow) async throws -> Void
+    ) async throws {
+        try await database.transaction(scope, logger: logger) { conn in
+            let row = try await Self.row(conn, reference, lock: true, logger)
+            guard allowed.contains(row.status) else { throw CaseworkError.wrongStatus(row.status, action: action) }
+            try await body(conn, row.id, row)
+        }
+    }
+
+    static func event(_ conn: PostgresConnection, _ id: UUID, _ officer: Officer, _ kind: String, _ detail: String, _ logger: Logger)
+        async throws
+    {
+        _ = try await conn.query(
+            """
+            INSERT INTO application_events (application_id, actor_id, actor, kind, detail)
+            VALUES (\(id), \(officer.id), \(officer.name), \(kind), \(detail))
+            """, logger: logger)
+    }
+}

@@ -1,0 +1,381 @@
+import Casework
+import Foundation
+import Hummingbird
+import Identity
+import KerbCore
+import Policy
+
+/// Work queues, taking in an application (with the applicant, checked for duplicates), and the
+/// case page with its timeline, assessment, decision and notes. Every route asks the policy
+/// engine; cases of teams a person may not see answer 404.
+struct CaseworkController: Sendable {
+    let identity: IdentityServices
+    let cases: CaseService
+    let access: AccessGuard
+    let pages: Pages
+
+    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
+        group.get("cases", use: queue)
+        group.get("cases/new", use: newPage)
+        group.post("cases/new", use: create)
+        group.get("cases/:reference", use: show)
+        group.post("cases/:reference/assign-to-me", use: assignToMe)
+        group.post("cases/:reference/assess", use: assess)
+        group.post("cases/:reference/decide", use: decide)
+        group.post("cases/:reference/notes", use: note)
+    }
+
+    // MARK: queues
+
+    struct QueuePage: Sendable {
+        struct Tab: Sendable {
+            let label: String
+            let href: String
+            let current: Bool
+        }
+
+        struct Row: Sendable {
+            let reference: String
+            let href: String
+            let applicant: String
+            let kind: String
+            let eligibility: String
+            let status: String
+            let received: String
+            let assigned: String
+        }
+
+        let tabs: [Tab]
+        let rows: [Row]
+        let newHref: String?
+        let layout: Layout
+    }
+
+    @Sendable func queue(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.viewCase, context)
+        let show = request.uri.queryParameters.get("show") ?? "mine"
+        let queue: CaseService.Queue =
+            switch show {
+            case "unassigned": .unassigned
+            case "team": .teams(user.principal.teams)
+            case "open": .open
+            default: .mine(user.userID)
+            }
+        let rows = try await cases.queue(context.tenant.scope, queue, visibleTeams: Self.visibleTeams(user), logger: context.logger)
+        let base = context.basePath + "/cases"
+        let tabs = [("mine", "My cases"), ("team", "My teams"), ("unassigned", "Unassigned"), ("open", "All open")].map {
+            QueuePage.Tab(label: $0.1, href: "\(base)?show=\($0.0)", current: $0.0 == show)
+        }
+        return try pages.render(
+            "cases",
+            QueuePage(
+                tabs: tabs,
+                rows: rows.map {
+                    QueuePage.Row(
+                        reference: $0.reference, href: "\(base)/\($0.reference)", applicant: $0.applicantName, kind: $0.kind.rawValue,
+                        eligibility: $0.eligibility?.rawValue ?? "—", status: $0.status.label,
+                        received: $0.receivedAt.map(Formats.date) ?? "Draft",
+                        assigned: $0.assignedName ?? "Unassigned")
+                },
+                newHref: AccessPolicy.decide(user.principal, .editCase).isAllowed ? base + "/new" : nil,
+                layout: .council(context, current: "/cases")))
+    }
+
+    /// The teams whose cases this person may see, or nil for all: only if every group that
+    /// lets them view cases is confined to their own teams.
+    static func visibleTeams(_ user: SignedInUser) -> Set<String>? {
+        let granting = user.principal.groups.filter { $0.permissions.contains(.viewCase) }
+        return granting.allSatisfy(\.ownTeamsOnly) ? user.principal.teams : nil
+    }
+
+    // MARK: taking in an application
+
+    @Sendable func newPage(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        try await access.require(.editCase, context)
+        return try pages.render(
+            "form-page", FormPage(title: "New application", form: Self.newForm(context, nil), layout: .council(context, current: "/cases")))
+    }
+
+    @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.editCase, context)
+        var request = request
+        let form = try await FormFields.read(&request)
+        let officer = Officer(id: user.userID, name: user.fullName)
+        let details = PersonDetails(
+            fullName: form.text("full-name"), dateOfBirth: Self.date(form.text("date-of-birth")), nino: form.text("nino"),
+            addressLine1: form.text("address-line1"), addressLine2: form.text("address-line2"), town: form.text("town"),
+            postcode: form.text("postcode"), email: form.text("email"), phone: form.text("phone"),
+            preferredChannel: form.text("preferred-channel"), vulnerable: form["vulnerable"] == "yes")
+        let draft = form["draft"] == "yes"
+        let application = CaseService.NewApplication(
+            personID: UUID(), kind: ApplicationKind(rawValue: form.text("kind")) ?? .new,
+            replaceReason: ReplacementReason(rawValue: form.text("replace-reason")),
+            channel: Channel(rawValue: form.text("channel")) ?? .paper,
+            eligibility: Eligibility(rawValue: form.text("eligibility")), draft: draft)
+        do {
+            var issues = details.problems()
+            if application.kind == .replace, application.replaceReason == nil {
+                issues.append(FieldIssue(field: "replace-reason", message: "Choose why the badge needs replacing"))
+            }
+            if !draft, application.eligibility == nil {
+                issues.append(FieldIssue(field: "eligibility", message: "Choose the eligibility criterion, or save as a draft"))
+            }
+            guard issues.isEmpty else { throw CaseworkError.invalid(issues) }
+            let personID = try await cases.addPerson(
+                context.tenant.scope, details, confirmedNew: form["confirm-new"] == "yes", by: officer, logger: context.logger)
+            var withPerson = application
+            withPerson.personID = personID
+            let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
+            let reference = try await cases.open(
+                context.tenant.scope, withPerson, evidence: policy.evidence, by: officer, now: Date(), logger: context.logger)
+            return .redirect(to: "\(context.basePath)/cases/\(reference)")
+        } catch let error as CaseworkError {
+            let issues: [FieldIssue]
+            var duplicates: [String] = []
+            switch error {
+            case .invalid(let found): issues = found
+            case .possibleDuplicates(let matches):
+                duplicates = matches.map { "\($0.fullName), \($0.postcode)" }
+                issues = [FieldIssue(field: "confirm-new", message: "This may be someone already on record: check the list, then confirm")]
+            default: throw error
+            }
+            var page = FormPage(
+                title: "New application", form: Self.newForm(context, form, confirm: !duplicates.isEmpty).with(errors: issues),
+                layout: .council(context, current: "/cases"))
+            if !duplicates.isEmpty { page.lead = ["Possible matches already on record: " + duplicates.joined(separator: "; ")] }
+            return try pages.render("form-page", page, status: .unprocessableContent)
+        }
+    }
+
+    static func newForm(_ context: TenantRequestContext, _ form: FormFields?, confirm: Bool = false) -> FormModel {
+        func value(_ name: String) -> String { form?.text(name) ?? "" }
+        func options(_ name: String, _ choices: [(String, String)]) -> [FormField.Option] {
+            choices.map { FormField.Option(value: $0.0, label: $0.1, selected: value(name) == $0.0) }
+        }
+        var fields = [
+            FormField(name: "full-name", label: "Applicant's full name", value: value("full-name")),
+            FormField(name: "date-of-birth", label: "Date of birth", hint: "For example, 27/03/1961", value: value("date-of-birth")),
+            FormField(
+                name: "nino", label: "National Insurance number (optional)", hint: "For example, QQ 12 34 56 C", value: value("nino")),
+            FormField(name: "address-line1", label: "Address line 1", value: value("address-line1")),
+            FormField(name: "address-line2", label: "Address line 2 (optional)", value: value("address-line2")),
+            FormField(name: "town", label: "Town or city", value: value("town")),
+            FormField(name: "postcode", label: "Postcode", value: value("postcode")),
+            FormField(name: "email", label: "Email (optional)", value: value("email"), kind: .email),
+            FormField(name: "phone", label: "Phone (optional)", value: value("phone")),
+            FormField(
+                name: "preferred-channel", label: "How they prefer to be contacted", kind: .select,
+                options: options("preferred-channel", [("letter", "Letter"), ("email", "Email"), ("sms", "Text message")])),
+            FormField(name: "vulnerable", label: "The applicant is vulnerable", kind: .checkbox, checked: form?["vulnerable"] == "yes"),
+            FormField(
+                name: "kind", label: "Type of application", kind: .select,
+                options: options("kind", ApplicationKind.allCases.map { ($0.rawValue, $0.rawValue) })),
+            FormField(
+                name: "replace-reason", label: "Reason for a replacement", kind: .select,
+                options: options(
+                    "replace-reason", [("", "Not a replacement")] + ReplacementReason.allCases.map { ($0.rawValue, $0.rawValue) })),
+            FormField(
+                name: "channel", label: "How the application arrived", kind: .select,
+                options: options("channel", Channel.allCases.map { ($0.rawValue, $0.rawValue) })),
+            FormField(
+                name: "eligibility", label: "Eligibility", kind: .select,
+                options: options(
+                    "eligibility",
+                    [("", "Not known yet (draft)")] + Eligibility.allCases.map { ($0.rawValue, "\($0.rawValue): \($0.label)") })),
+            FormField(name: "draft", label: "Save as a draft to finish later", kind: .checkbox, checked: form?["draft"] == "yes"),
+        ]
+        if confirm {
+            fields.append(FormField(name: "confirm-new", label: "This is a different person: create a new record", kind: .checkbox))
+        }
+        return FormModel(action: context.basePath + "/cases/new", csrf: context.csrfToken, fields: fields, submit: "Save application")
+    }
+
+    static func date(_ text: String) -> Date? {
+        let parts = text.split(whereSeparator: { $0 == "/" || $0 == "-" || $0 == " " || $0 == "." }).compactMap { Int($0) }
+        guard parts.count == 3 else { return nil }
+        let (day, month, year) = parts[0] > 31 ? (parts[2], parts[1], parts[0]) : (parts[0], parts[1], parts[2])
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let components = DateComponents(year: year, month: month, day: day)
+        guard year > 1900, components.isValidDate(in: calendar) else { return nil }
+        return calendar.date(from: components)
+    }
+
+    // MARK: the case page
+
+    struct CasePage: Sendable {
+        struct Line: Sendable {
+            let key: String
+            let value: String
+        }
+
+        let reference: String
+        let status: String
+        let summary: [Line]
+        let applicant: [Line]
+        let evidence: [Line]
+        let timeline: [Line]
+        let decision: [Line]
+        let base: String
+        let csrf: String
+        let canAssign: Bool
+        let canAssess: Bool
+        let decideForm: FormModel?
+        let canNote: Bool
+        let layout: Layout
+    }
+
+    @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        try await access.require(.viewCase, context)  // before any lookup: no probing for references
+        let reference = try Self.reference(context)
+        let row = try await cases.row(context.tenant.scope, reference: reference, logger: context.logger)
+        let user = try await access.require(
+            .viewCase, context, target: AccessTarget(team: row.team), hiding: CaseworkError.noSuchCase, resource: reference)
+        return try await render(context, user, reference: reference)
+    }
+
+    private func render(
+        _ context: TenantRequestContext, _ user: SignedInUser, reference: String, issues: [FieldIssue] = [],
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let file = try await cases.file(context.tenant.scope, reference: reference, logger: context.logger)
+        let principal = user.principal
+        let team = AccessTarget(team: file.row.team)
+        let open = file.row.status.isOpen
+        let decideTarget = AccessTarget(team: file.row.team, assessedBy: file.row.assessedBy)
+        let canDecide = open && AccessPolicy.decide(principal, .decideCase, decideTarget).isAllowed
+        let decideForm =
+            canDecide
+            ? FormModel(
+                action: "\(context.basePath)/cases/\(reference)/decide", csrf: context.csrfToken,
+                fields: [
+                    FormField(
+                        name: "outcome", label: "Decision", kind: .select,
+                        options: [
+                            .init(value: "APPROVED", label: "Approve", selected: false),
+                            .init(value: "REFUSED", label: "Refuse", selected: false),
+                        ])
+                ]
+                    + RefusalReason.allCases.map {
+                        FormField(name: "reason-\($0.rawValue)", label: $0.text, kind: .checkbox)
+                    } + [FormField(name: "rationale", label: "Reasons in your own words (required to refuse)")],
+                submit: "Record decision"
+            ).with(errors: issues) : nil
+        let page = CasePage(
+            reference: reference, status: file.row.status.label,
+            summary: [
+                .init(key: "Type", value: file.kind.rawValue + (file.replaceReason.map { " (\($0.rawValue))" } ?? "")),
+                .init(key: "Eligibility", value: file.row.eligibility.map { "\($0.rawValue): \($0.label)" } ?? "Not known yet"),
+                .init(key: "Route", value: file.row.eligibility.map { $0.isAutomatic ? "Automatic" : "Further assessment" } ?? "—"),
+                .init(key: "Arrived", value: file.channel.rawValue),
+                .init(key: "Received", value: file.receivedAt.map(Formats.date) ?? "Draft: not yet received"),
+                .init(
+                    key: "Assigned to",
+                    value: [file.assignedName, file.row.team.map { "team \($0)" }].compactMap { $0 }.joined(separator: ", ").nonEmpty
+                        ?? "Unassigned"),
+                .init(key: "Assessment", value: file.assessment ?? "Not assessed"),
+            ],
+            applicant: [
+                .init(key: "Name", value: file.applicantName + (file.vulnerable ? " (vulnerable)" : "")),
+                .init(key: "Date of birth", value: file.dateOfBirth.map(Formats.date) ?? "—"),
+                .init(key: "Address", value: "\(file.address), \(file.postcode)"),
+            ],
+            evidence: file.evidence.map {
+                .init(
+                    key: $0.kind,
+                    value: $0.receivedAt.map { "Received \(Formats.date($0))" } ?? $0.requestedAt.map { "Requested \(Formats.date($0))" }
+                        ?? "Not yet asked for")
+            },
+            timeline: file.events.map {
+                .init(key: Formats.dateTime($0.at), value: "\($0.kind) — \($0.actor)\($0.detail.isEmpty ? "" : ": \($0.detail)")")
+            },
+            decision: file.decision.map { decision in
+                [.init(key: "Outcome", value: decision.outcome), .init(key: "Decided", value: Formats.dateTime(decision.decidedAt))]
+                    + decision.reasons.map { .init(key: "Reason", value: $0.text) }
+                    + (decision.rationale.isEmpty ? [] : [.init(key: "Rationale", value: decision.rationale)])
+                    + (decision.outcome == "REFUSED"
+                        ? [
+                            .init(
+                                key: "Review",
+                                value: decision.reviewOffered ? "Offered in the refusal letter" : "Not offered: automatic route")
+                        ] : [])
+            } ?? [],
+            base: "\(context.basePath)/cases/\(reference)", csrf: context.csrfToken,
+            canAssign: open && AccessPolicy.decide(principal, .editCase, team).isAllowed,
+            canAssess: [.received, .awaitingApplicant].contains(file.row.status)
+                && AccessPolicy.decide(principal, .assessCase, team).isAllowed,
+            decideForm: decideForm, canNote: AccessPolicy.decide(principal, .editCase, team).isAllowed,
+            layout: .council(context, current: "/cases"))
+        return try pages.render("case", page, status: status)
+    }
+
+    @Sendable func assignToMe(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let (user, reference, row) = try await guarded(.editCase, context)
+        try await cases.assign(
+            context.tenant.scope, reference: reference, to: Officer(id: user.userID, name: user.fullName), team: row.team,
+            by: Officer(id: user.userID, name: user.fullName), logger: context.logger)
+        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+    }
+
+    @Sendable func assess(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let (user, reference, _) = try await guarded(.assessCase, context)
+        var request = request
+        let findings = try await FormFields.read(&request).text("findings")
+        try await cases.assess(
+            context.tenant.scope, reference: reference, findings: findings, by: Officer(id: user.userID, name: user.fullName), now: Date(),
+            logger: context.logger)
+        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+    }
+
+    @Sendable func decide(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        try await access.require(.decideCase, context)
+        let reference = try Self.reference(context)
+        let row = try await cases.row(context.tenant.scope, reference: reference, logger: context.logger)
+        let user = try await access.require(
+            .decideCase, context, target: AccessTarget(team: row.team, assessedBy: row.assessedBy), hiding: CaseworkError.noSuchCase,
+            resource: reference)
+        var request = request
+        let form = try await FormFields.read(&request)
+        let outcome = CaseService.Outcome(rawValue: form.text("outcome")) ?? .refused
+        let reasons = RefusalReason.allCases.filter { form["reason-\($0.rawValue)"] == "yes" }
+        do {
+            try await cases.decide(
+                context.tenant.scope, reference: reference, outcome: outcome, reasons: reasons, rationale: form.text("rationale"),
+                by: Officer(id: user.userID, name: user.fullName), now: Date(), logger: context.logger)
+        } catch CaseworkError.invalid(let issues) {
+            return try await render(context, user, reference: reference, issues: issues, status: .unprocessableContent)
+        }
+        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+    }
+
+    @Sendable func note(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let (user, reference, _) = try await guarded(.editCase, context)
+        var request = request
+        let body = try await FormFields.read(&request).text("note")
+        try await cases.addNote(
+            context.tenant.scope, reference: reference, body: body, by: Officer(id: user.userID, name: user.fullName),
+            logger: context.logger)
+        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+    }
+
+    /// The case named in the path, after the policy engine allows `permission` on it.
+    private func guarded(_ permission: Permission, _ context: TenantRequestContext) async throws -> (
+        SignedInUser, String, CaseService.CaseRow
+    ) {
+        try await access.require(permission, context)
+        let reference = try Self.reference(context)
+        let row = try await cases.row(context.tenant.scope, reference: reference, logger: context.logger)
+        let user = try await access.require(
+            permission, context, target: AccessTarget(team: row.team), hiding: CaseworkError.noSuchCase, resource: reference)
+        return (user, reference, row)
+    }
+
+    static func reference(_ context: TenantRequestContext) throws -> String {
+        guard let reference = context.parameters.get("reference"), reference.count <= 32 else { throw CaseworkError.noSuchCase }
+        return reference
+    }
+}
+
+extension String {
+    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,166 @@
+import Casework
+import Foundation
+import KerbCore
+import KerbTestSupport
+import Logging
+import Policy
+import PostgresNIO
+import Storage
+import Testing
+
+/// Casework rules against the real database: formats, duplicates, the statutory steps of a
+/// decision, and the timeline.
+@Suite struct CaseworkTests {
+    static let logger = Logger(label: "test")
+
+    @Test func postcodesAndNationalInsuranceNumbersAreCheckedAndNormalised() {
+        #expect(UKFormats.postcode("sw1a1aa") == "SW1A 1AA")
+        #expect(UKFormats.postcode(" M1 1AE ") == "M1 1AE")
+        #expect(UKFormats.postcode("CR2 6XH") == "CR2 6XH")
+        #expect(UKFormats.postcode("DN55 1PT") == "DN55 1PT")
+        for bad in ["", "SW1A", "12345", "SW1A 1AAA", "QW1 1AA", "SW1A 1CA"] { #expect(UKFormats.postcode(bad) == nil, "\(bad)") }
+        #expect(UKFormats.nino("AB 12 34 56 C") == "AB123456C")
+        for bad in ["AB123456", "AB123456E", "DA123456A", "AO123456A", "GB123456A", "ZZ123456A", "A1234567B"] {
+            #expect(UKFormats.nino(bad) == nil, "\(bad)")
+        }
+    }
+
+    func withCases(_ body: (CaseService, TenantScope, Officer, Officer) async throws -> Void) async throws {
+        let client = PostgresClient(TestDatabase.config, login: .app, maxConnections: 2, logger: Self.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let tenant = try await TestDatabase.onboardTestTenant().tenant
+            let database = TenantDatabase(client: client)
+            // Two real users of the council: the onboarded admin and a second person.
+            let ids: [UUID] = try await database.transaction(tenant.scope, logger: Self.logger) { conn in
+                _ = try await conn.query(
+                    "INSERT INTO users (email, full_name, status) VALUES ('jordan.lee@example.gov.uk', 'Jordan Lee', 'active')",
+                    logger: Self.logger)
+                var ids: [UUID] = []
+                for try await id in try await conn.query("SELECT id FROM users ORDER BY full_name", logger: Self.logger).decode(UUID.self) {
+                    ids.append(id)
+                }
+                return ids
+            }
+            try await body(
+                CaseService(database: database), tenant.scope, Officer(id: ids[0], name: "Alex Morgan"),
+                Officer(id: ids[1], name: "Jordan Lee"))
+        }
+    }
+
+    static let evidence = LocalPolicyDocument.Evidence(proofOfIdentity: true, proofOfAddress: true, photo: false)
+
+    static func person(_ name: String = "Margaret Oyelaran", postcode: String = "sw1a 1aa") -> PersonDetails {
+        PersonDetails(
+            fullName: name, dateOfBirth: Date(timeIntervalSince1970: -400_000_000), nino: "", addressLine1: "1 Example Street",
+            postcode: postcode)
+    }
+
+    @Test func badPersonDetailsAreRefusedWithEveryProblem() async throws {
+        try await withCases { cases, scope, officer, _ in
+            let bad = PersonDetails(
+                fullName: " ", dateOfBirth: Date().addingTimeInterval(86_400), nino: "NOT-A-NINO", addressLine1: "", postcode: "XYZ",
+                preferredChannel: "email")
+            await #expect(throws: CaseworkError.self) {
+                _ = try await cases.addPerson(scope, bad, confirmedNew: true, by: officer, logger: Self.logger)
+            }
+            let fields = Set(bad.problems().map(\.field))
+            #expect(fields == ["full-name", "date-of-birth", "nino", "address-line1", "postcode", "email"])
+        }
+    }
+
+    @Test func aPossibleDuplicateIsFlaggedDespiteSpellingAndCanBeConfirmedNew() async throws {
+        try await withCases { cases, scope, officer, _ in
+            let first = try await cases.addPerson(scope, Self.person(), confirmedNew: false, by: officer, logger: Self.logger)
+            do {
+                _ = try await cases.addPerson(
+                    scope, Self.person("Margaret Oyelaren"), confirmedNew: false, by: officer, logger: Self.logger)
+                Issue.record("a near-identical person was not flagged")
+            } catch CaseworkError.possibleDuplicates(let matches) {
+                #expect(matches.map(\.id) == [first])
+            }
+            // Same name elsewhere with another birthday is a different person: no warning.
+            var other = Self.person(postcode: "M1 1AE")
+            other.dateOfBirth = Date(timeIntervalSince1970: 0)
+            _ = try await cases.addPerson(scope, other, confirmedNew: false, by: officer, logger: Self.logger)
+            // The officer can confirm a flagged one is new.
+            _ = try await cases.addPerson(scope, Self.person("Margaret Oyelaren"), confirmedNew: true, by: officer, logger: Self.logger)
+        }
+    }
+
+    @Test func aRefusalNeedsReasonsTheAssessorCannotDecideAndReviewsFollowTheRoute() async throws {
+        try await withCases { cases, scope, assessor, decider in
+            let person = try await cases.addPerson(scope, Self.person(), confirmedNew: true, by: assessor, logger: Self.logger)
+            let now = Date()
+            let walking = try await cases.open(
+                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .walking), evidence: Self.evidence, by: assessor,
+                now: now, logger: Self.logger)
+            #expect(walking.hasPrefix("BB-"))
+            try await cases.assess(scope, reference: walking, findings: "Walks 200 m unaided", by: assessor, now: now, logger: Self.logger)
+            // The assessor may not decide.
+            await #expect(throws: CaseworkError.assessorCannotDecide) {
+                try await cases.decide(
+                    scope, reference: walking, outcome: .approved, reasons: [], rationale: "", by: assessor, now: now, logger: Self.logger)
+            }
+            // A refusal without reasons or rationale is refused, and changes nothing.
+            await #expect(throws: CaseworkError.self) {
+                try await cases.decide(
+                    scope, reference: walking, outcome: .refused, reasons: [], rationale: "Not eligible", by: decider, now: now,
+                    logger: Self.logger)
+            }
+            await #expect(throws: CaseworkError.self) {
+                try await cases.decide(
+                    scope, reference: walking, outcome: .refused, reasons: [.walkingNotSubstantial], rationale: " ", by: decider, now: now,
+                    logger: Self.logger)
+            }
+            #expect(try await cases.row(scope, reference: walking, logger: Self.logger).status == .assessed)
+            try await cases.decide(
+                scope, reference: walking, outcome: .refused, reasons: [.walkingNotSubstantial], rationale: "Walks 200 m without pain",
+                by: decider, now: now, logger: Self.logger)
+            // Decided once: a second decision is refused.
+            await #expect(throws: CaseworkError.self) {
+                try await cases.decide(
+                    scope, reference: walking, outcome: .approved, reasons: [], rationale: "", by: decider, now: now, logger: Self.logger)
+            }
+
+            let automatic = try await cases.open(
+                scope, .init(personID: person, kind: .new, channel: .online, eligibility: .pip), evidence: Self.evidence, by: assessor,
+                now: now, logger: Self.logger)
+            try await cases.decide(
+                scope, reference: automatic, outcome: .refused, reasons: [.benefitNotShown], rationale: "PIP letter shows 4 points",
+                by: decider, now: now, logger: Self.logger)
+            let offered: [String: Bool] = try await cases.database.transaction(scope, logger: Self.logger) { conn in
+                var values: [String: Bool] = [:]
+                for try await (reference, offered) in try await conn.query(
+                    "SELECT a.reference, d.review_offered FROM decisions d JOIN applications a ON a.id = d.application_id",
+                    logger: Self.logger
+                ).decode((String, Bool).self) { values[reference] = offered }
+                return values
+            }
+            // Walking (further assessment): review offered. PIP (automatic route): none.
+            #expect(offered == [walking: true, automatic: false])
+        }
+    }
+
+    @Test func aReplacementNeedsItsReasonAndADraftIsReceivedWhenSubmitted() async throws {
+        try await withCases { cases, scope, officer, _ in
+            let person = try await cases.addPerson(scope, Self.person(), confirmedNew: true, by: officer, logger: Self.logger)
+            await #expect(throws: CaseworkError.self) {
+                _ = try await cases.open(
+                    scope, .init(personID: person, kind: .replace, channel: .phone, eligibility: .dla), evidence: Self.evidence,
+                    by: officer,
+                    now: Date(), logger: Self.logger)
+            }
+            let draft = try await cases.open(
+                scope, .init(personID: person, kind: .new, channel: .inPerson, eligibility: nil, draft: true), evidence: Self.evidence,
+                by: officer, now: Date(), logger: Self.logger)
+            #expect(try await cases.row(scope, reference: draft, logger: Self.logger).status == .draft)
+            await #expect(throws: CaseworkError.self) {
+                try await cases.assess(scope, reference: draft, findings: "x", by: officer, now: Date(), logger: Self.logger)
+            }
+            try await cases.submit(scope, reference: draft, eligibility: .cognitive, by: officer, now: Date(), logger: Self.logger)
+            #expect(try await cases.row(scope, reference: draft, logger: Self.logger).status == .received)
+        }
+    }
+}

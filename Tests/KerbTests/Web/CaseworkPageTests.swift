@@ -1,0 +1,87 @@
+import Audit
+import Casework
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Identity
+import KerbTestSupport
+import Logging
+import Tenancy
+import Testing
+import Web
+
+/// An application from the form to a refusal with reasons, through the pages, by two people in
+/// different groups; the statutory steps cannot be skipped.
+@Suite struct CaseworkPageTests {
+    static let logger = Logger(label: "test")
+
+    /// Invites a colleague in `groups`; returns their set-up token and email.
+    static func colleague(_ deps: WebDependencies, _ tenant: Tenant, name: String, groups: [String], by admin: UUID) async throws -> (
+        token: String, email: String
+    ) {
+        let domain = "\(tenant.authoritySlug.dropFirst(5)).test.kerb.example"
+        let email = name.lowercased().replacingOccurrences(of: " ", with: ".") + "@" + domain
+        let ids = try await deps.identity.groups.groups(tenant.scope, logger: logger).filter { groups.contains($0.name) }.map(\.id)
+        let (_, token) = try await deps.identity.users.invite(
+            tenant.scope, fullName: name, email: email, groupIDs: ids, needsApproval: false,
+            by: AuditEvent(actorID: admin, actor: "Alex Morgan", action: ""), now: Date(), logger: logger)
+        return (token.token, email)
+    }
+
+    @Test func anOfficerTakesInAnApplicationAndADecisionMakerRefusesItWithReasons() async throws {
+        try await SignInPageTests.withApp { client, deps in
+            let council = try await AdminPageTests.council(client, deps, otherGroups: ["Case officers"])
+            let officer = council.other
+            let (token, email) = try await Self.colleague(
+                deps, council.tenant, name: "Amira Hassan", groups: ["Decision makers"], by: council.adminID)
+            let decider = Browser(client, tenant: council.tenant)
+            _ = try await SignInPageTests.setUpAndSignIn(decider, token: token, email: email)
+
+            try await officer.get("/cases/new")
+            let fields: [(String, String)] = [
+                ("full-name", "Margaret Oyelaran"), ("date-of-birth", "27/03/1961"), ("address-line1", "1 Example Street"),
+                ("town", "London"), ("postcode", "sw1a 1aa"), ("preferred-channel", "letter"), ("kind", "NEW"), ("replace-reason", ""),
+                ("channel", "PAPER"), ("eligibility", "WALKD"),
+            ]
+            // Bad input: every problem listed, nothing stored.
+            let bad = try await officer.post(
+                "/cases/new", [("full-name", ""), ("postcode", "nope"), ("kind", "REPLACE"), ("eligibility", "")])
+            #expect(bad.status == .unprocessableContent)
+            #expect(bad.html.contains("Enter a real postcode") && bad.html.contains("Choose why the badge needs replacing"))
+            let created = try await officer.post("/cases/new", fields)
+            #expect(created.status == .seeOther)
+            let reference = try #require(created.location?.components(separatedBy: "/cases/").last)
+            #expect(reference.hasPrefix("BB-"))
+            // The same person again, spelt differently: warned, not duplicated.
+            var again = fields
+            again[0] = ("full-name", "Margaret Oyelaren")
+            let warned = try await officer.post("/cases/new", again)
+            #expect(
+                warned.status == .unprocessableContent && warned.html.contains("Possible matches")
+                    && warned.html.contains("Margaret Oyelaran"))
+
+            // The officer assesses; they may not decide.
+            let page = try await officer.get("/cases/\(reference)")
+            #expect(page.status == .ok && page.html.contains("Margaret Oyelaran") && page.html.contains("Proof of identity"))
+            #expect(try await officer.post("/cases/\(reference)/assess", [("findings", "Walks 200 m without aids")]).status == .seeOther)
+            #expect(try await officer.post("/cases/\(reference)/decide", [("outcome", "APPROVED")]).status == .forbidden)
+
+            // The decision maker: a refusal without reasons is refused; with them it stands.
+            try await decider.get("/cases/\(reference)")
+            let noReasons = try await decider.post("/cases/\(reference)/decide", [("outcome", "REFUSED"), ("rationale", "")])
+            #expect(noReasons.status == .unprocessableContent && noReasons.html.contains("A refusal must give at least one reason"))
+            let refused = try await decider.post(
+                "/cases/\(reference)/decide",
+                [("outcome", "REFUSED"), ("reason-WALKING_NOT_SUBSTANTIAL", "yes"), ("rationale", "Walks 200 m without pain or aids")])
+            #expect(refused.status == .seeOther)
+            let decided = try await decider.get("/cases/\(reference)")
+            #expect(decided.html.contains("Refused") && decided.html.contains("Offered in the refusal letter"))
+            #expect(decided.html.contains("did not find a very considerable difficulty walking"))
+            #expect(decided.html.contains("assessed — Priya Shah") && decided.html.contains("decided — Amira Hassan"))
+            // Decided once only.
+            #expect(try await decider.post("/cases/\(reference)/decide", [("outcome", "APPROVED")]).status == .conflict)
+            // Unknown references are 404 for those who may view cases.
+            #expect(try await decider.get("/cases/BB-1999-999999").status == .notFound)
+        }
+    }
+}
