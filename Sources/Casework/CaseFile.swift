@@ -26,6 +26,14 @@ public struct CaseFile: Sendable {
         public let decidedAt: Date
     }
 
+    public struct Review: Sendable {
+        public let requestedAt: Date
+        /// The due day, as `YYYY-MM-DD` in the council's nation.
+        public let dueOn: String
+        public let status: String
+        public let rationale: String?
+    }
+
     public let reference: String
     public let row: CaseService.CaseRow
     public let kind: ApplicationKind
@@ -42,10 +50,19 @@ public struct CaseFile: Sendable {
     public let events: [Event]
     public let evidence: [Evidence]
     public let decision: Decision?
+    public let review: Review?
 }
 
 /// A line in a work queue.
 public struct CaseSummary: Sendable {
+    public struct Review: Sendable {
+        public let requestedAt: Date
+        /// The due day, as `YYYY-MM-DD` in the council's nation.
+        public let dueOn: String
+        public let status: String
+        public let rationale: String?
+    }
+
     public let reference: String
     public let applicantName: String
     public let kind: ApplicationKind
@@ -90,12 +107,19 @@ extension CaseService {
                     reviewOffered: offered,
                     decidedAt: at)
             }
+            var review: CaseFile.Review?
+            for try await (requested, due, status, rationale) in try await conn.query(
+                "SELECT requested_at, due_on::text, status, rationale FROM reviews WHERE application_id = \(row.id) ORDER BY requested_at DESC LIMIT 1",
+                logger: logger
+            ).decode((Date, String, String, String?).self) {
+                review = .init(requestedAt: requested, dueOn: due, status: status, rationale: rationale)
+            }
             let address = [main.8, main.9, main.10].filter { !$0.isEmpty }.joined(separator: ", ")
             return CaseFile(
                 reference: reference, row: row, kind: ApplicationKind(rawValue: main.0) ?? .new,
                 replaceReason: main.1.flatMap(ReplacementReason.init(rawValue:)), channel: Channel(rawValue: main.2) ?? .paper,
                 receivedAt: main.3, assignedName: main.4, assessment: main.5, applicantName: main.6, dateOfBirth: main.7, address: address,
-                postcode: main.11, vulnerable: main.12, events: events, evidence: evidence, decision: decision)
+                postcode: main.11, vulnerable: main.12, events: events, evidence: evidence, decision: decision, review: review)
         }
     }
 

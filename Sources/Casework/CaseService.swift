@@ -248,6 +248,71 @@ public struct CaseService: Sendable {
         }
     }
 
+    /// Opens a review of a refusal that offered one. Its clock runs in working days of the
+    /// council's nation (local policy `review_response_working_days`); returns the due date.
+    @discardableResult
+    public func requestReview(
+        _ scope: TenantScope, reference: String, requestedAt: Date, calendar: WorkingDays, responseDays: Int, by officer: Officer,
+        logger: Logger
+    ) async throws -> Date {
+        let due = calendar.adding(responseDays, to: requestedAt)
+        try await change(scope, reference, allowed: [.refused], action: "reviewed", logger: logger) { conn, id, _ in
+            var offered = false
+            for try await value in try await conn.query(
+                """
+                SELECT d.review_offered AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.application_id = d.application_id)
+                FROM decisions d WHERE d.application_id = \(id)
+                """, logger: logger
+            ).decode(Bool.self) { offered = value }
+            guard offered else { throw CaseworkError.reviewNotAvailable }
+            _ = try await conn.query(
+                "INSERT INTO reviews (application_id, requested_at, due_on, status) VALUES (\(id), \(requestedAt), \(Self.isoDay(due))::date, 'OPEN')",
+                logger: logger)
+            try await Self.event(conn, id, officer, "review-requested", "due \(Self.isoDay(due))", logger)
+        }
+        return due
+    }
+
+    /// Decides an open review: upheld keeps the refusal, overturned approves the application.
+    /// The rationale is kept; whoever made the original decision may not review it.
+    public func decideReview(
+        _ scope: TenantScope, reference: String, overturn: Bool, rationale: String, by officer: Officer, now: Date, logger: Logger
+    ) async throws {
+        let rationale = rationale.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !rationale.isEmpty else {
+            throw CaseworkError.invalid([FieldIssue(field: "review-rationale", message: "Explain the review's outcome")])
+        }
+        try await change(scope, reference, allowed: [.refused], action: "reviewed", logger: logger) { conn, id, _ in
+            var found: (UUID, UUID)?
+            for try await row in try await conn.query(
+                """
+                SELECT r.id, d.decided_by FROM reviews r JOIN decisions d ON d.application_id = r.application_id
+                WHERE r.application_id = \(id) AND r.status = 'OPEN' FOR UPDATE OF r
+                """, logger: logger
+            ).decode((UUID, UUID).self) { found = row }
+            guard let (reviewID, originalDecider) = found else { throw CaseworkError.reviewNotAvailable }
+            guard originalDecider != officer.id else { throw CaseworkError.reviewerMadeTheDecision }
+            let status = overturn ? "OVERTURNED" : "UPHELD"
+            _ = try await conn.query(
+                """
+                UPDATE reviews SET status = \(status), rationale = \(rationale), decided_by = \(officer.id), decided_at = \(now)
+                WHERE id = \(reviewID)
+                """, logger: logger)
+            if overturn {
+                _ = try await conn.query(
+                    "UPDATE applications SET status = 'APPROVED', decided_at = \(now) WHERE id = \(id)", logger: logger)
+            }
+            try await Self.event(conn, id, officer, "review-decided", "\(status.lowercased()): \(rationale)", logger)
+        }
+    }
+
+    static func isoDay(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/London")!
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+    }
+
     public func addNote(_ scope: TenantScope, reference: String, body: String, by officer: Officer, logger: Logger) async throws {
         let body = body.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !body.isEmpty else { throw CaseworkError.invalid([FieldIssue(field: "note", message: "Enter the note")]) }

@@ -16,6 +16,8 @@ public enum CaseworkError: KerbError, Equatable {
     case possibleDuplicates([PersonMatch])
     case wrongStatus(ApplicationStatus, action: String)
     case assessorCannotDecide
+    case reviewNotAvailable
+    case reviewerMadeTheDecision
 
     public var kind: KerbErrorKind {
         switch self {
@@ -23,7 +25,8 @@ public enum CaseworkError: KerbError, Equatable {
         case .noSuchCase, .noSuchPerson: .notFound
         case .possibleDuplicates: .conflict
         case .wrongStatus: .conflict
-        case .assessorCannotDecide: .forbidden
+        case .assessorCannotDecide, .reviewerMadeTheDecision: .forbidden
+        case .reviewNotAvailable: .conflict
         }
     }
 
@@ -35,6 +38,8 @@ public enum CaseworkError: KerbError, Equatable {
         case .possibleDuplicates: "casework.possible-duplicates"
         case .wrongStatus: "casework.wrong-status"
         case .assessorCannotDecide: "casework.assessor-cannot-decide"
+        case .reviewNotAvailable: "casework.review-not-available"
+        case .reviewerMadeTheDecision: "casework.reviewer-made-the-decision"
         }
     }
 
@@ -47,6 +52,9 @@ public enum CaseworkError: KerbError, Equatable {
             "This person may already be on record (\(matches.count) possible match\(matches.count == 1 ? "" : "es"))"
         case .wrongStatus(let status, let action): "A case that is \(status.label.lowercased()) cannot be \(action)"
         case .assessorCannotDecide: "You assessed this case, so someone else must decide it"
+        case .reviewNotAvailable:
+            "A review can be opened only for a refusal that offered one (not an automatic route), once, and decided only while open"
+        case .reviewerMadeTheDecision: "You made the original decision, so someone else must review it"
         }
     }
 }

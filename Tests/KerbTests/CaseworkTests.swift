@@ -140,6 +140,24 @@ import Testing
             }
             // Walking (further assessment): review offered. PIP (automatic route): none.
             #expect(offered == [walking: true, automatic: false])
+            let calendar = WorkingDays(nation: .england)
+            await #expect(throws: CaseworkError.reviewNotAvailable) {
+                try await cases.requestReview(
+                    scope, reference: automatic, requestedAt: now, calendar: calendar, responseDays: 5, by: assessor, logger: Self.logger)
+            }
+            try await cases.requestReview(
+                scope, reference: walking, requestedAt: now, calendar: calendar, responseDays: 5, by: assessor, logger: Self.logger)
+            await #expect(throws: CaseworkError.reviewNotAvailable) {
+                try await cases.requestReview(
+                    scope, reference: walking, requestedAt: now, calendar: calendar, responseDays: 5, by: assessor, logger: Self.logger)
+            }
+            await #expect(throws: CaseworkError.reviewerMadeTheDecision) {
+                try await cases.decideReview(
+                    scope, reference: walking, overturn: true, rationale: "x", by: decider, now: now, logger: Self.logger)
+            }
+            try await cases.decideReview(
+                scope, reference: walking, overturn: false, rationale: "Evidence unchanged", by: assessor, now: now, logger: Self.logger)
+            #expect(try await cases.row(scope, reference: walking, logger: Self.logger).status == .refused)
         }
     }
 

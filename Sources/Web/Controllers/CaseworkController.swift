@@ -23,6 +23,8 @@ struct CaseworkController: Sendable {
         group.post("cases/:reference/assess", use: assess)
         group.post("cases/:reference/decide", use: decide)
         group.post("cases/:reference/notes", use: note)
+        group.post("cases/:reference/review", use: requestReview)
+        group.post("cases/:reference/review/decide", use: decideReview)
     }
 
     // MARK: queues
@@ -221,6 +223,9 @@ struct CaseworkController: Sendable {
         let canAssign: Bool
         let canAssess: Bool
         let decideForm: FormModel?
+        let review: [Line]
+        let canRequestReview: Bool
+        let reviewForm: FormModel?
         let canNote: Bool
         let layout: Layout
     }
@@ -304,7 +309,29 @@ struct CaseworkController: Sendable {
             canAssign: open && AccessPolicy.decide(principal, .editCase, team).isAllowed,
             canAssess: [.received, .awaitingApplicant].contains(file.row.status)
                 && AccessPolicy.decide(principal, .assessCase, team).isAllowed,
-            decideForm: decideForm, canNote: AccessPolicy.decide(principal, .editCase, team).isAllowed,
+            decideForm: decideForm,
+            review: file.review.map { review in
+                [
+                    .init(key: "Requested", value: Formats.date(review.requestedAt)), .init(key: "Answer due by", value: review.dueOn),
+                    .init(key: "Outcome", value: review.status == "OPEN" ? "Open" : review.status.capitalized),
+                ]
+                    + (review.rationale.map { [.init(key: "Rationale", value: $0)] } ?? [])
+            } ?? [],
+            canRequestReview: file.row.status == .refused && file.decision?.reviewOffered == true && file.review == nil
+                && AccessPolicy.decide(principal, .editCase, team).isAllowed,
+            reviewForm: file.review?.status == "OPEN" && AccessPolicy.decide(principal, .decideCase, team).isAllowed
+                ? FormModel(
+                    action: "\(context.basePath)/cases/\(reference)/review/decide", csrf: context.csrfToken,
+                    fields: [
+                        FormField(
+                            name: "review-outcome", label: "Review outcome", kind: .select,
+                            options: [
+                                .init(value: "UPHELD", label: "Uphold the refusal", selected: false),
+                                .init(value: "OVERTURNED", label: "Overturn: approve the application", selected: false),
+                            ]),
+                        FormField(name: "review-rationale", label: "Rationale"),
+                    ], submit: "Record review outcome") : nil,
+            canNote: AccessPolicy.decide(principal, .editCase, team).isAllowed,
             layout: .council(context, current: "/cases"))
         return try pages.render("case", page, status: status)
     }
@@ -355,6 +382,31 @@ struct CaseworkController: Sendable {
         try await cases.addNote(
             context.tenant.scope, reference: reference, body: body, by: Officer(id: user.userID, name: user.fullName),
             logger: context.logger)
+        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+    }
+
+    @Sendable func requestReview(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let (user, reference, _) = try await guarded(.editCase, context)
+        let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
+        try await cases.requestReview(
+            context.tenant.scope, reference: reference, requestedAt: Date(), calendar: WorkingDays(nation: context.tenant.nation),
+            responseDays: policy.casework.reviewResponseWorkingDays, by: Officer(id: user.userID, name: user.fullName),
+            logger: context.logger)
+        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+    }
+
+    @Sendable func decideReview(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let (user, reference, _) = try await guarded(.decideCase, context)
+        var request = request
+        let form = try await FormFields.read(&request)
+        do {
+            try await cases.decideReview(
+                context.tenant.scope, reference: reference, overturn: form.text("review-outcome") == "OVERTURNED",
+                rationale: form.text("review-rationale"), by: Officer(id: user.userID, name: user.fullName), now: Date(),
+                logger: context.logger)
+        } catch CaseworkError.invalid(let issues) {
+            return try await render(context, user, reference: reference, issues: issues, status: .unprocessableContent)
+        }
         return .redirect(to: "\(context.basePath)/cases/\(reference)")
     }
 

@@ -29,6 +29,7 @@ import Web
         (.get, "/cases"), (.get, "/cases/new"), (.post, "/cases/new"), (.get, "/cases/BB-2026-000001"),
         (.post, "/cases/BB-2026-000001/assign-to-me"), (.post, "/cases/BB-2026-000001/assess"),
         (.post, "/cases/BB-2026-000001/decide"), (.post, "/cases/BB-2026-000001/notes"),
+        (.post, "/cases/BB-2026-000001/review"), (.post, "/cases/BB-2026-000001/review/decide"),
     ]
 
     /// A council with its first admin signed in, plus a second person in `groups` (active at

@@ -80,6 +80,38 @@ import Web
             #expect(decided.html.contains("assessed — Priya Shah") && decided.html.contains("decided — Amira Hassan"))
             // Decided once only.
             #expect(try await decider.post("/cases/\(reference)/decide", [("outcome", "APPROVED")]).status == .conflict)
+            // The applicant asks for a review: due in five working days of England.
+            try await officer.get("/cases/\(reference)")
+            #expect(try await officer.post("/cases/\(reference)/review").status == .seeOther)
+            let due = WorkingDays(nation: .england).adding(5, to: Date())
+            var london = Calendar(identifier: .gregorian)
+            london.timeZone = TimeZone(identifier: "Europe/London")!
+            let c = london.dateComponents([.year, .month, .day], from: due)
+            let withReview = try await decider.get("/cases/\(reference)")
+            #expect(withReview.html.contains(String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)))
+            // Whoever decided may not review; another decision maker may, with a rationale.
+            let denied = try await decider.post(
+                "/cases/\(reference)/review/decide", [("review-outcome", "OVERTURNED"), ("review-rationale", "x")])
+            #expect(denied.status == .forbidden && denied.html.contains("someone else must review it"))
+            let (token2, email2) = try await Self.colleague(
+                deps, council.tenant, name: "Tom Price", groups: ["Decision makers"], by: council.adminID)
+            let reviewer = Browser(client, tenant: council.tenant)
+            _ = try await SignInPageTests.setUpAndSignIn(reviewer, token: token2, email: email2)
+            try await reviewer.get("/cases/\(reference)")
+            #expect(
+                try await reviewer.post("/cases/\(reference)/review/decide", [("review-outcome", "OVERTURNED"), ("review-rationale", "")])
+                    .status
+                    == .unprocessableContent)
+            #expect(
+                try await reviewer.post(
+                    "/cases/\(reference)/review/decide",
+                    [("review-outcome", "OVERTURNED"), ("review-rationale", "GP letter shows 30 m limit")]
+                ).status == .seeOther)
+            let overturned = try await reviewer.get("/cases/\(reference)")
+            #expect(
+                overturned.html.contains("Approved") && overturned.html.contains("Overturned")
+                    && overturned.html.contains("GP letter shows 30 m limit"))
+
             // Unknown references are 404 for those who may view cases.
             #expect(try await decider.get("/cases/BB-1999-999999").status == .notFound)
         }
