@@ -88,9 +88,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Communications",
+            dependencies: [
+                "Storage", .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/letters")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Casework",
             dependencies: [
-                "KerbCore", "Storage", "Policy", "Audit",
+                "KerbCore", "Storage", "Policy", "Audit", "Communications",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -110,7 +119,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "KerbCore", "Storage", "Audit", "Policy", "Identity", "Casework", "Tenancy", "CQREncode",
+                "KerbCore", "Storage", "Audit", "Policy", "Identity", "Casework", "Communications", "Tenancy", "CQREncode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -153,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "KerbTests",
             dependencies: [
-                "KerbTestSupport", "Storage", "Audit", "Tenancy", "Web", "Identity", "Policy", "Casework", "KerbCore",
+                "KerbTestSupport", "Storage", "Audit", "Tenancy", "Web", "Identity", "Policy", "Casework", "Communications", "KerbCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

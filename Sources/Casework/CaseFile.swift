@@ -34,6 +34,14 @@ public struct CaseFile: Sendable {
         public let rationale: String?
     }
 
+    public struct Letter: Sendable {
+        public let id: UUID
+        public let kind: String
+        public let channel: String
+        public let createdAt: Date
+        public let body: String
+    }
+
     public let reference: String
     public let row: CaseService.CaseRow
     public let kind: ApplicationKind
@@ -51,6 +59,7 @@ public struct CaseFile: Sendable {
     public let evidence: [Evidence]
     public let decision: Decision?
     public let review: Review?
+    public let letters: [Letter]
 }
 
 /// A line in a work queue.
@@ -114,12 +123,20 @@ extension CaseService {
             ).decode((Date, String, String, String?).self) {
                 review = .init(requestedAt: requested, dueOn: due, status: status, rationale: rationale)
             }
+            var letters: [CaseFile.Letter] = []
+            for try await (id, kind, channel, created, body) in try await conn.query(
+                "SELECT id, kind, channel, created_at, body FROM letters WHERE application_id = \(row.id) ORDER BY created_at DESC",
+                logger: logger
+            ).decode((UUID, String, String, Date, String).self) {
+                letters.append(.init(id: id, kind: kind, channel: channel, createdAt: created, body: body))
+            }
             let address = [main.8, main.9, main.10].filter { !$0.isEmpty }.joined(separator: ", ")
             return CaseFile(
                 reference: reference, row: row, kind: ApplicationKind(rawValue: main.0) ?? .new,
                 replaceReason: main.1.flatMap(ReplacementReason.init(rawValue:)), channel: Channel(rawValue: main.2) ?? .paper,
                 receivedAt: main.3, assignedName: main.4, assessment: main.5, applicantName: main.6, dateOfBirth: main.7, address: address,
-                postcode: main.11, vulnerable: main.12, events: events, evidence: evidence, decision: decision, review: review)
+                postcode: main.11, vulnerable: main.12, events: events, evidence: evidence, decision: decision, review: review,
+                letters: letters)
         }
     }
 

@@ -1,3 +1,4 @@
+import Communications
 import Foundation
 import KerbCore
 import Logging
@@ -22,8 +23,12 @@ public struct Officer: Sendable, Equatable {
 /// a last line, by the schema (a refusal without reasons cannot be stored).
 public struct CaseService: Sendable {
     public let database: TenantDatabase
+    public let letters: Letters
 
-    public init(database: TenantDatabase) { self.database = database }
+    public init(database: TenantDatabase, letters: Letters) {
+        self.database = database
+        self.letters = letters
+    }
 
     // MARK: people
 
@@ -165,6 +170,7 @@ public struct CaseService: Sendable {
             try await Self.event(
                 conn, id!, officer, application.draft ? "draft-saved" : "received",
                 "\(application.kind.rawValue) via \(application.channel.rawValue)", logger)
+            if !application.draft { try await letter(.acknowledgement, conn, id!, officer, [:], logger) }
             return reference
         }
     }
@@ -178,6 +184,7 @@ public struct CaseService: Sendable {
                 "UPDATE applications SET status = 'RECEIVED', received_at = \(now), eligibility = \(eligibility.rawValue) WHERE id = \(id)",
                 logger: logger)
             try await Self.event(conn, id, officer, "received", "draft completed", logger)
+            try await letter(.acknowledgement, conn, id, officer, [:], logger)
         }
     }
 
@@ -245,6 +252,9 @@ public struct CaseService: Sendable {
                 ? "approved"
                 : "refused: \(codes.joined(separator: ", "))" + (reviewOffered ? "; review offered" : "; automatic route, no review")
             try await Self.event(conn, id, officer, "decided", detail, logger)
+            try await letter(
+                outcome == .approved ? .approval : .refusal, conn, id, officer,
+                ["reasons": reasons.map(\.text), "rationale": rationale, "reviewOffered": reviewOffered], logger)
         }
     }
 
@@ -303,7 +313,42 @@ public struct CaseService: Sendable {
                     "UPDATE applications SET status = 'APPROVED', decided_at = \(now) WHERE id = \(id)", logger: logger)
             }
             try await Self.event(conn, id, officer, "review-decided", "\(status.lowercased()): \(rationale)", logger)
+            try await letter(.reviewOutcome, conn, id, officer, ["overturned": overturn, "rationale": rationale], logger)
         }
+    }
+
+    /// Renders and records a letter for the case, with the facts every letter may quote.
+    private func letter(
+        _ kind: LetterKind, _ conn: PostgresConnection, _ id: UUID, _ officer: Officer, _ extra: [String: any Sendable], _ logger: Logger
+    ) async throws {
+        var facts: (String, String, String, String, Date?)?
+        for try await row in try await conn.query(
+            """
+            SELECT (SELECT display_name FROM profile), p.full_name, p.preferred_channel, a.reference, a.received_at
+            FROM applications a JOIN people p ON p.id = a.person_id WHERE a.id = \(id)
+            """, logger: logger
+        ).decode((String, String, String, String, Date?).self) { facts = row }
+        var policyText = "{}"
+        for try await text in try await conn.query(
+            "SELECT document::text FROM policy_versions ORDER BY version DESC LIMIT 1", logger: logger
+        ).decode(String.self) { policyText = text }
+        guard let facts else { throw CaseworkError.noSuchCase }
+        let policy = try PolicyFile.parseLocal(json: policyText)
+        var context: [String: any Sendable] = [
+            "council": facts.0, "applicant": facts.1, "reference": facts.3, "date": Self.longDate(Date()),
+            "received": facts.4.map(Self.longDate) ?? "", "targetDays": policy.casework.processingTargetDays,
+            "reviewDays": policy.casework.reviewResponseWorkingDays, "feeDue": policy.badge.feePence > 0,
+            "fee": String(format: "£%d.%02d", policy.badge.feePence / 100, policy.badge.feePence % 100),
+        ]
+        context.merge(extra) { $1 }
+        try await letters.record(kind, applicationID: id, channel: facts.2, context: context, by: officer.id, on: conn, logger: logger)
+        try await Self.event(conn, id, officer, "letter", kind.title, logger)
+    }
+
+    static func longDate(_ date: Date) -> String {
+        date.formatted(
+            Date.FormatStyle(
+                date: .long, time: .omitted, locale: Locale(identifier: "en_GB"), timeZone: TimeZone(identifier: "Europe/London")!))
     }
 
     static func isoDay(_ date: Date) -> String {

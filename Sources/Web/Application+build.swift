@@ -1,4 +1,5 @@
 import Casework
+import Communications
 import Foundation
 import Hummingbird
 import Identity
@@ -54,7 +55,7 @@ public struct WebDependencies: Sendable {
         return WebDependencies(
             database: client, tenants: TenantDirectory(client: client),
             reads: TenantReadPipeline(config: config, workers: readWorkers, statements: ProfileReader.statements),
-            identity: identity, cases: CaseService(database: database), metrics: metrics)
+            identity: identity, cases: CaseService(database: database, letters: try Letters.bundled()), metrics: metrics)
     }
 }
 

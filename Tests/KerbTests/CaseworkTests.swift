@@ -1,4 +1,5 @@
 import Casework
+import Communications
 import Foundation
 import KerbCore
 import KerbTestSupport
@@ -44,7 +45,7 @@ import Testing
                 return ids
             }
             try await body(
-                CaseService(database: database), tenant.scope, Officer(id: ids[0], name: "Alex Morgan"),
+                CaseService(database: database, letters: try Letters.bundled()), tenant.scope, Officer(id: ids[0], name: "Alex Morgan"),
                 Officer(id: ids[1], name: "Jordan Lee"))
         }
     }
@@ -140,6 +141,19 @@ import Testing
             }
             // Walking (further assessment): review offered. PIP (automatic route): none.
             #expect(offered == [walking: true, automatic: false])
+            // The automatic route's refusal letter explains instead of offering a review.
+            let bodies: [String: String] = try await cases.database.transaction(scope, logger: Self.logger) { conn in
+                var bodies: [String: String] = [:]
+                for try await (reference, body) in try await conn.query(
+                    "SELECT a.reference, l.body FROM letters l JOIN applications a ON a.id = l.application_id WHERE l.kind = 'refusal'",
+                    logger: Self.logger
+                ).decode((String, String).self) { bodies[reference] = body }
+                return bodies
+            }
+            #expect(bodies[walking]?.contains("ask us to review it") == true)
+            #expect(bodies[automatic]?.contains("ask us to review it") == false)
+            #expect(bodies[automatic]?.contains("qualifying benefit") == true)
+            #expect(bodies[automatic]?.contains("The evidence does not show the benefit") == true)
             let calendar = WorkingDays(nation: .england)
             await #expect(throws: CaseworkError.reviewNotAvailable) {
                 try await cases.requestReview(

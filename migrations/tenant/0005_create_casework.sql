@@ -134,3 +134,24 @@ CREATE TABLE reviews (
     decided_at     timestamptz,
     CHECK (status = 'OPEN' OR (decided_at IS NOT NULL AND length(trim(coalesce(rationale, ''))) > 0))
 );
+
+-- Letters: rendered from the council's templates (its own wording in `letter_templates`, else
+-- Kerb's defaults) and recorded on the case exactly as sent, so they can be printed again and
+-- shown to an auditor. Delivery (GOV.UK Notify, print) records against the same row later.
+CREATE TABLE letter_templates (
+    kind       text PRIMARY KEY,
+    body       text NOT NULL CHECK (length(trim(body)) > 0),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    updated_by uuid REFERENCES users (id)
+);
+
+CREATE TABLE letters (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    application_id uuid NOT NULL REFERENCES applications (id),
+    kind           text NOT NULL,
+    body           text NOT NULL,
+    channel        text NOT NULL CHECK (channel IN ('letter', 'email', 'sms')),
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    created_by     uuid REFERENCES users (id)
+);
+CREATE INDEX letters_case ON letters (application_id, created_at);

@@ -1,4 +1,5 @@
 import Casework
+import Communications
 import Foundation
 import Hummingbird
 import Identity
@@ -24,6 +25,7 @@ struct CaseworkController: Sendable {
         group.post("cases/:reference/decide", use: decide)
         group.post("cases/:reference/notes", use: note)
         group.post("cases/:reference/review", use: requestReview)
+        group.get("cases/:reference/letters/:letter", use: letter)
         group.post("cases/:reference/review/decide", use: decideReview)
     }
 
@@ -227,6 +229,7 @@ struct CaseworkController: Sendable {
         let canRequestReview: Bool
         let reviewForm: FormModel?
         let canNote: Bool
+        let letters: [Line]
         let layout: Layout
     }
 
@@ -332,6 +335,11 @@ struct CaseworkController: Sendable {
                         FormField(name: "review-rationale", label: "Rationale"),
                     ], submit: "Record review outcome") : nil,
             canNote: AccessPolicy.decide(principal, .editCase, team).isAllowed,
+            letters: file.letters.map {
+                .init(
+                    key: "\(context.basePath)/cases/\(reference)/letters/\($0.id)",
+                    value: "\(Self.letterTitle($0.kind)) (\($0.channel)), \(Formats.dateTime($0.createdAt))")
+            },
             layout: .council(context, current: "/cases"))
         return try pages.render("case", page, status: status)
     }
@@ -409,6 +417,30 @@ struct CaseworkController: Sendable {
         }
         return .redirect(to: "\(context.basePath)/cases/\(reference)")
     }
+
+    struct LetterPage: Sendable {
+        let title: String
+        let reference: String
+        let body: [String]
+        let backHref: String
+        let layout: Layout
+    }
+
+    /// A letter exactly as recorded, laid out for printing.
+    @Sendable func letter(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let (_, reference, _) = try await guarded(.viewCase, context)
+        let file = try await cases.file(context.tenant.scope, reference: reference, logger: context.logger)
+        guard let id = context.parameters.get("letter").flatMap(UUID.init(uuidString:)),
+            let letter = file.letters.first(where: { $0.id == id })
+        else { throw CaseworkError.noSuchCase }
+        return try pages.render(
+            "letter",
+            LetterPage(
+                title: Self.letterTitle(letter.kind), reference: reference, body: letter.body.components(separatedBy: "\n"),
+                backHref: "\(context.basePath)/cases/\(reference)", layout: .council(context, current: "/cases")))
+    }
+
+    static func letterTitle(_ kind: String) -> String { LetterKind(rawValue: kind)?.title ?? kind }
 
     /// The case named in the path, after the policy engine allows `permission` on it.
     private func guarded(_ permission: Permission, _ context: TenantRequestContext) async throws -> (

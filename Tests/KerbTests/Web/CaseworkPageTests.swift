@@ -75,6 +75,16 @@ import Web
                 [("outcome", "REFUSED"), ("reason-WALKING_NOT_SUBSTANTIAL", "yes"), ("rationale", "Walks 200 m without pain or aids")])
             #expect(refused.status == .seeOther)
             let decided = try await decider.get("/cases/\(reference)")
+            // The refusal letter is recorded on the case, quotes the reasons and offers a review.
+            let letterPath = try #require(
+                decided.html.components(separatedBy: "href=\"").first { $0.contains("/letters/") && $0.contains("Refusal with reasons") }?
+                    .components(separatedBy: "\"").first)
+            let letter = try await decider.get(letterPath)
+            #expect(letter.status == .ok && letter.html.contains("Dear Margaret Oyelaran") && letter.html.contains(reference))
+            #expect(
+                letter.html.contains("did not find a very considerable difficulty walking") && letter.html.contains("ask us to review it"))
+            #expect(letter.html.contains(council.tenant.displayName))
+            #expect(decided.html.contains("Acknowledgement (letter)"))
             #expect(decided.html.contains("Refused") && decided.html.contains("Offered in the refusal letter"))
             #expect(decided.html.contains("did not find a very considerable difficulty walking"))
             #expect(decided.html.contains("assessed — Priya Shah") && decided.html.contains("decided — Amira Hassan"))
