@@ -131,7 +131,9 @@ let package = Package(
         .executableTarget(
             name: "Kerb",
             dependencies: [
-                "Web", "Tenancy", "Storage", "Identity", "Policy", "KerbCore",
+                "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),

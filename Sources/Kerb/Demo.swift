@@ -1,7 +1,12 @@
 import ArgumentParser
+import Casework
+import Communications
 import Foundation
 import Identity
 import KerbCore
+import Logging
+import Policy
+import PostgresNIO
 import Storage
 import Tenancy
 
@@ -77,6 +82,7 @@ struct Demo: AsyncParsableCommand {
                     print("Demo councils (each has its own schema and role). Open a set-up link to choose a password;")
                     print(
                         "2FA then needs an authenticator app, or: oathtool --totp -b '<the key shown on the page>' (apt install oathtool)")
+                    try await Demo.seedCases(runtime, council: Demo.councils[0].authority, officer: Demo.councils[0].admin)
                     lines.forEach { print($0) }
                     print("Supplier operations (the council list), Dana Whitfield <dana.whitfield@ops.kerb.example>:")
                     do {
@@ -88,6 +94,44 @@ struct Demo: AsyncParsableCommand {
                     }
                     print("Health: http://localhost:\(port)/healthz   Metrics: http://localhost:\(port)/metrics")
                 }
+            }
+        }
+    }
+
+    /// A few open applications in the first council, so its queues have something in them.
+    /// Only when it has none: a second run leaves the officers' work alone.
+    static func seedCases(_ runtime: Runtime, council: String, officer name: String) async throws {
+        let scope = TenantScope(Slug(council)!)
+        let officerID: String? = try await runtime.admin.transaction { session in
+            try session.enterTenant(scope)
+            guard try session.query("SELECT 1 FROM applications LIMIT 1").isEmpty else { return nil }
+            return try session.query("SELECT id::text FROM users WHERE full_name = $1", [name]).first?[0] ?? nil
+        }
+        guard let officerID, let id = UUID(uuidString: officerID) else { return }
+        try runtime.config.require(.app)
+        var logger = Logger(label: "demo")
+        logger.logLevel = .warning
+        let client = PostgresClient(runtime.config, login: .app, maxConnections: 1, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let cases = CaseService(database: TenantDatabase(client: client), letters: try Letters.bundled())
+            let officer = Officer(id: id, name: name)
+            let evidence = LocalPolicyDocument.Evidence(proofOfIdentity: true, proofOfAddress: true, photo: true)
+            let applicants: [(String, String, String, Eligibility?, Casework.Channel)] = [
+                ("Margaret Oyelaran", "1954-03-27", "SW1P 3JX", .walking, .paper),
+                ("David Whitcombe", "1979-11-02", "W2 1JU", .pip, .online),
+                ("Aisha Rahman", "2024-06-15", "NW8 8QN", .childBulk, .inPerson),
+                ("Terence Blake", "1948-01-09", "SW1V 2SA", nil, .phone),
+            ]
+            for (index, (fullName, born, postcode, eligibility, channel)) in applicants.enumerated() {
+                let details = PersonDetails(
+                    fullName: fullName, dateOfBirth: ISO8601DateFormatter().date(from: born + "T12:00:00Z"),
+                    addressLine1: "\(10 + index) Example Street", town: "London", postcode: postcode)
+                let person = try await cases.addPerson(scope, details, confirmedNew: true, by: officer, logger: logger)
+                _ = try await cases.open(
+                    scope, .init(personID: person, kind: .new, channel: channel, eligibility: eligibility, draft: eligibility == nil),
+                    evidence: evidence, by: officer, now: Date(), logger: logger)
             }
         }
     }
