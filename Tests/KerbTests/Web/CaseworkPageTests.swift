@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Identity
 import KerbTestSupport
 import Logging
+import Policy
 import Tenancy
 import Testing
 import Web
@@ -124,6 +125,48 @@ import Web
 
             // Unknown references are 404 for those who may view cases.
             #expect(try await decider.get("/cases/BB-1999-999999").status == .notFound)
+        }
+    }
+
+    @Test func anotherTeamsCasesAreHiddenFromATeamConfinedOfficer() async throws {
+        try await SignInPageTests.withApp { client, deps in
+            let council = try await AdminPageTests.council(client, deps, otherGroups: [])
+            let scope = council.tenant.scope
+            let admin = Officer(id: council.adminID, name: "Alex Morgan")
+            // A group confined to its members' teams; Priya is in it and in team North.
+            let groupID = try await deps.identity.groups.createGroup(
+                scope, AccessGroup(name: "North officers", permissions: [.viewCase, .editCase], ownTeamsOnly: true), logger: Self.logger)
+            try await deps.identity.groups.requestMembership(
+                scope, userID: council.otherID, groupID: groupID, requestedBy: council.adminID, needsApproval: false, now: Date(),
+                logger: Self.logger)
+            try await deps.identity.groups.addTeam(scope, userID: council.otherID, team: "North", logger: Self.logger)
+            try await deps.identity.groups.addTeam(scope, userID: council.adminID, team: "South", logger: Self.logger)
+            var references: [String: String] = [:]
+            for team in ["North", "South"] {
+                let person = try await deps.cases.addPerson(
+                    scope,
+                    PersonDetails(
+                        fullName: "Applicant \(team)", dateOfBirth: Date(timeIntervalSince1970: 0), addressLine1: "1 High St",
+                        postcode: "M1 1AE"),
+                    confirmedNew: true, by: admin, logger: Self.logger)
+                let reference = try await deps.cases.open(
+                    scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .walking),
+                    evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: admin, now: Date(),
+                    logger: Self.logger)
+                try await deps.cases.assign(scope, reference: reference, to: nil, team: team, by: admin, logger: Self.logger)
+                references[team] = reference
+            }
+            let north = try #require(references["North"])
+            let south = try #require(references["South"])
+            let queue = try await council.other.get("/cases?show=open")
+            #expect(queue.html.contains(north) && !queue.html.contains(south))
+            #expect(try await council.other.get("/cases/\(north)").status == .ok)
+            // Another team's case answers as if it did not exist, for reading and for acting.
+            #expect(try await council.other.get("/cases/\(south)").status == .notFound)
+            try await council.other.get("/cases")
+            #expect(try await council.other.post("/cases/\(south)/notes", [("note", "peek")]).status == .notFound)
+            let denials = try await AuditLog.recent(database: deps.identity.database, scope: scope, deniedOnly: true, logger: Self.logger)
+            #expect(denials.filter { $0.event.detail == DenialReason.outsideTeam.rawValue && $0.event.target.contains(south) }.count == 2)
         }
     }
 }
