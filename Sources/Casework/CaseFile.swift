@@ -60,6 +60,19 @@ public struct CaseFile: Sendable {
     public let decision: Decision?
     public let review: Review?
     public let letters: [Letter]
+    /// Stretches of time the processing clock stood still (waiting for the applicant).
+    public let pauses: [(start: Date, end: Date?)]
+
+    /// Days on the processing clock: from receipt to now (or the decision), less paused time.
+    public func elapsedDays(now: Date) -> Int? {
+        guard let received = receivedAt else { return nil }
+        let end = decisionDate ?? now
+        let paused = pauses.reduce(0.0) { $0 + (min($1.end ?? end, end).timeIntervalSince($1.start)) }
+        return max(0, Int((end.timeIntervalSince(received) - paused) / 86_400))
+    }
+
+    public var isPaused: Bool { pauses.contains { $0.end == nil } }
+    var decisionDate: Date? { decision?.decidedAt }
 }
 
 /// A line in a work queue.
@@ -80,6 +93,8 @@ public struct CaseSummary: Sendable {
     public let receivedAt: Date?
     public let assignedName: String?
     public let team: String?
+    /// Days on the processing clock (paused time excluded); nil for drafts.
+    public let elapsedDays: Int?
 }
 
 extension CaseService {
@@ -130,13 +145,17 @@ extension CaseService {
             ).decode((UUID, String, String, Date, String).self) {
                 letters.append(.init(id: id, kind: kind, channel: channel, createdAt: created, body: body))
             }
+            var pauses: [(start: Date, end: Date?)] = []
+            for try await (start, end) in try await conn.query(
+                "SELECT paused_at, resumed_at FROM clock_pauses WHERE application_id = \(row.id) ORDER BY paused_at", logger: logger
+            ).decode((Date, Date?).self) { pauses.append((start, end)) }
             let address = [main.8, main.9, main.10].filter { !$0.isEmpty }.joined(separator: ", ")
             return CaseFile(
                 reference: reference, row: row, kind: ApplicationKind(rawValue: main.0) ?? .new,
                 replaceReason: main.1.flatMap(ReplacementReason.init(rawValue:)), channel: Channel(rawValue: main.2) ?? .paper,
                 receivedAt: main.3, assignedName: main.4, assessment: main.5, applicantName: main.6, dateOfBirth: main.7, address: address,
                 postcode: main.11, vulnerable: main.12, events: events, evidence: evidence, decision: decision, review: review,
-                letters: letters)
+                letters: letters, pauses: pauses)
         }
     }
 
@@ -145,6 +164,8 @@ extension CaseService {
         case unassigned
         case teams(Set<String>)
         case open
+        /// Open cases at or past `days` on the clock: the escalation queue.
+        case atLeast(days: Int)
     }
 
     /// Open cases in a queue, oldest first. `visibleTeams` (nil: all) confines what is returned
@@ -156,26 +177,32 @@ extension CaseService {
         let unassigned = queue == .unassigned
         let teamFilter: [String]? = if case .teams(let teams) = queue { teams.sorted() } else { nil }
         let visible = visibleTeams.map { $0.sorted() }
+        let minimumDays: Int? = if case .atLeast(let days) = queue { days } else { nil }
         return try await database.transaction(scope, logger: logger) { conn in
             var rows: [CaseSummary] = []
-            for try await (reference, name, kind, eligibility, status, received, assigned, team) in try await conn.query(
+            for try await (reference, name, kind, eligibility, status, received, assigned, team, elapsed) in try await conn.query(
                 """
-                SELECT a.reference, p.full_name, a.kind, a.eligibility, a.status, a.received_at, u.full_name, a.team
-                FROM applications a JOIN people p ON p.id = a.person_id LEFT JOIN users u ON u.id = a.assigned_to
-                WHERE a.status IN ('DRAFT', 'RECEIVED', 'AWAITING_APPLICANT', 'ASSESSED')
-                  AND (\(mine)::uuid IS NULL OR a.assigned_to = \(mine))
+                WITH open_cases AS (
+                    SELECT a.*, CASE WHEN a.received_at IS NULL THEN NULL ELSE floor(extract(epoch FROM (now() - a.received_at)
+                        - coalesce((SELECT sum(coalesce(c.resumed_at, now()) - c.paused_at) FROM clock_pauses c WHERE c.application_id = a.id),
+                                   interval '0')) / 86400)::int END AS elapsed
+                    FROM applications a WHERE a.status IN ('DRAFT', 'RECEIVED', 'AWAITING_APPLICANT', 'ASSESSED'))
+                SELECT a.reference, p.full_name, a.kind, a.eligibility, a.status, a.received_at, u.full_name, a.team, a.elapsed
+                FROM open_cases a JOIN people p ON p.id = a.person_id LEFT JOIN users u ON u.id = a.assigned_to
+                WHERE (\(mine)::uuid IS NULL OR a.assigned_to = \(mine))
                   AND (NOT \(unassigned) OR a.assigned_to IS NULL)
                   AND (\(teamFilter)::text[] IS NULL OR a.team = ANY(\(teamFilter)))
                   AND (\(visible)::text[] IS NULL OR a.team IS NULL OR a.team = ANY(\(visible)))
+                  AND (\(minimumDays)::int IS NULL OR a.elapsed >= \(minimumDays))
                 ORDER BY a.received_at NULLS LAST, a.reference LIMIT \(limit)
                 """, logger: logger
-            ).decode((String, String, String, String?, String, Date?, String?, String?).self) {
+            ).decode((String, String, String, String?, String, Date?, String?, String?, Int?).self) {
                 rows.append(
                     CaseSummary(
                         reference: reference, applicantName: name, kind: ApplicationKind(rawValue: kind) ?? .new,
                         eligibility: eligibility.flatMap(Eligibility.init(rawValue:)),
                         status: ApplicationStatus(rawValue: status) ?? .draft,
-                        receivedAt: received, assignedName: assigned, team: team))
+                        receivedAt: received, assignedName: assigned, team: team, elapsedDays: elapsed))
             }
             return rows
         }

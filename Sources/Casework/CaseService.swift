@@ -258,6 +258,71 @@ public struct CaseService: Sendable {
         }
     }
 
+    /// Asks the applicant for evidence: the items are marked requested, the case waits for the
+    /// applicant and, if local policy says so, its processing clock stops until they arrive.
+    public func requestEvidence(
+        _ scope: TenantScope, reference: String, items: [String], pauseClock: Bool, by officer: Officer, now: Date, logger: Logger
+    ) async throws {
+        let items = items.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !items.isEmpty else { throw CaseworkError.invalid([FieldIssue(field: "items", message: "Choose or enter what is needed")]) }
+        try await change(
+            scope, reference, allowed: [.received, .awaitingApplicant, .assessed], action: "sent an evidence request", logger: logger
+        ) {
+            conn, id, row in
+            for item in items {
+                _ = try await conn.query(
+                    """
+                    INSERT INTO evidence_items (application_id, kind, requested_at) VALUES (\(id), \(item), \(now))
+                    ON CONFLICT (application_id, kind) DO UPDATE SET requested_at = excluded.requested_at, received_at = NULL
+                    """, logger: logger)
+            }
+            _ = try await conn.query("UPDATE applications SET status = 'AWAITING_APPLICANT' WHERE id = \(id)", logger: logger)
+            var paused = false
+            for try await _ in try await conn.query(
+                "SELECT 1 FROM clock_pauses WHERE application_id = \(id) AND resumed_at IS NULL", logger: logger
+            ).decode(Int.self) { paused = true }
+            if pauseClock, !paused {
+                _ = try await conn.query(
+                    "INSERT INTO clock_pauses (application_id, paused_at, reason) VALUES (\(id), \(now), 'waiting for evidence')",
+                    logger: logger)
+            }
+            try await Self.event(
+                conn, id, officer, "evidence-requested", items.joined(separator: ", ") + (pauseClock ? "; clock paused" : ""), logger)
+            try await letter(.evidenceRequest, conn, id, officer, ["items": items], logger)
+        }
+    }
+
+    /// Records evidence received. When nothing requested is outstanding, the case is back with
+    /// the council and its clock runs again.
+    public func receiveEvidence(_ scope: TenantScope, reference: String, items: [String], by officer: Officer, now: Date, logger: Logger)
+        async throws
+    {
+        guard !items.isEmpty else { throw CaseworkError.invalid([FieldIssue(field: "received", message: "Choose what has arrived")]) }
+        try await change(scope, reference, allowed: [.received, .awaitingApplicant, .assessed], action: "given evidence", logger: logger) {
+            conn, id, _ in
+            for item in items {
+                _ = try await conn.query(
+                    """
+                    INSERT INTO evidence_items (application_id, kind, received_at) VALUES (\(id), \(item), \(now))
+                    ON CONFLICT (application_id, kind) DO UPDATE SET received_at = excluded.received_at
+                    """, logger: logger)
+            }
+            var outstanding = 0
+            for try await count in try await conn.query(
+                "SELECT count(*)::int FROM evidence_items WHERE application_id = \(id) AND requested_at IS NOT NULL AND received_at IS NULL",
+                logger: logger
+            ).decode(Int.self) { outstanding = count }
+            if outstanding == 0 {
+                _ = try await conn.query(
+                    "UPDATE applications SET status = 'RECEIVED' WHERE id = \(id) AND status = 'AWAITING_APPLICANT'", logger: logger)
+                _ = try await conn.query(
+                    "UPDATE clock_pauses SET resumed_at = \(now) WHERE application_id = \(id) AND resumed_at IS NULL", logger: logger)
+            }
+            try await Self.event(
+                conn, id, officer, "evidence-received", items.joined(separator: ", ") + (outstanding == 0 ? "; clock running" : ""), logger)
+        }
+    }
+
     /// Opens a review of a refusal that offered one. Its clock runs in working days of the
     /// council's nation (local policy `review_response_working_days`); returns the due date.
     @discardableResult

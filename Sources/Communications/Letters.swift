@@ -6,6 +6,7 @@ import PostgresNIO
 /// The letters casework produces. Raw values are stored and name the template.
 public enum LetterKind: String, Sendable, CaseIterable {
     case acknowledgement
+    case evidenceRequest = "evidence-request"
     case approval
     case refusal
     case reviewOutcome = "review-outcome"
@@ -13,6 +14,7 @@ public enum LetterKind: String, Sendable, CaseIterable {
     public var title: String {
         switch self {
         case .acknowledgement: "Acknowledgement"
+        case .evidenceRequest: "Evidence request"
         case .approval: "Approval"
         case .refusal: "Refusal with reasons"
         case .reviewOutcome: "Review outcome"

@@ -195,4 +195,40 @@ import Testing
             #expect(try await cases.row(scope, reference: draft, logger: Self.logger).status == .received)
         }
     }
+
+    @Test func waitingForTheApplicantStopsTheClockAndTheEscalationQueueCountsOnlyRunningTime() async throws {
+        try await withCases { cases, scope, officer, _ in
+            let person = try await cases.addPerson(scope, Self.person(), confirmedNew: true, by: officer, logger: Self.logger)
+            let now = Date()
+            let start = now.addingTimeInterval(-20 * 86_400)
+            let reference = try await cases.open(
+                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .walking), evidence: Self.evidence, by: officer,
+                now: start, logger: Self.logger)
+            await #expect(throws: CaseworkError.self) {
+                try await cases.requestEvidence(
+                    scope, reference: reference, items: [" "], pauseClock: true, by: officer, now: start, logger: Self.logger)
+            }
+            try await cases.requestEvidence(
+                scope, reference: reference, items: ["Proof of address", "Consultant's letter"], pauseClock: true, by: officer,
+                now: start.addingTimeInterval(5 * 86_400), logger: Self.logger)
+            #expect(try await cases.row(scope, reference: reference, logger: Self.logger).status == .awaitingApplicant)
+            // Half the evidence: still waiting, still paused.
+            try await cases.receiveEvidence(
+                scope, reference: reference, items: ["Proof of address"], by: officer, now: start.addingTimeInterval(10 * 86_400),
+                logger: Self.logger)
+            var file = try await cases.file(scope, reference: reference, logger: Self.logger)
+            #expect(file.isPaused && file.row.status == .awaitingApplicant)
+            try await cases.receiveEvidence(
+                scope, reference: reference, items: ["Consultant's letter"], by: officer, now: start.addingTimeInterval(15 * 86_400),
+                logger: Self.logger)
+            file = try await cases.file(scope, reference: reference, logger: Self.logger)
+            #expect(!file.isPaused && file.row.status == .received)
+            // 20 days since receipt, 10 of them paused.
+            #expect(file.elapsedDays(now: now) == 10)
+            #expect(file.letters.contains { $0.kind == "evidence-request" && $0.body.contains("Consultant's letter") })
+            let due = try await cases.queue(scope, .atLeast(days: 10), visibleTeams: nil, logger: Self.logger).map(\.reference)
+            let notYet = try await cases.queue(scope, .atLeast(days: 11), visibleTeams: nil, logger: Self.logger).map(\.reference)
+            #expect(due.contains(reference) && !notYet.contains(reference))
+        }
+    }
 }

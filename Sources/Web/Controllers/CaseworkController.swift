@@ -24,6 +24,8 @@ struct CaseworkController: Sendable {
         group.post("cases/:reference/assess", use: assess)
         group.post("cases/:reference/decide", use: decide)
         group.post("cases/:reference/notes", use: note)
+        group.post("cases/:reference/evidence/request", use: requestEvidence)
+        group.post("cases/:reference/evidence/received", use: receiveEvidence)
         group.post("cases/:reference/review", use: requestReview)
         group.get("cases/:reference/letters/:letter", use: letter)
         group.post("cases/:reference/review/decide", use: decideReview)
@@ -47,6 +49,8 @@ struct CaseworkController: Sendable {
             let status: String
             let received: String
             let assigned: String
+            let days: String
+            let late: Bool
         }
 
         let tabs: [Tab]
@@ -58,16 +62,21 @@ struct CaseworkController: Sendable {
     @Sendable func queue(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let user = try await access.require(.viewCase, context)
         let show = request.uri.queryParameters.get("show") ?? "mine"
+        let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
+        let target = policy.processingTargetDays
         let queue: CaseService.Queue =
             switch show {
             case "unassigned": .unassigned
             case "team": .teams(user.principal.teams)
             case "open": .open
+            case "due": .atLeast(days: max(0, target - policy.escalateDaysBeforeTarget))
             default: .mine(user.userID)
             }
         let rows = try await cases.queue(context.tenant.scope, queue, visibleTeams: Self.visibleTeams(user), logger: context.logger)
         let base = context.basePath + "/cases"
-        let tabs = [("mine", "My cases"), ("team", "My teams"), ("unassigned", "Unassigned"), ("open", "All open")].map {
+        let tabs = [
+            ("mine", "My cases"), ("team", "My teams"), ("unassigned", "Unassigned"), ("due", "Near or past target"), ("open", "All open"),
+        ].map {
             QueuePage.Tab(label: $0.1, href: "\(base)?show=\($0.0)", current: $0.0 == show)
         }
         return try pages.render(
@@ -79,7 +88,8 @@ struct CaseworkController: Sendable {
                         reference: $0.reference, href: "\(base)/\($0.reference)", applicant: $0.applicantName, kind: $0.kind.rawValue,
                         eligibility: $0.eligibility?.rawValue ?? "—", status: $0.status.label,
                         received: $0.receivedAt.map(Formats.date) ?? "Draft",
-                        assigned: $0.assignedName ?? "Unassigned")
+                        assigned: $0.assignedName ?? "Unassigned", days: $0.elapsedDays.map { "\($0) of \(target)" } ?? "—",
+                        late: ($0.elapsedDays ?? 0) > target)
                 },
                 newHref: AccessPolicy.decide(user.principal, .editCase).isAllowed ? base + "/new" : nil,
                 layout: .council(context, current: "/cases")))
@@ -229,6 +239,8 @@ struct CaseworkController: Sendable {
         let canRequestReview: Bool
         let reviewForm: FormModel?
         let canNote: Bool
+        let evidenceForm: FormModel?
+        let receivedForm: FormModel?
         let letters: [Line]
         let layout: Layout
     }
@@ -247,6 +259,7 @@ struct CaseworkController: Sendable {
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let file = try await cases.file(context.tenant.scope, reference: reference, logger: context.logger)
+        let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
         let principal = user.principal
         let team = AccessTarget(team: file.row.team)
         let open = file.row.status.isOpen
@@ -277,6 +290,13 @@ struct CaseworkController: Sendable {
                 .init(key: "Route", value: file.row.eligibility.map { $0.isAutomatic ? "Automatic" : "Further assessment" } ?? "—"),
                 .init(key: "Arrived", value: file.channel.rawValue),
                 .init(key: "Received", value: file.receivedAt.map(Formats.date) ?? "Draft: not yet received"),
+                .init(
+                    key: "Processing clock",
+                    value: file.elapsedDays(now: Date()).map {
+                        "Day \($0) of \(policy.casework.processingTargetDays)"
+                            + (file.isPaused ? " (paused: waiting for the applicant)" : "")
+                            + ($0 > policy.casework.processingTargetDays && file.decision == nil ? " — past target" : "")
+                    } ?? "Not started"),
                 .init(
                     key: "Assigned to",
                     value: [file.assignedName, file.row.team.map { "team \($0)" }].compactMap { $0 }.joined(separator: ", ").nonEmpty
@@ -335,6 +355,21 @@ struct CaseworkController: Sendable {
                         FormField(name: "review-rationale", label: "Rationale"),
                     ], submit: "Record review outcome") : nil,
             canNote: AccessPolicy.decide(principal, .editCase, team).isAllowed,
+            evidenceForm: open && AccessPolicy.decide(principal, .editCase, team).isAllowed
+                ? FormModel(
+                    action: "\(context.basePath)/cases/\(reference)/evidence/request", csrf: context.csrfToken,
+                    fields: file.evidence.filter { $0.receivedAt == nil }.enumerated().map {
+                        FormField(name: "item-\($0.offset)", label: $0.element.kind, kind: .checkbox)
+                    } + [FormField(name: "other", label: "Anything else (optional)", hint: "For example, a letter from a consultant")],
+                    submit: policy.casework.pauseClockAwaitingApplicant ? "Ask the applicant (pauses the clock)" : "Ask the applicant")
+                : nil,
+            receivedForm: open && file.evidence.contains { $0.requestedAt != nil && $0.receivedAt == nil }
+                && AccessPolicy.decide(principal, .editCase, team).isAllowed
+                ? FormModel(
+                    action: "\(context.basePath)/cases/\(reference)/evidence/received", csrf: context.csrfToken,
+                    fields: file.evidence.filter { $0.requestedAt != nil && $0.receivedAt == nil }.enumerated().map {
+                        FormField(name: "got-\($0.offset)", label: $0.element.kind, kind: .checkbox)
+                    }, submit: "Record what has arrived") : nil,
             letters: file.letters.map {
                 .init(
                     key: "\(context.basePath)/cases/\(reference)/letters/\($0.id)",
@@ -415,6 +450,33 @@ struct CaseworkController: Sendable {
         } catch CaseworkError.invalid(let issues) {
             return try await render(context, user, reference: reference, issues: issues, status: .unprocessableContent)
         }
+        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+    }
+
+    @Sendable func requestEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let (user, reference, _) = try await guarded(.editCase, context)
+        var request = request
+        let form = try await FormFields.read(&request)
+        let file = try await cases.file(context.tenant.scope, reference: reference, logger: context.logger)
+        let outstanding = file.evidence.filter { $0.receivedAt == nil }
+        let items = outstanding.enumerated().filter { form["item-\($0.offset)"] == "yes" }.map(\.element.kind) + [form.text("other")]
+        let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
+        try await cases.requestEvidence(
+            context.tenant.scope, reference: reference, items: items, pauseClock: policy.casework.pauseClockAwaitingApplicant,
+            by: Officer(id: user.userID, name: user.fullName), now: Date(), logger: context.logger)
+        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+    }
+
+    @Sendable func receiveEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let (user, reference, _) = try await guarded(.editCase, context)
+        var request = request
+        let form = try await FormFields.read(&request)
+        let file = try await cases.file(context.tenant.scope, reference: reference, logger: context.logger)
+        let waiting = file.evidence.filter { $0.requestedAt != nil && $0.receivedAt == nil }
+        let items = waiting.enumerated().filter { form["got-\($0.offset)"] == "yes" }.map(\.element.kind)
+        try await cases.receiveEvidence(
+            context.tenant.scope, reference: reference, items: items, by: Officer(id: user.userID, name: user.fullName), now: Date(),
+            logger: context.logger)
         return .redirect(to: "\(context.basePath)/cases/\(reference)")
     }
 
