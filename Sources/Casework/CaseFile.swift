@@ -166,6 +166,8 @@ extension CaseService {
         case open
         /// Open cases at or past `days` on the clock: the escalation queue.
         case atLeast(days: Int)
+        /// Any case, open or not, by reference, postcode or applicant name (despite spelling).
+        case search(String)
     }
 
     /// Open cases in a queue, oldest first. `visibleTeams` (nil: all) confines what is returned
@@ -178,6 +180,8 @@ extension CaseService {
         let teamFilter: [String]? = if case .teams(let teams) = queue { teams.sorted() } else { nil }
         let visible = visibleTeams.map { $0.sorted() }
         let minimumDays: Int? = if case .atLeast(let days) = queue { days } else { nil }
+        let search: String? = if case .search(let text) = queue { text.trimmingCharacters(in: .whitespaces).lowercased() } else { nil }
+        let postcode = search.flatMap(UKFormats.postcode)
         return try await database.transaction(scope, logger: logger) { conn in
             var rows: [CaseSummary] = []
             for try await (reference, name, kind, eligibility, status, received, assigned, team, elapsed) in try await conn.query(
@@ -186,7 +190,8 @@ extension CaseService {
                     SELECT a.*, CASE WHEN a.received_at IS NULL THEN NULL ELSE floor(extract(epoch FROM (now() - a.received_at)
                         - coalesce((SELECT sum(coalesce(c.resumed_at, now()) - c.paused_at) FROM clock_pauses c WHERE c.application_id = a.id),
                                    interval '0')) / 86400)::int END AS elapsed
-                    FROM applications a WHERE a.status IN ('DRAFT', 'RECEIVED', 'AWAITING_APPLICANT', 'ASSESSED'))
+                    FROM applications a
+                    WHERE \(search)::text IS NOT NULL OR a.status IN ('DRAFT', 'RECEIVED', 'AWAITING_APPLICANT', 'ASSESSED'))
                 SELECT a.reference, p.full_name, a.kind, a.eligibility, a.status, a.received_at, u.full_name, a.team, a.elapsed
                 FROM open_cases a JOIN people p ON p.id = a.person_id LEFT JOIN users u ON u.id = a.assigned_to
                 WHERE (\(mine)::uuid IS NULL OR a.assigned_to = \(mine))
@@ -194,7 +199,11 @@ extension CaseService {
                   AND (\(teamFilter)::text[] IS NULL OR a.team = ANY(\(teamFilter)))
                   AND (\(visible)::text[] IS NULL OR a.team IS NULL OR a.team = ANY(\(visible)))
                   AND (\(minimumDays)::int IS NULL OR a.elapsed >= \(minimumDays))
-                ORDER BY a.received_at NULLS LAST, a.reference LIMIT \(limit)
+                  AND (\(search)::text IS NULL OR lower(a.reference) = \(search) OR p.postcode = \(postcode)
+                       OR lower(p.full_name) LIKE '%' || \(search) || '%' OR kerb_ext.similarity(lower(p.full_name), \(search)) > 0.3)
+                ORDER BY CASE WHEN \(search)::text IS NULL THEN 0 ELSE -kerb_ext.similarity(lower(p.full_name), coalesce(\(search), '')) END,
+                    a.received_at NULLS LAST, a.reference
+                LIMIT \(limit)
                 """, logger: logger
             ).decode((String, String, String, String?, String, Date?, String?, String?, Int?).self) {
                 rows.append(

@@ -231,4 +231,37 @@ import Testing
             #expect(due.contains(reference) && !notYet.contains(reference))
         }
     }
+
+    @Test func searchFindsCasesByMisspeltNameReferenceOrPostcodeWithinVisibleTeams() async throws {
+        try await withCases { cases, scope, officer, decider in
+            let margaret = try await cases.addPerson(scope, Self.person(), confirmedNew: true, by: officer, logger: Self.logger)
+            let other = try await cases.addPerson(
+                scope, Self.person("Dennis Okafor", postcode: "M1 1AE"), confirmedNew: true, by: officer, logger: Self.logger)
+            let first = try await cases.open(
+                scope, .init(personID: margaret, kind: .new, channel: .paper, eligibility: .pip), evidence: Self.evidence, by: officer,
+                now: Date(),
+                logger: Self.logger)
+            try await cases.decide(
+                scope, reference: first, outcome: .approved, reasons: [], rationale: "", by: decider, now: Date(), logger: Self.logger)
+            let second = try await cases.open(
+                scope, .init(personID: other, kind: .new, channel: .paper, eligibility: .dla), evidence: Self.evidence, by: officer,
+                now: Date(),
+                logger: Self.logger)
+            func find(_ text: String, teams: Set<String>? = nil) async throws -> [String] {
+                try await cases.queue(scope, .search(text), visibleTeams: teams, logger: Self.logger).map(\.reference)
+            }
+            #expect(try await find("margret oyelaran") == [first])  // misspelt, and decided cases are found too
+            #expect(try await find("sw1a1aa") == [first])
+            #expect(try await find(second.lowercased()) == [second])
+            #expect(try await find("okafor") == [second])
+            #expect(try await find("nobody like this").isEmpty)
+            let database = cases.database
+            _ = try await database.transaction(scope, logger: Self.logger) { conn in
+                try await conn.query("INSERT INTO teams (name) VALUES ('South')", logger: Self.logger)
+                try await conn.query("UPDATE applications SET team = 'South' WHERE reference = \(second)", logger: Self.logger)
+            }
+            #expect(try await find("okafor", teams: ["North"]).isEmpty)
+            #expect(try await find("okafor", teams: ["South"]) == [second])
+        }
+    }
 }

@@ -54,6 +54,8 @@ struct CaseworkController: Sendable {
         }
 
         let tabs: [Tab]
+        let searchText: String
+        let searchAction: String
         let rows: [Row]
         let newHref: String?
         let layout: Layout
@@ -61,7 +63,8 @@ struct CaseworkController: Sendable {
 
     @Sendable func queue(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let user = try await access.require(.viewCase, context)
-        let show = request.uri.queryParameters.get("show") ?? "mine"
+        let searchText = request.uri.queryParameters.get("q").map { String($0.prefix(100)) }?.trimmingCharacters(in: .whitespaces)
+        let show = searchText?.isEmpty == false ? "search" : request.uri.queryParameters.get("show") ?? "mine"
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
         let target = policy.processingTargetDays
         let queue: CaseService.Queue =
@@ -70,6 +73,7 @@ struct CaseworkController: Sendable {
             case "team": .teams(user.principal.teams)
             case "open": .open
             case "due": .atLeast(days: max(0, target - policy.escalateDaysBeforeTarget))
+            case "search": .search(searchText ?? "")
             default: .mine(user.userID)
             }
         let rows = try await cases.queue(context.tenant.scope, queue, visibleTeams: Self.visibleTeams(user), logger: context.logger)
@@ -82,7 +86,7 @@ struct CaseworkController: Sendable {
         return try pages.render(
             "cases",
             QueuePage(
-                tabs: tabs,
+                tabs: tabs, searchText: searchText ?? "", searchAction: base,
                 rows: rows.map {
                     QueuePage.Row(
                         reference: $0.reference, href: "\(base)/\($0.reference)", applicant: $0.applicantName, kind: $0.kind.rawValue,
