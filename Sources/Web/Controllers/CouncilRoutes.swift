@@ -14,6 +14,7 @@ struct CouncilRoutes: Sendable {
     let policy: AdminPolicyController
     let audit: AuditController
     let casework: CaseworkController
+    let mi: ManagementInformationController
     let api: ProfileAPIController
     let session: SessionMiddleware
     let access: AccessGuard
@@ -33,6 +34,7 @@ struct CouncilRoutes: Sendable {
         policy = AdminPolicyController(identity: identity, access: access, pages: pages)
         audit = AuditController(identity: identity, access: access, pages: pages)
         casework = CaseworkController(identity: identity, cases: deps.cases, access: access, pages: pages)
+        mi = ManagementInformationController(identity: identity, cases: deps.cases, access: access, pages: pages)
         api = ProfileAPIController(profiles: profiles)
         session = SessionMiddleware(sessions: identity.sessions, cookies: cookies)
     }
@@ -48,6 +50,7 @@ struct CouncilRoutes: Sendable {
         policy.addRoutes(to: pages)
         audit.addRoutes(to: pages)
         casework.addRoutes(to: pages)
+        mi.addRoutes(to: pages)
     }
 
     /// Supplier operations at `/ops` on the service host: the same sign-in, 2FA and account pages

@@ -16,6 +16,7 @@ extension Layout {
         let sections: [(String, String, Permission?)] = [
             ("Home", "/", nil),
             ("Cases", "/cases", .viewCase),
+            ("Reports", "/mi", .viewMI),
             ("Users", "/admin/users", .manageUsers),
             ("Access groups", "/admin/groups", .manageUsers),
             ("Local policy", "/admin/policy", .managePolicy),

@@ -32,6 +32,7 @@ import Web
         (.post, "/cases/BB-2026-000001/review"), (.post, "/cases/BB-2026-000001/review/decide"),
         (.get, "/cases/BB-2026-000001/letters/00000000-0000-0000-0000-000000000001"),
         (.post, "/cases/BB-2026-000001/evidence/request"), (.post, "/cases/BB-2026-000001/evidence/received"),
+        (.get, "/mi"), (.get, "/mi/summary.csv"),
     ]
 
     /// A council with its first admin signed in, plus a second person in `groups` (active at

@@ -123,6 +123,13 @@ import Web
                 overturned.html.contains("Approved") && overturned.html.contains("Overturned")
                     && overturned.html.contains("GP letter shows 30 m limit"))
 
+            // A manager (here the administrator, whose group includes reports) sees it in MI.
+            let mi = try await council.admin.get("/mi")
+            #expect(mi.status == .ok && mi.html.contains("Decided within 28 days") && mi.html.contains("100%"))
+            #expect(mi.html.contains("alt=\"Applications by status: Draft 0, Received 0,"))
+            let csv = try await council.admin.get("/mi/summary.csv")
+            #expect(csv.html.contains("applications by status,Approved,1") && csv.html.contains("decided within 28 days,all,1"))
+
             // Unknown references are 404 for those who may view cases.
             #expect(try await decider.get("/cases/BB-1999-999999").status == .notFound)
         }

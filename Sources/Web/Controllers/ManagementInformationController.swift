@@ -1,0 +1,88 @@
+import Casework
+import Foundation
+import Hummingbird
+import Policy
+
+/// Management information for those whose groups allow it: cases by status, the share decided
+/// within the processing target, the age of open cases and reviews, as charts with the data
+/// tables behind them, and the same figures as CSV.
+struct ManagementInformationController: Sendable {
+    let identity: IdentityServices
+    let cases: CaseService
+    let access: AccessGuard
+    let pages: Pages
+
+    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
+        group.get("mi", use: dashboard)
+        group.get("mi/summary.csv", use: csv)
+    }
+
+    struct Chart: Sendable {
+        struct Row: Sendable {
+            let label: String
+            let count: Int
+        }
+
+        let title: String
+        let image: String
+        let alt: String
+        let rows: [Row]
+    }
+
+    struct DashboardPage: Sendable {
+        let target: Int
+        let withinTarget: String
+        let decided: Int
+        let openReviews: Int
+        let overdueReviews: Int
+        let charts: [Chart]
+        let csvHref: String
+        let layout: Layout
+    }
+
+    @Sendable func dashboard(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        try await access.require(.viewMI, context)
+        let (target, mi) = try await figures(context)
+        let charts = [("Applications by status", mi.byStatus), ("Open cases by days on the clock", mi.ageing)].map { title, buckets in
+            let bars = buckets.map { (label: $0.label, value: $0.count) }
+            return Chart(
+                title: title, image: BarChart.dataURI(bars), alt: BarChart.altText(title, bars),
+                rows: buckets.map { Chart.Row(label: $0.label, count: $0.count) })
+        }
+        return try pages.render(
+            "mi",
+            DashboardPage(
+                target: target, withinTarget: mi.withinTargetPercent.map { String(format: "%.0f%%", $0) } ?? "No decisions yet",
+                decided: mi.decided, openReviews: mi.openReviews, overdueReviews: mi.overdueReviews, charts: charts,
+                csvHref: context.basePath + "/mi/summary.csv", layout: .council(context, current: "/mi")))
+    }
+
+    @Sendable func csv(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        try await access.require(.viewMI, context)
+        let (target, mi) = try await figures(context)
+        var lines = ["measure,group,value"]
+        lines += mi.byStatus.map { "applications by status,\(Self.field($0.label)),\($0.count)" }
+        lines += mi.ageing.map { "open cases by days on the clock,\(Self.field($0.label)),\($0.count)" }
+        lines.append("decided,all,\(mi.decided)")
+        lines.append("decided within \(target) days,all,\(mi.decidedWithinTarget)")
+        lines.append("reviews open,all,\(mi.openReviews)")
+        lines.append("reviews overdue,all,\(mi.overdueReviews)")
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"kerb-mi-summary.csv\""],
+            body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n")))
+    }
+
+    private func figures(_ context: TenantRequestContext) async throws -> (Int, ManagementInformation) {
+        let target = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
+            .processingTargetDays
+        return (target, try await cases.managementInformation(context.tenant.scope, targetDays: target, logger: context.logger))
+    }
+
+    /// RFC 4180 quoting, and no leading formula characters (CSV injection into spreadsheets).
+    static func field(_ text: String) -> String {
+        var value = text
+        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
+        return value.contains(",") || value.contains("\"") ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+    }
+}
