@@ -72,3 +72,29 @@ public struct Letters: Sendable {
 public enum LettersError: Error {
     case missingTemplate(String)
 }
+
+/// A council's own wording for one kind of letter.
+public struct LetterTemplateEdit: Sendable {
+    public let kind: LetterKind
+    public let body: String
+    public let isCouncilsOwn: Bool
+}
+
+extension Letters {
+    /// Kerb's default wording (shown beside the council's own, and restored by a reset).
+    public func defaultTemplate(_ kind: LetterKind) -> String {
+        (defaults[kind] ?? "").replacingOccurrences(of: "{{% CONTENT_TYPE: TEXT}}\n", with: "")
+    }
+
+    /// Checks a template compiles and renders against sample facts; nil if fine, else the problem.
+    public func problem(with body: String) -> String? {
+        guard !body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return "Enter the letter's wording" }
+        do {
+            _ = try render(
+                .acknowledgement, councilTemplate: body, ["council": "Council", "applicant": "Applicant", "reference": "BB-0000-000000"])
+            return nil
+        } catch {
+            return "The template has a mistake in its {{placeholders}}: check every {{#section}} has a matching {{/section}}"
+        }
+    }
+}

@@ -15,6 +15,7 @@ struct CouncilRoutes: Sendable {
     let audit: AuditController
     let casework: CaseworkController
     let mi: ManagementInformationController
+    let letters: AdminLettersController
     let api: ProfileAPIController
     let session: SessionMiddleware
     let access: AccessGuard
@@ -35,6 +36,7 @@ struct CouncilRoutes: Sendable {
         audit = AuditController(identity: identity, access: access, pages: pages)
         casework = CaseworkController(identity: identity, cases: deps.cases, access: access, pages: pages)
         mi = ManagementInformationController(identity: identity, cases: deps.cases, access: access, pages: pages)
+        letters = AdminLettersController(identity: identity, letters: deps.cases.letters, access: access, pages: pages)
         api = ProfileAPIController(profiles: profiles)
         session = SessionMiddleware(sessions: identity.sessions, cookies: cookies)
     }
@@ -51,6 +53,7 @@ struct CouncilRoutes: Sendable {
         audit.addRoutes(to: pages)
         casework.addRoutes(to: pages)
         mi.addRoutes(to: pages)
+        letters.addRoutes(to: pages)
     }
 
     /// Supplier operations at `/ops` on the service host: the same sign-in, 2FA and account pages

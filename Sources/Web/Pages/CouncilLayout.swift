@@ -20,6 +20,7 @@ extension Layout {
             ("Users", "/admin/users", .manageUsers),
             ("Access groups", "/admin/groups", .manageUsers),
             ("Local policy", "/admin/policy", .managePolicy),
+            ("Letters", "/admin/letters", .managePolicy),
             ("Audit trail", "/admin/audit", .viewAudit),
         ]
         layout.nav = sections.compactMap { label, path, permission in

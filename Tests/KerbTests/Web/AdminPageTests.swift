@@ -1,4 +1,5 @@
 import Audit
+import Casework
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -32,7 +33,7 @@ import Web
         (.post, "/cases/BB-2026-000001/review"), (.post, "/cases/BB-2026-000001/review/decide"),
         (.get, "/cases/BB-2026-000001/letters/00000000-0000-0000-0000-000000000001"),
         (.post, "/cases/BB-2026-000001/evidence/request"), (.post, "/cases/BB-2026-000001/evidence/received"),
-        (.get, "/mi"), (.get, "/mi/summary.csv"),
+        (.get, "/mi"), (.get, "/mi/summary.csv"), (.get, "/admin/letters"), (.post, "/admin/letters/refusal"),
     ]
 
     /// A council with its first admin signed in, plus a second person in `groups` (active at
@@ -157,6 +158,36 @@ import Web
             #expect(open.status == .seeOther && open.location?.hasSuffix("/sign-in/code") == true)
             let trail = try await AuditLog.recent(database: deps.identity.database, scope: scope, logger: Self.logger)
             #expect(trail.contains { $0.event.action == "users.unlock" && $0.event.target == council.otherID.uuidString })
+        }
+    }
+
+    @Test func aCouncilsOwnLetterWordingIsCheckedUsedForNewLettersAndCanBeReset() async throws {
+        try await SignInPageTests.withApp { client, deps in
+            let council = try await Self.council(client, deps, otherGroups: [])
+            let scope = council.tenant.scope
+            let page = try await council.admin.get("/admin/letters")
+            #expect(page.status == .ok && page.html.contains("Kerb default"))
+            let broken = try await council.admin.post("/admin/letters/acknowledgement", [("body", "Dear {{#applicant}} never closed")])
+            #expect(broken.status == .unprocessableContent && broken.html.contains("has a mistake"))
+            let saved = try await council.admin.post(
+                "/admin/letters/acknowledgement", [("body", "Hello {{applicant}}, we have your application {{reference}}.")])
+            #expect(saved.status == .seeOther)
+            let officer = Officer(id: council.adminID, name: "Alex Morgan")
+            let person = try await deps.cases.addPerson(
+                scope,
+                PersonDetails(
+                    fullName: "Ruth Adeyemi", dateOfBirth: Date(timeIntervalSince1970: 0), addressLine1: "2 Low St", postcode: "M1 1AE"),
+                confirmedNew: true, by: officer, logger: Self.logger)
+            let reference = try await deps.cases.open(
+                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .blind),
+                evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: officer, now: Date(), logger: Self.logger)
+            let file = try await deps.cases.file(scope, reference: reference, logger: Self.logger)
+            #expect(file.letters.first?.body == "Hello Ruth Adeyemi, we have your application \(reference).\n")
+            try await council.admin.get("/admin/letters")
+            #expect(try await council.admin.post("/admin/letters/acknowledgement", [("reset", "yes")]).status == .seeOther)
+            #expect(try await council.admin.get("/admin/letters").html.contains("Your wording") == false)
+            let trail = try await AuditLog.recent(database: deps.identity.database, scope: scope, logger: Self.logger).map(\.event.action)
+            #expect(trail.contains("letters.change") && trail.contains("letters.reset"))
         }
     }
 
