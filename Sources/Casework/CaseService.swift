@@ -393,12 +393,8 @@ public struct CaseService: Sendable {
             FROM applications a JOIN people p ON p.id = a.person_id WHERE a.id = \(id)
             """, logger: logger
         ).decode((String, String, String, String, Date?).self) { facts = row }
-        var policyText = "{}"
-        for try await text in try await conn.query(
-            "SELECT document::text FROM policy_versions ORDER BY version DESC LIMIT 1", logger: logger
-        ).decode(String.self) { policyText = text }
         guard let facts else { throw CaseworkError.noSuchCase }
-        let policy = try PolicyFile.parseLocal(json: policyText)
+        let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger)
         var context: [String: any Sendable] = [
             "council": facts.0, "applicant": facts.1, "reference": facts.3, "date": Self.longDate(Date()),
             "received": facts.4.map(Self.longDate) ?? "", "targetDays": policy.casework.processingTargetDays,

@@ -267,14 +267,7 @@ public struct AccountService: Sendable {
 
     /// The tenant's newest local policy version.
     public func currentPolicy(_ scope: TenantScope, logger: Logger) async throws -> LocalPolicyDocument {
-        let text: String? = try await database.transaction(scope, logger: logger) { conn in
-            let rows = try await conn.query("SELECT document::text FROM policy_versions ORDER BY version DESC LIMIT 1", logger: logger)
-            var text: String?
-            for try await value in rows.decode(String.self) { text = value }
-            return text
-        }
-        guard let text else { throw PolicyError.unreadable("the council has no local policy") }
-        return try PolicyFile.parseLocal(json: text)
+        try await database.transaction(scope, logger: logger) { conn in try await LocalPolicyStore.inForce(on: conn, logger: logger) }
     }
 
     private struct Account: Sendable {

@@ -49,12 +49,7 @@ public struct SessionService: Sendable {
     public func authenticate(_ scope: TenantScope, token: String, now: Date, logger: Logger) async throws -> SignedInUser? {
         let hash = Data(Self.hash(token))
         return try await database.transaction(scope, logger: logger) { conn in
-            var policyText: String?
-            for try await text in try await conn.query(
-                "SELECT document::text FROM policy_versions ORDER BY version DESC LIMIT 1", logger: logger
-            ).decode(String.self) { policyText = text }
-            guard let policyText else { return nil }
-            let policy = try PolicyFile.parseLocal(json: policyText).security
+            let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger).security
             var found: (UUID, String, Date, Date, UUID, String, String, Bool, Date?, String)?
             for try await row in try await conn.query(
                 """

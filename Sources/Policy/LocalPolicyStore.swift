@@ -64,6 +64,17 @@ public struct LocalPolicyStore: Sendable {
         return nation
     }
 
+    /// The policy in force, read inside the caller's transaction (session checks, sign-in and
+    /// letters need it alongside their own queries). Throws if the council has none.
+    public static func inForce(on conn: PostgresConnection, logger: Logger) async throws -> LocalPolicyDocument {
+        var text: String?
+        for try await value in try await conn.query(
+            "SELECT document::text FROM policy_versions ORDER BY version DESC LIMIT 1", logger: logger
+        ).decode(String.self) { text = value }
+        guard let text else { throw PolicyError.unreadable("the council has no local policy") }
+        return try PolicyFile.parseLocal(json: text)
+    }
+
     public func current(_ scope: TenantScope, logger: Logger) async throws -> PolicyVersion {
         guard let latest = try await versions(scope, limit: 1, logger: logger).first else {
             throw PolicyError.unreadable("the council has no local policy")
