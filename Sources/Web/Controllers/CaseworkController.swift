@@ -118,7 +118,7 @@ struct CaseworkController: Sendable {
         let user = try await access.require(.editCase, context)
         var request = request
         let form = try await FormFields.read(&request)
-        let officer = Officer(id: user.userID, name: user.fullName)
+        let officer = user.officer
         let details = PersonDetails(
             fullName: form.text("full-name"), dateOfBirth: Self.date(form.text("date-of-birth")), nino: form.text("nino"),
             addressLine1: form.text("address-line1"), addressLine2: form.text("address-line2"), town: form.text("town"),
@@ -146,7 +146,7 @@ struct CaseworkController: Sendable {
             let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
             let reference = try await cases.open(
                 context.tenant.scope, withPerson, evidence: policy.evidence, by: officer, now: Date(), logger: context.logger)
-            return .redirect(to: "\(context.basePath)/cases/\(reference)")
+            return Self.backToCase(context, reference)
         } catch let error as CaseworkError {
             let issues: [FieldIssue]
             var duplicates: [String] = []
@@ -386,9 +386,9 @@ struct CaseworkController: Sendable {
     @Sendable func assignToMe(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let (user, reference, row) = try await guarded(.editCase, context)
         try await cases.assign(
-            context.tenant.scope, reference: reference, to: Officer(id: user.userID, name: user.fullName), team: row.team,
-            by: Officer(id: user.userID, name: user.fullName), logger: context.logger)
-        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+            context.tenant.scope, reference: reference, to: user.officer, team: row.team,
+            by: user.officer, logger: context.logger)
+        return Self.backToCase(context, reference)
     }
 
     @Sendable func assess(_ request: Request, context: TenantRequestContext) async throws -> Response {
@@ -396,9 +396,9 @@ struct CaseworkController: Sendable {
         var request = request
         let findings = try await FormFields.read(&request).text("findings")
         try await cases.assess(
-            context.tenant.scope, reference: reference, findings: findings, by: Officer(id: user.userID, name: user.fullName), now: Date(),
+            context.tenant.scope, reference: reference, findings: findings, by: user.officer, now: Date(),
             logger: context.logger)
-        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+        return Self.backToCase(context, reference)
     }
 
     @Sendable func decide(_ request: Request, context: TenantRequestContext) async throws -> Response {
@@ -415,11 +415,11 @@ struct CaseworkController: Sendable {
         do {
             try await cases.decide(
                 context.tenant.scope, reference: reference, outcome: outcome, reasons: reasons, rationale: form.text("rationale"),
-                by: Officer(id: user.userID, name: user.fullName), now: Date(), logger: context.logger)
+                by: user.officer, now: Date(), logger: context.logger)
         } catch CaseworkError.invalid(let issues) {
             return try await render(context, user, reference: reference, issues: issues, status: .unprocessableContent)
         }
-        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+        return Self.backToCase(context, reference)
     }
 
     @Sendable func note(_ request: Request, context: TenantRequestContext) async throws -> Response {
@@ -427,9 +427,9 @@ struct CaseworkController: Sendable {
         var request = request
         let body = try await FormFields.read(&request).text("note")
         try await cases.addNote(
-            context.tenant.scope, reference: reference, body: body, by: Officer(id: user.userID, name: user.fullName),
+            context.tenant.scope, reference: reference, body: body, by: user.officer,
             logger: context.logger)
-        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+        return Self.backToCase(context, reference)
     }
 
     @Sendable func requestReview(_ request: Request, context: TenantRequestContext) async throws -> Response {
@@ -437,9 +437,9 @@ struct CaseworkController: Sendable {
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
         try await cases.requestReview(
             context.tenant.scope, reference: reference, requestedAt: Date(), calendar: WorkingDays(nation: context.tenant.nation),
-            responseDays: policy.casework.reviewResponseWorkingDays, by: Officer(id: user.userID, name: user.fullName),
+            responseDays: policy.casework.reviewResponseWorkingDays, by: user.officer,
             logger: context.logger)
-        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+        return Self.backToCase(context, reference)
     }
 
     @Sendable func decideReview(_ request: Request, context: TenantRequestContext) async throws -> Response {
@@ -449,12 +449,12 @@ struct CaseworkController: Sendable {
         do {
             try await cases.decideReview(
                 context.tenant.scope, reference: reference, overturn: form.text("review-outcome") == "OVERTURNED",
-                rationale: form.text("review-rationale"), by: Officer(id: user.userID, name: user.fullName), now: Date(),
+                rationale: form.text("review-rationale"), by: user.officer, now: Date(),
                 logger: context.logger)
         } catch CaseworkError.invalid(let issues) {
             return try await render(context, user, reference: reference, issues: issues, status: .unprocessableContent)
         }
-        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+        return Self.backToCase(context, reference)
     }
 
     @Sendable func requestEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
@@ -467,8 +467,8 @@ struct CaseworkController: Sendable {
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
         try await cases.requestEvidence(
             context.tenant.scope, reference: reference, items: items, pauseClock: policy.casework.pauseClockAwaitingApplicant,
-            by: Officer(id: user.userID, name: user.fullName), now: Date(), logger: context.logger)
-        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+            by: user.officer, now: Date(), logger: context.logger)
+        return Self.backToCase(context, reference)
     }
 
     @Sendable func receiveEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
@@ -479,9 +479,9 @@ struct CaseworkController: Sendable {
         let waiting = file.evidence.filter { $0.requestedAt != nil && $0.receivedAt == nil }
         let items = waiting.enumerated().filter { form["got-\($0.offset)"] == "yes" }.map(\.element.kind)
         try await cases.receiveEvidence(
-            context.tenant.scope, reference: reference, items: items, by: Officer(id: user.userID, name: user.fullName), now: Date(),
+            context.tenant.scope, reference: reference, items: items, by: user.officer, now: Date(),
             logger: context.logger)
-        return .redirect(to: "\(context.basePath)/cases/\(reference)")
+        return Self.backToCase(context, reference)
     }
 
     struct LetterPage: Sendable {
@@ -520,6 +520,11 @@ struct CaseworkController: Sendable {
         return (user, reference, row)
     }
 
+    /// After an action, back to the case page (post/redirect/get).
+    static func backToCase(_ context: TenantRequestContext, _ reference: String) -> Response {
+        .redirect(to: "\(context.basePath)/cases/\(reference)")
+    }
+
     static func reference(_ context: TenantRequestContext) throws -> String {
         guard let reference = context.parameters.get("reference"), reference.count <= 32 else { throw CaseworkError.noSuchCase }
         return reference
@@ -528,4 +533,9 @@ struct CaseworkController: Sendable {
 
 extension String {
     fileprivate var nonEmpty: String? { isEmpty ? nil : self }
+}
+
+extension SignedInUser {
+    /// The person as casework records them on a case's timeline.
+    var officer: Officer { Officer(id: userID, name: fullName) }
 }
