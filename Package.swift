@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         // Policy files are YAML: comments for the statutory sources, no TOML library resolves here.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // HTTPS client for GOV.UK Pay, the national Blue Badge service and later GOV.UK Notify.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: system libraries (one Swift file in the owning module wraps each)
@@ -115,6 +117,36 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: external services
+        .target(
+            name: "Payments",
+            dependencies: [
+                "KerbCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "NationalBlueBadge",
+            dependencies: [
+                "KerbCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ContractFakes",
+            dependencies: [
+                "Payments", "NationalBlueBadge",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: web and executables
         .target(
             name: "Web",
@@ -131,7 +163,7 @@ let package = Package(
         .executableTarget(
             name: "Kerb",
             dependencies: [
-                "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore",
+                "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore", "ContractFakes",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -165,6 +197,8 @@ let package = Package(
             name: "KerbTests",
             dependencies: [
                 "KerbTestSupport", "Storage", "Audit", "Tenancy", "Web", "Identity", "Policy", "Casework", "Communications", "KerbCore",
+                "Payments", "NationalBlueBadge", "ContractFakes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
