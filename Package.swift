@@ -101,7 +101,16 @@ let package = Package(
         .target(
             name: "Casework",
             dependencies: [
-                "KerbCore", "Storage", "Policy", "Audit", "Communications",
+                "KerbCore", "Storage", "Policy", "Audit", "Communications", "NationalBlueBadge", "Payments",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Enforcement",
+            dependencies: [
+                "KerbCore", "Storage", "Casework",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -151,7 +160,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "KerbCore", "Storage", "Audit", "Policy", "Identity", "Casework", "Communications", "Tenancy", "CQREncode",
+                "KerbCore", "Storage", "Audit", "Policy", "Identity", "Casework", "Communications", "Enforcement", "Tenancy", "CQREncode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -196,7 +205,8 @@ let package = Package(
         .testTarget(
             name: "KerbTests",
             dependencies: [
-                "KerbTestSupport", "Storage", "Audit", "Tenancy", "Web", "Identity", "Policy", "Casework", "Communications", "KerbCore",
+                "KerbTestSupport", "Storage", "Audit", "Tenancy", "Web", "Identity", "Policy", "Casework", "Communications", "Enforcement",
+                "KerbCore",
                 "Payments", "NationalBlueBadge", "ContractFakes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -200,7 +200,8 @@ extension CaseService {
                   AND (\(visible)::text[] IS NULL OR a.team IS NULL OR a.team = ANY(\(visible)))
                   AND (\(minimumDays)::int IS NULL OR a.elapsed >= \(minimumDays))
                   AND (\(search)::text IS NULL OR lower(a.reference) = \(search) OR p.postcode = \(postcode)
-                       OR lower(p.full_name) LIKE '%' || \(search) || '%' OR kerb_ext.similarity(lower(p.full_name), \(search)) > 0.3)
+                       OR lower(p.full_name) LIKE '%' || \(search) || '%' OR kerb_ext.similarity(lower(p.full_name), \(search)) > 0.3
+                       OR EXISTS (SELECT 1 FROM badges b WHERE b.person_id = a.person_id AND b.badge_number = upper(\(search))))
                 ORDER BY CASE WHEN \(search)::text IS NULL THEN 0 ELSE -kerb_ext.similarity(lower(p.full_name), coalesce(\(search), '')) END,
                     a.received_at NULLS LAST, a.reference
                 LIMIT \(limit)

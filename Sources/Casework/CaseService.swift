@@ -98,13 +98,18 @@ public struct CaseService: Sendable {
         public var replaceReason: ReplacementReason?
         public var channel: Channel
         public var eligibility: Eligibility?
+        /// The badge a renewal or replacement is about (required for a replacement).
+        public var existingBadge: String?
         /// A draft can be saved and finished later; the processing clock starts when it is received.
         public var draft: Bool
 
         public init(
             personID: UUID, kind: ApplicationKind, replaceReason: ReplacementReason? = nil, channel: Channel, eligibility: Eligibility?,
-            draft: Bool = false
+            existingBadge: String? = nil, draft: Bool = false
         ) {
+            self.existingBadge = existingBadge.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.flatMap {
+                $0.isEmpty ? nil : $0
+            }
             self.personID = personID
             self.kind = kind
             self.replaceReason = replaceReason
@@ -118,7 +123,10 @@ public struct CaseService: Sendable {
             if kind == .replace, replaceReason == nil {
                 issues.append(FieldIssue(field: "replace-reason", message: "Choose why the badge needs replacing"))
             }
-            if !draft, eligibility == nil {
+            if kind == .replace, existingBadge == nil {
+                issues.append(FieldIssue(field: "existing-badge", message: "Enter the number of the badge being replaced"))
+            }
+            if !draft, eligibility == nil, kind != .replace {
                 issues.append(FieldIssue(field: "eligibility", message: "Choose the eligibility criterion, or save as a draft"))
             }
             return issues
@@ -150,6 +158,31 @@ public struct CaseService: Sendable {
                 exists = true
             }
             guard exists else { throw CaseworkError.noSuchPerson }
+            var eligibility = application.eligibility
+            if let existing = application.existingBadge {
+                var found: (UUID, String, String, Bool)?
+                for try await row in try await conn.query(
+                    """
+                    SELECT person_id, eligibility, status, expiry_date < (now() AT TIME ZONE 'Europe/London')::date
+                    FROM badges WHERE badge_number = \(existing)
+                    """, logger: logger
+                ).decode((UUID, String, String, Bool).self) { found = row }
+                guard let found, found.0 == application.personID else {
+                    throw CaseworkError.invalid([FieldIssue(field: "existing-badge", message: "This person has no badge with that number")])
+                }
+                if application.kind == .replace, found.2 != "ISSUED" || found.3 {
+                    throw CaseworkError.invalid([
+                        FieldIssue(field: "existing-badge", message: "Only an issued badge that has not expired can be replaced")
+                    ])
+                }
+                // A replacement carries the badge's eligibility; nobody is reassessed for a lost badge.
+                if application.kind == .replace, eligibility == nil { eligibility = Eligibility(rawValue: found.1) }
+            }
+            if !application.draft, eligibility == nil {
+                throw CaseworkError.invalid([
+                    FieldIssue(field: "eligibility", message: "Choose the eligibility criterion, or save as a draft")
+                ])
+            }
             var number = 0
             for try await value in try await conn.query("SELECT nextval('application_numbers')::int", logger: logger).decode(Int.self) {
                 number = value
@@ -158,9 +191,11 @@ public struct CaseService: Sendable {
             var id: UUID?
             for try await value in try await conn.query(
                 """
-                INSERT INTO applications (reference, person_id, kind, replace_reason, channel, eligibility, status, received_at, created_by)
+                INSERT INTO applications (reference, person_id, kind, replace_reason, channel, eligibility, status, received_at, created_by,
+                    existing_badge)
                 VALUES (\(reference), \(application.personID), \(application.kind.rawValue), \(application.replaceReason?.rawValue),
-                    \(application.channel.rawValue), \(application.eligibility?.rawValue), \(status.rawValue), \(receivedAt), \(officer.id))
+                    \(application.channel.rawValue), \(eligibility?.rawValue), \(status.rawValue), \(receivedAt), \(officer.id),
+                    \(application.existingBadge))
                 RETURNING id
                 """, logger: logger
             ).decode(UUID.self) { id = value }
@@ -382,28 +417,10 @@ public struct CaseService: Sendable {
         }
     }
 
-    /// Renders and records a letter for the case, with the facts every letter may quote.
     private func letter(
         _ kind: LetterKind, _ conn: PostgresConnection, _ id: UUID, _ officer: Officer, _ extra: [String: any Sendable], _ logger: Logger
     ) async throws {
-        var facts: (String, String, String, String, Date?)?
-        for try await row in try await conn.query(
-            """
-            SELECT (SELECT display_name FROM profile), p.full_name, p.preferred_channel, a.reference, a.received_at
-            FROM applications a JOIN people p ON p.id = a.person_id WHERE a.id = \(id)
-            """, logger: logger
-        ).decode((String, String, String, String, Date?).self) { facts = row }
-        guard let facts else { throw CaseworkError.noSuchCase }
-        let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger)
-        var context: [String: any Sendable] = [
-            "council": facts.0, "applicant": facts.1, "reference": facts.3, "date": Self.longDate(Date()),
-            "received": facts.4.map(Self.longDate) ?? "", "targetDays": policy.casework.processingTargetDays,
-            "reviewDays": policy.casework.reviewResponseWorkingDays, "feeDue": policy.badge.feePence > 0,
-            "fee": String(format: "£%d.%02d", policy.badge.feePence / 100, policy.badge.feePence % 100),
-        ]
-        context.merge(extra) { $1 }
-        try await letters.record(kind, applicationID: id, channel: facts.2, context: context, by: officer.id, on: conn, logger: logger)
-        try await Self.event(conn, id, officer, "letter", kind.title, logger)
+        try await CaseLetters(letters: letters).record(kind, conn, id, officer, extra, logger)
     }
 
     static func longDate(_ date: Date) -> String {

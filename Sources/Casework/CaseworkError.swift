@@ -18,6 +18,11 @@ public enum CaseworkError: KerbError, Equatable {
     case assessorCannotDecide
     case reviewNotAvailable
     case reviewerMadeTheDecision
+    case feeNotPaid
+    case badgeAlreadyOrdered
+    case noSuchBadge
+    case badgeNotLive(String)
+    case paymentNotNeeded
 
     public var kind: KerbErrorKind {
         switch self {
@@ -27,6 +32,8 @@ public enum CaseworkError: KerbError, Equatable {
         case .wrongStatus: .conflict
         case .assessorCannotDecide, .reviewerMadeTheDecision: .forbidden
         case .reviewNotAvailable: .conflict
+        case .feeNotPaid, .badgeAlreadyOrdered, .badgeNotLive, .paymentNotNeeded: .conflict
+        case .noSuchBadge: .notFound
         }
     }
 
@@ -40,6 +47,11 @@ public enum CaseworkError: KerbError, Equatable {
         case .assessorCannotDecide: "casework.assessor-cannot-decide"
         case .reviewNotAvailable: "casework.review-not-available"
         case .reviewerMadeTheDecision: "casework.reviewer-made-the-decision"
+        case .feeNotPaid: "casework.fee-not-paid"
+        case .badgeAlreadyOrdered: "casework.badge-already-ordered"
+        case .noSuchBadge: "casework.no-such-badge"
+        case .badgeNotLive: "casework.badge-not-live"
+        case .paymentNotNeeded: "casework.payment-not-needed"
         }
     }
 
@@ -55,6 +67,11 @@ public enum CaseworkError: KerbError, Equatable {
         case .reviewNotAvailable:
             "A review can be opened only for a refusal that offered one (not an automatic route), once, and decided only while open"
         case .reviewerMadeTheDecision: "You made the original decision, so someone else must review it"
+        case .feeNotPaid: "The badge fee has not been paid yet"
+        case .badgeAlreadyOrdered: "A badge has already been ordered for this application"
+        case .noSuchBadge: "There is no such badge, or you cannot see it"
+        case .badgeNotLive(let why): why
+        case .paymentNotNeeded: "No fee is due: the fee has been paid, or the council charges none, or the application is not approved"
         }
     }
 }

@@ -17,6 +17,18 @@ public struct ManagementInformation: Sendable {
     public let ageing: [Bucket]
     public let openReviews: Int
     public let overdueReviews: Int
+    /// Decisions (and review outcomes) per officer over the last 12 months.
+    public let throughputByOfficer: [Bucket]
+    /// Decisions per calendar month, the last 12 months, oldest first.
+    public let throughputByMonth: [Bucket]
+    /// Cases outside their limits: open past the processing target, reviews past their due day.
+    public let exceptions: [Exception]
+
+    public struct Exception: Sendable, Equatable {
+        public let reference: String
+        public let what: String
+        public let days: Int
+    }
 
     /// Percentage decided within target, or nil before any decision.
     public var withinTargetPercent: Double? { decided == 0 ? nil : Double(decidedWithinTarget) * 100 / Double(decided) }
@@ -62,10 +74,48 @@ extension CaseService {
             let statuses = ApplicationStatus.allCases.map {
                 ManagementInformation.Bucket(label: $0.label, count: byStatus[$0.rawValue] ?? 0)
             }
+            var byOfficer: [ManagementInformation.Bucket] = []
+            for try await (name, count) in try await conn.query(
+                """
+                SELECT u.full_name, count(*)::int FROM (
+                    SELECT decided_by AS who FROM decisions WHERE decided_at > now() - interval '12 months'
+                    UNION ALL SELECT decided_by FROM reviews WHERE decided_at > now() - interval '12 months') d
+                JOIN users u ON u.id = d.who GROUP BY u.full_name ORDER BY count(*) DESC, u.full_name LIMIT 50
+                """, logger: logger
+            ).decode((String, Int).self) { byOfficer.append(.init(label: name, count: count)) }
+            var byMonth: [ManagementInformation.Bucket] = []
+            for try await (month, count) in try await conn.query(
+                """
+                SELECT to_char(m, 'Mon YYYY'), (SELECT count(*)::int FROM decisions d
+                    WHERE date_trunc('month', d.decided_at AT TIME ZONE 'Europe/London') = m)
+                FROM generate_series(date_trunc('month', now() AT TIME ZONE 'Europe/London') - interval '11 months',
+                                     date_trunc('month', now() AT TIME ZONE 'Europe/London'), interval '1 month') m
+                ORDER BY m
+                """, logger: logger
+            ).decode((String, Int).self) { byMonth.append(.init(label: month, count: count)) }
+            var exceptions: [ManagementInformation.Exception] = []
+            for try await (reference, what, days) in try await conn.query(
+                """
+                SELECT reference, what, days FROM (
+                    SELECT a.reference, 'open past the ' || \(targetDays) || '-day target' AS what,
+                        floor(extract(epoch FROM (now() - a.received_at
+                            - coalesce((SELECT sum(coalesce(c.resumed_at, now()) - c.paused_at) FROM clock_pauses c
+                                        WHERE c.application_id = a.id), interval '0'))) / 86400)::int AS days
+                    FROM applications a WHERE a.status IN ('RECEIVED', 'AWAITING_APPLICANT', 'ASSESSED')
+                    UNION ALL
+                    SELECT a.reference, 'review past its due day',
+                        ((now() AT TIME ZONE 'Europe/London')::date - r.due_on)::int
+                    FROM reviews r JOIN applications a ON a.id = r.application_id
+                    WHERE r.status = 'OPEN' AND r.due_on < (now() AT TIME ZONE 'Europe/London')::date) x
+                WHERE what LIKE 'review%' OR days > \(targetDays)
+                ORDER BY days DESC, reference LIMIT 500
+                """, logger: logger
+            ).decode((String, String, Int).self) { exceptions.append(.init(reference: reference, what: what, days: days)) }
             let ageOrder = ["0–7 days", "8–14 days", "15–\(targetDays) days", "Over \(targetDays) days"]
             return ManagementInformation(
                 byStatus: statuses, decided: decided, decidedWithinTarget: within,
-                ageing: ageOrder.map { .init(label: $0, count: ageing[$0] ?? 0) }, openReviews: reviews.0, overdueReviews: reviews.1)
+                ageing: ageOrder.map { .init(label: $0, count: ageing[$0] ?? 0) }, openReviews: reviews.0, overdueReviews: reviews.1,
+                throughputByOfficer: byOfficer, throughputByMonth: byMonth, exceptions: exceptions)
         }
     }
 }

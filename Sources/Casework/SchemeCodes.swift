@@ -79,3 +79,43 @@ public enum RefusalReason: String, Sendable, CaseIterable, Codable {
         }
     }
 }
+
+/// A badge's state in the national register. "Expired" is not a status: it follows from the
+/// expiry date, so it can never be out of step with it.
+public enum BadgeStatus: String, Sendable, CaseIterable, Codable {
+    case ordered = "ORDERED", issued = "ISSUED", cancelled = "CANCELLED", replaced = "REPLACED"
+
+    public var label: String {
+        switch self {
+        case .ordered: "Ordered"
+        case .issued: "Issued"
+        case .cancelled: "Cancelled"
+        case .replaced: "Replaced"
+        }
+    }
+}
+
+public enum CancelReason: String, Sendable, CaseIterable, Codable {
+    case deceased = "DECEASE", noLongerNeeded = "NOLONG", revoked = "REVOKE", lost = "LOST", stolen = "STOLE"
+    case damaged = "DAMAGED", undelivered = "UNDELIVER"
+
+    public var label: String {
+        switch self {
+        case .deceased: "The holder has died"
+        case .noLongerNeeded: "No longer needed"
+        case .revoked: "Revoked (misuse or no longer eligible)"
+        case .lost: "Lost"
+        case .stolen: "Stolen"
+        case .damaged: "Damaged"
+        case .undelivered: "Not delivered (lost in the post)"
+        }
+    }
+}
+
+public enum DeliverTo: String, Sendable, CaseIterable, Codable {
+    case home = "HOME", council = "COUNCIL"
+}
+
+public enum DeliveryOption: String, Sendable, CaseIterable, Codable {
+    case standard = "STAND", fast = "FAST"
+}

@@ -10,6 +10,9 @@ public enum LetterKind: String, Sendable, CaseIterable {
     case approval
     case refusal
     case reviewOutcome = "review-outcome"
+    case paymentRequest = "payment-request"
+    case badgeOrdered = "badge-ordered"
+    case renewalInvitation = "renewal-invitation"
 
     public var title: String {
         switch self {
@@ -18,6 +21,9 @@ public enum LetterKind: String, Sendable, CaseIterable {
         case .approval: "Approval"
         case .refusal: "Refusal with reasons"
         case .reviewOutcome: "Review outcome"
+        case .paymentRequest: "Fee request"
+        case .badgeOrdered: "Badge ordered"
+        case .renewalInvitation: "Renewal invitation"
         }
     }
 }

@@ -21,7 +21,9 @@ struct KerbBench: AsyncParsableCommand {
     @Option(help: "pgbench database (initialised by infra/bench).") var pgbenchDatabase = "kerb_pgbench"
     @Option(help: "Worker threads (and connections) of the pipelined read path.") var readWorkers = max(
         1, ProcessInfo.processInfo.activeProcessorCount / 2)
-    @Option(help: "Which parts to run: onboard,migrate,http,signin (comma separated).") var only = "onboard,migrate,http,signin"
+    @Option(help: "Applications (and badges) in the national-volume council.") var volume = 100_000
+    @Option(help: "Which parts to run: onboard,migrate,http,signin,casework (comma separated).") var only =
+        "onboard,migrate,http,signin,casework"
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -48,6 +50,11 @@ struct KerbBench: AsyncParsableCommand {
         }
         if parts.contains("signin") {
             try await SignInBench(config: config, seconds: seconds, connections: connections, rounds: rounds).run(report)
+        }
+        if parts.contains("casework") {
+            try await CaseworkBench(
+                config: config, fleet: fleet, admin: admin, seconds: seconds, connections: connections, rounds: rounds, volume: volume
+            ).run(report)
         }
         report.line("")
         try await threads.shutdownGracefully()

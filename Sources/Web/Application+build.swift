@@ -1,5 +1,6 @@
 import Casework
 import Communications
+import Enforcement
 import Foundation
 import Hummingbird
 import Identity
@@ -37,14 +38,36 @@ public struct WebDependencies: Sendable {
     public let reads: TenantReadPipeline
     public let identity: IdentityServices
     public let cases: CaseService
+    public let badges: BadgeService
+    public let fees: FeePayments
+    public let enforcement: EnforcementService
+    /// Connections to GOV.UK Pay and the national Blue Badge service, per council.
+    public var external: ExternalServices
     public let metrics: PrometheusCollectorRegistry?
+
+    public init(
+        database: PostgresClient, tenants: TenantDirectory, reads: TenantReadPipeline, identity: IdentityServices, letters: Letters,
+        external: ExternalServices, metrics: PrometheusCollectorRegistry?
+    ) {
+        self.database = database
+        self.tenants = tenants
+        self.reads = reads
+        self.identity = identity
+        let tenantDatabase = identity.database
+        cases = CaseService(database: tenantDatabase, letters: letters)
+        badges = BadgeService(database: tenantDatabase, letters: letters)
+        fees = FeePayments(database: tenantDatabase, letters: letters)
+        enforcement = EnforcementService(database: tenantDatabase, badges: badges)
+        self.external = external
+        self.metrics = metrics
+    }
 
     /// The live wiring: one PostgresNIO pool and one read pipeline as `kerb_app`, and a thread
     /// pool for Argon2id, so a burst of sign-ins queues there and never on the event loops.
     /// `passwordParameters` is lowered only by tests.
     public static func live(
         _ config: DatabaseConfig, readWorkers: Int, metrics: PrometheusCollectorRegistry?,
-        passwordParameters: Argon2id.Parameters = .owasp, logger: Logger
+        passwordParameters: Argon2id.Parameters = .owasp, external: ExternalServices = .none, logger: Logger
     ) async throws -> WebDependencies {
         let client = PostgresClient(config, login: .app, maxConnections: config.maxConnections, logger: logger)
         let hashing = NIOThreadPool(numberOfThreads: WebDependencies.hashingThreads)
@@ -55,7 +78,7 @@ public struct WebDependencies: Sendable {
         return WebDependencies(
             database: client, tenants: TenantDirectory(client: client),
             reads: TenantReadPipeline(config: config, workers: readWorkers, statements: ProfileReader.statements),
-            identity: identity, cases: CaseService(database: database, letters: try Letters.bundled()), metrics: metrics)
+            identity: identity, letters: try Letters.bundled(), external: external, metrics: metrics)
     }
 }
 

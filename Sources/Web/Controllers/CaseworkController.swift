@@ -12,6 +12,8 @@ import Policy
 struct CaseworkController: Sendable {
     let identity: IdentityServices
     let cases: CaseService
+    /// The fee and badge sections of the case page, and the badge routes.
+    let badges: BadgesController
     let access: AccessGuard
     let pages: Pages
 
@@ -29,6 +31,9 @@ struct CaseworkController: Sendable {
         group.post("cases/:reference/review", use: requestReview)
         group.get("cases/:reference/letters/:letter", use: letter)
         group.post("cases/:reference/review/decide", use: decideReview)
+        group.post("cases/:reference/badge", use: issueBadge)
+        group.post("cases/import", use: importOnline)
+        badges.addRoutes(to: group)
     }
 
     // MARK: queues
@@ -58,6 +63,8 @@ struct CaseworkController: Sendable {
         let searchAction: String
         let rows: [Row]
         let newHref: String?
+        let importAction: String?
+        let csrf: String
         let layout: Layout
     }
 
@@ -96,6 +103,7 @@ struct CaseworkController: Sendable {
                         late: ($0.elapsedDays ?? 0) > target)
                 },
                 newHref: AccessPolicy.decide(user.principal, .editCase).isAllowed ? base + "/new" : nil,
+                importAction: AccessPolicy.decide(user.principal, .editCase).isAllowed ? base + "/import" : nil, csrf: context.csrfToken,
                 layout: .council(context, current: "/cases")))
     }
 
@@ -246,6 +254,8 @@ struct CaseworkController: Sendable {
         let evidenceForm: FormModel?
         let receivedForm: FormModel?
         let letters: [Line]
+        let sections: [RecordPage.Section]
+        let errors: FormModel?
         let layout: Layout
     }
 
@@ -258,9 +268,10 @@ struct CaseworkController: Sendable {
         return try await render(context, user, reference: reference)
     }
 
-    private func render(
+    /// The case page; `issues` go to the form they came from (decision or badge order).
+    func render(
         _ context: TenantRequestContext, _ user: SignedInUser, reference: String, issues: [FieldIssue] = [],
-        status: HTTPResponse.Status = .ok
+        badgeIssues: [FieldIssue] = [], status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let file = try await cases.file(context.tenant.scope, reference: reference, logger: context.logger)
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
@@ -269,6 +280,7 @@ struct CaseworkController: Sendable {
         let open = file.row.status.isOpen
         let decideTarget = AccessTarget(team: file.row.team, assessedBy: file.row.assessedBy)
         let canDecide = open && AccessPolicy.decide(principal, .decideCase, decideTarget).isAllowed
+        let sections = try await badges.caseSections(context, user, reference: reference, team: file.row.team, issues: badgeIssues)
         let decideForm =
             canDecide
             ? FormModel(
@@ -379,6 +391,8 @@ struct CaseworkController: Sendable {
                     key: "\(context.basePath)/cases/\(reference)/letters/\($0.id)",
                     value: "\(Self.letterTitle($0.kind)) (\($0.channel)), \(Formats.dateTime($0.createdAt))")
             },
+            sections: sections,
+            errors: badgeIssues.isEmpty ? nil : FormModel(action: "", csrf: "", fields: [], submit: "").with(errors: badgeIssues),
             layout: .council(context, current: "/cases"))
         return try pages.render("case", page, status: status)
     }

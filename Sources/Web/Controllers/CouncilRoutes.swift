@@ -14,6 +14,7 @@ struct CouncilRoutes: Sendable {
     let policy: AdminPolicyController
     let audit: AuditController
     let casework: CaseworkController
+    let enforcement: EnforcementController
     let mi: ManagementInformationController
     let letters: AdminLettersController
     let api: ProfileAPIController
@@ -34,7 +35,11 @@ struct CouncilRoutes: Sendable {
         groups = AdminGroupsController(identity: identity, access: access, pages: pages)
         policy = AdminPolicyController(identity: identity, access: access, pages: pages)
         audit = AuditController(identity: identity, access: access, pages: pages)
-        casework = CaseworkController(identity: identity, cases: deps.cases, access: access, pages: pages)
+        let badges = BadgesController(
+            identity: identity, cases: deps.cases, badges: deps.badges, fees: deps.fees, external: deps.external, access: access,
+            pages: pages)
+        casework = CaseworkController(identity: identity, cases: deps.cases, badges: badges, access: access, pages: pages)
+        enforcement = EnforcementController(enforcement: deps.enforcement, external: deps.external, access: access, pages: pages)
         mi = ManagementInformationController(identity: identity, cases: deps.cases, access: access, pages: pages)
         letters = AdminLettersController(identity: identity, letters: deps.cases.letters, access: access, pages: pages)
         api = ProfileAPIController(profiles: profiles)
@@ -52,6 +57,7 @@ struct CouncilRoutes: Sendable {
         policy.addRoutes(to: pages)
         audit.addRoutes(to: pages)
         casework.addRoutes(to: pages)
+        enforcement.addRoutes(to: pages)
         mi.addRoutes(to: pages)
         letters.addRoutes(to: pages)
     }

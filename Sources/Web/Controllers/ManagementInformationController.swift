@@ -29,6 +29,13 @@ struct ManagementInformationController: Sendable {
         let rows: [Row]
     }
 
+    struct Exception: Sendable {
+        let reference: String
+        let href: String
+        let what: String
+        let days: Int
+    }
+
     struct DashboardPage: Sendable {
         let target: Int
         let withinTarget: String
@@ -36,6 +43,7 @@ struct ManagementInformationController: Sendable {
         let openReviews: Int
         let overdueReviews: Int
         let charts: [Chart]
+        let exceptions: [Exception]
         let csvHref: String
         let layout: Layout
     }
@@ -43,7 +51,11 @@ struct ManagementInformationController: Sendable {
     @Sendable func dashboard(_ request: Request, context: TenantRequestContext) async throws -> Response {
         try await access.require(.viewMI, context)
         let (target, mi) = try await figures(context)
-        let charts = [("Applications by status", mi.byStatus), ("Open cases by days on the clock", mi.ageing)].map { title, buckets in
+        let charts = [
+            ("Applications by status", mi.byStatus), ("Open cases by days on the clock", mi.ageing),
+            ("Decisions per month", mi.throughputByMonth),
+            ("Decisions and review outcomes per officer, last 12 months", mi.throughputByOfficer),
+        ].map { title, buckets in
             let bars = buckets.map { (label: $0.label, value: $0.count) }
             return Chart(
                 title: title, image: BarChart.dataURI(bars), alt: BarChart.altText(title, bars),
@@ -54,6 +66,9 @@ struct ManagementInformationController: Sendable {
             DashboardPage(
                 target: target, withinTarget: mi.withinTargetPercent.map { String(format: "%.0f%%", $0) } ?? "No decisions yet",
                 decided: mi.decided, openReviews: mi.openReviews, overdueReviews: mi.overdueReviews, charts: charts,
+                exceptions: mi.exceptions.map {
+                    Exception(reference: $0.reference, href: "\(context.basePath)/cases/\($0.reference)", what: $0.what, days: $0.days)
+                },
                 csvHref: context.basePath + "/mi/summary.csv", layout: .council(context, current: "/mi")))
     }
 
@@ -63,6 +78,9 @@ struct ManagementInformationController: Sendable {
         var lines = ["measure,group,value"]
         lines += mi.byStatus.map { "applications by status,\(Self.field($0.label)),\($0.count)" }
         lines += mi.ageing.map { "open cases by days on the clock,\(Self.field($0.label)),\($0.count)" }
+        lines += mi.throughputByMonth.map { "decisions per month,\(Self.field($0.label)),\($0.count)" }
+        lines += mi.throughputByOfficer.map { "decisions per officer (12 months),\(Self.field($0.label)),\($0.count)" }
+        lines += mi.exceptions.map { "exception: \($0.what),\(Self.field($0.reference)),\($0.days)" }
         lines.append("decided,all,\(mi.decided)")
         lines.append("decided within \(target) days,all,\(mi.decidedWithinTarget)")
         lines.append("reviews open,all,\(mi.openReviews)")

@@ -16,6 +16,8 @@ extension Layout {
         let sections: [(String, String, Permission?)] = [
             ("Home", "/", nil),
             ("Cases", "/cases", .viewCase),
+            ("Badges", "/badges", .viewCase),
+            ("Enforcement", "/enforcement", .manageEnforcement),
             ("Reports", "/mi", .viewMI),
             ("Users", "/admin/users", .manageUsers),
             ("Access groups", "/admin/groups", .manageUsers),

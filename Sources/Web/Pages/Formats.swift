@@ -12,6 +12,8 @@ enum Formats {
         date.formatted(Date.FormatStyle(date: .abbreviated, time: .shortened, locale: Locale(identifier: "en_GB"), timeZone: london))
     }
 
+    static func pounds(_ pence: Int) -> String { String(format: "£%d.%02d", pence / 100, pence % 100) }
+
     /// A short, recognisable name for a browser's User-Agent (never shown whole: it is long and noisy).
     static func device(_ userAgent: String) -> String {
         let browsers = ["Edg": "Edge", "Firefox": "Firefox", "Chrome": "Chrome", "Safari": "Safari"]

@@ -34,6 +34,13 @@ import Web
         (.get, "/cases/BB-2026-000001/letters/00000000-0000-0000-0000-000000000001"),
         (.post, "/cases/BB-2026-000001/evidence/request"), (.post, "/cases/BB-2026-000001/evidence/received"),
         (.get, "/mi"), (.get, "/mi/summary.csv"), (.get, "/admin/letters"), (.post, "/admin/letters/refusal"),
+        (.post, "/cases/BB-2026-000001/badge"), (.post, "/cases/BB-2026-000001/payment"), (.post, "/cases/BB-2026-000001/payment/check"),
+        (.post, "/cases/import"),
+        (.get, "/badges"), (.post, "/badges/renewals/invite"), (.get, "/badges/KKJKKJ"), (.post, "/badges/KKJKKJ/issued"),
+        (.post, "/badges/KKJKKJ/cancel"),
+        (.get, "/enforcement"), (.get, "/enforcement/new"), (.post, "/enforcement/new"), (.get, "/enforcement/EN-2026-000001"),
+        (.post, "/enforcement/EN-2026-000001/investigate"), (.post, "/enforcement/EN-2026-000001/evidence"),
+        (.post, "/enforcement/EN-2026-000001/close"),
     ]
 
     /// A council with its first admin signed in, plus a second person in `groups` (active at

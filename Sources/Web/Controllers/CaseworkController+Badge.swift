@@ -1,0 +1,55 @@
+import Casework
+import Foundation
+import Hummingbird
+import KerbCore
+
+extension CaseworkController {
+    /// Orders the badge for an approved case. Date problems go back to the case page's badge
+    /// form; the national service's refusals go to the error page with its message.
+    @Sendable func issueBadge(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let (user, reference, _) = try await badges.guardedCase(.issueBadge, context)
+        var request = request
+        let form = try await FormFields.read(&request)
+        guard let register = badges.external.register(context.tenant) else {
+            throw IntegrationError.notConfigured("The national Blue Badge service")
+        }
+        var issues: [FieldIssue] = []
+        let start = Day(iso: form.text("start"))
+        let expiry = Day(iso: form.text("expiry"))
+        if start == nil { issues.append(FieldIssue(field: "start", message: "Enter the start date as YYYY-MM-DD")) }
+        if expiry == nil { issues.append(FieldIssue(field: "expiry", message: "Enter the expiry date as YYYY-MM-DD")) }
+        do {
+            guard issues.isEmpty, let start, let expiry else { throw CaseworkError.invalid(issues) }
+            try await badges.badges.issue(
+                context.tenant.scope, reference: reference, start: start, expiry: expiry,
+                deliverTo: DeliverTo(rawValue: form.text("deliver-to")) ?? .home,
+                option: DeliveryOption(rawValue: form.text("delivery-option")) ?? .standard, register: register, by: user.officer,
+                now: Date(), logger: context.logger)
+        } catch CaseworkError.invalid(let issues) {
+            return try await render(context, user, reference: reference, badgeIssues: issues, status: .unprocessableContent)
+        }
+        return Self.backToCase(context, reference)
+    }
+}
+
+extension CaseworkController {
+    /// Takes in the applications made on GOV.UK's online form since the last import.
+    @Sendable func importOnline(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.editCase, context)
+        guard let national = badges.external.national(context.tenant) else {
+            throw IntegrationError.notConfigured("The national Blue Badge service")
+        }
+        let outcome = try await OnlineApplications(cases: cases).importNew(
+            context.tenant.scope, client: national.client, localAuthority: national.localAuthority, by: user.officer, now: Date(),
+            logger: context.logger)
+        return try pages.render(
+            "message",
+            MessagePage(
+                title: outcome.imported.isEmpty
+                    ? "No new online applications"
+                    : "\(outcome.imported.count) online application\(outcome.imported.count == 1 ? "" : "s") imported",
+                lead: outcome.imported.map { "Imported as \($0)" } + outcome.skipped.map { "Not imported, needs a person to look: \($0)" },
+                next: .init(label: "Unassigned cases", href: context.basePath + "/cases?show=unassigned", current: false),
+                layout: .council(context, current: "/cases")))
+    }
+}

@@ -1,0 +1,227 @@
+import Casework
+import Enforcement
+import Foundation
+import Hummingbird
+import Identity
+import KerbCore
+import Policy
+
+/// Reports of badge misuse: the list, a new report, and a case's page (take it on, add
+/// evidence, close with an outcome). Everything here needs `enforcement.manage`.
+struct EnforcementController: Sendable {
+    let enforcement: EnforcementService
+    let external: ExternalServices
+    let access: AccessGuard
+    let pages: Pages
+
+    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
+        group.get("enforcement", use: index)
+        group.get("enforcement/new", use: newPage)
+        group.post("enforcement/new", use: create)
+        group.get("enforcement/:reference", use: show)
+        group.post("enforcement/:reference/investigate", use: investigate)
+        group.post("enforcement/:reference/evidence", use: addEvidence)
+        group.post("enforcement/:reference/close", use: close)
+    }
+
+    @Sendable func index(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        try await access.require(.manageEnforcement, context)
+        let all = request.uri.queryParameters.get("show") == "all"
+        let rows = try await enforcement.cases(context.tenant.scope, openOnly: !all, logger: context.logger)
+        let base = context.basePath + "/enforcement"
+        var list = RecordPage.Section(heading: all ? "All reports" : "Open reports")
+        list.table = .init(
+            headers: ["Reference", "Badge", "Where", "Seen", "Status"],
+            rows: rows.map {
+                .init(cells: [
+                    .init(key: "", value: $0.reference, href: "\(base)/\($0.reference)"), .init(key: "", value: $0.reportedBadge),
+                    .init(key: "", value: $0.location), .init(key: "", value: Formats.dateTime($0.reportedAt)),
+                    .init(key: "", value: $0.outcome?.label ?? $0.status.label),
+                ])
+            })
+        list.empty = "No reports."
+        return try pages.render(
+            "record",
+            RecordPage(
+                title: "Enforcement",
+                links: [
+                    .init(label: "Report misuse of a badge", href: base + "/new", current: false),
+                    all
+                        ? .init(label: "Show open reports only", href: base, current: false)
+                        : .init(label: "Show all reports, including closed", href: base + "?show=all", current: false),
+                ], sections: [list], layout: .council(context, current: "/enforcement")))
+    }
+
+    @Sendable func newPage(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        try await access.require(.manageEnforcement, context)
+        return try pages.render(
+            "form-page",
+            FormPage(
+                title: "Report misuse of a badge", form: Self.reportForm(context, nil), layout: .council(context, current: "/enforcement")))
+    }
+
+    static func reportForm(_ context: TenantRequestContext, _ form: FormFields?) -> FormModel {
+        func value(_ name: String) -> String { form?.text(name) ?? "" }
+        return FormModel(
+            action: context.basePath + "/enforcement/new", csrf: context.csrfToken,
+            fields: [
+                FormField(
+                    name: "badge-number", label: "Badge number as seen", hint: "6 characters, or 'unreadable'", value: value("badge-number")
+                ),
+                FormField(name: "location", label: "Where it was seen", hint: "Street, car park or bay", value: value("location")),
+                FormField(name: "vehicle-registration", label: "Vehicle registration (optional)", value: value("vehicle-registration")),
+                FormField(name: "observation", label: "What was seen", value: value("observation")),
+                FormField(
+                    name: "reported-by", label: "Reported by", hint: "Officer's name and number, or 'member of the public'",
+                    value: value("reported-by")),
+            ], submit: "Open an enforcement case")
+    }
+
+    @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageEnforcement, context)
+        var request = request
+        let form = try await FormFields.read(&request)
+        let report = MisuseReport(
+            badgeNumber: form.text("badge-number"), location: form.text("location"), vehicleRegistration: form.text("vehicle-registration"),
+            observation: form.text("observation"), reportedBy: form.text("reported-by"), seenAt: Date())
+        do {
+            let reference = try await enforcement.report(
+                context.tenant.scope, report, by: user.officer, now: Date(), logger: context.logger)
+            return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
+        } catch EnforcementError.invalid(let issues) {
+            return try pages.render(
+                "form-page",
+                FormPage(
+                    title: "Report misuse of a badge", form: Self.reportForm(context, form).with(errors: issues),
+                    layout: .council(context, current: "/enforcement")), status: .unprocessableContent)
+        }
+    }
+
+    @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageEnforcement, context)
+        return try await render(context, user, try Self.reference(context))
+    }
+
+    private func render(
+        _ context: TenantRequestContext, _ user: SignedInUser, _ reference: String, issues: [FieldIssue] = [],
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let file = try await enforcement.file(context.tenant.scope, reference: reference, logger: context.logger)
+        let base = "\(context.basePath)/enforcement/\(reference)"
+        let today = Day(Date())
+        var report = RecordPage.Section(
+            heading: "Report",
+            lines: [
+                .init(key: "Badge as seen", value: file.reportedBadge),
+                .init(key: "Where", value: file.location),
+                .init(key: "Vehicle", value: file.vehicleRegistration.isEmpty ? "—" : file.vehicleRegistration),
+                .init(key: "What was seen", value: file.observation),
+                .init(key: "Reported by", value: file.reportedBy),
+                .init(key: "Seen", value: Formats.dateTime(file.reportedAt)),
+                .init(key: "Investigating officer", value: file.assignedName ?? "Nobody yet"),
+            ])
+        if let outcome = file.outcome {
+            report.lines.append(.init(key: "Outcome", value: outcome.label))
+            report.lines.append(.init(key: "Why", value: file.outcomeRationale ?? ""))
+        }
+        var sections = [report]
+        sections.append(
+            file.badge.map {
+                RecordPage.Section(
+                    heading: "The council's badge",
+                    lines: BadgesController.lines($0, today: today, href: "\(context.basePath)/badges/\($0.number)"))
+            }
+                ?? RecordPage.Section(
+                    heading: "The council's badge",
+                    lead: ["The number is not one of this council's badges (forged, misread, or another council's)."]))
+        sections.append(
+            .init(
+                heading: "Evidence",
+                lines: file.evidence.map { .init(key: Formats.dateTime($0.capturedAt), value: $0.description) },
+                form: file.status == .closed
+                    ? nil
+                    : FormModel(
+                        action: base + "/evidence", csrf: context.csrfToken,
+                        fields: [
+                            FormField(
+                                name: "evidence", label: "Describe the evidence",
+                                hint: "For example, photograph of the dashboard, time-stamped")
+                        ],
+                        submit: "Add evidence"
+                    ).with(errors: issues.filter { $0.field == "evidence" }), folded: true))
+        if file.status == .open {
+            sections.append(
+                .init(
+                    heading: "Investigate",
+                    buttons: [.init(action: base + "/investigate", label: "Take on this case", csrf: context.csrfToken)]))
+        }
+        if file.status != .closed {
+            sections.append(
+                .init(
+                    heading: "Close with an outcome",
+                    form: FormModel(
+                        action: base + "/close", csrf: context.csrfToken,
+                        fields: [
+                            FormField(
+                                name: "outcome", label: "Outcome", kind: .select,
+                                options: EnforcementOutcome.allCases.map { .init(value: $0.rawValue, label: $0.label, selected: false) }),
+                            FormField(
+                                name: "rationale", label: "Why", hint: "A cancellation also cancels the badge in the national register"),
+                        ], submit: "Close the case"
+                    ).with(errors: issues.filter { $0.field != "evidence" })))
+        }
+        sections.append(
+            .init(
+                heading: "Timeline",
+                lines: file.events.map { .init(key: Formats.dateTime($0.at), value: "\($0.kind) — \($0.actor): \($0.detail)") }))
+        return try pages.render(
+            "record",
+            RecordPage(
+                title: reference, caption: "Enforcement case", tag: file.outcome?.label ?? file.status.label,
+                errors: issues.isEmpty ? nil : FormModel(action: "", csrf: "", fields: [], submit: "").with(errors: issues),
+                sections: sections, layout: .council(context, current: "/enforcement")), status: status)
+    }
+
+    @Sendable func investigate(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageEnforcement, context)
+        let reference = try Self.reference(context)
+        try await enforcement.investigate(context.tenant.scope, reference: reference, by: user.officer, logger: context.logger)
+        return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
+    }
+
+    @Sendable func addEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageEnforcement, context)
+        let reference = try Self.reference(context)
+        var request = request
+        let form = try await FormFields.read(&request)
+        do {
+            try await enforcement.addEvidence(
+                context.tenant.scope, reference: reference, description: form.text("evidence"), capturedAt: Date(), by: user.officer,
+                logger: context.logger)
+        } catch EnforcementError.invalid(let issues) {
+            return try await render(context, user, reference, issues: issues, status: .unprocessableContent)
+        }
+        return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
+    }
+
+    @Sendable func close(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.manageEnforcement, context)
+        let reference = try Self.reference(context)
+        var request = request
+        let form = try await FormFields.read(&request)
+        let outcome = EnforcementOutcome(rawValue: form.text("outcome")) ?? .noAction
+        do {
+            try await enforcement.close(
+                context.tenant.scope, reference: reference, outcome: outcome, rationale: form.text("rationale"),
+                register: external.register(context.tenant), by: user.officer, now: Date(), logger: context.logger)
+        } catch EnforcementError.invalid(let issues) {
+            return try await render(context, user, reference, issues: issues, status: .unprocessableContent)
+        }
+        return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
+    }
+
+    static func reference(_ context: TenantRequestContext) throws -> String {
+        guard let reference = context.parameters.get("reference"), reference.count <= 32 else { throw EnforcementError.noSuchCase }
+        return reference
+    }
+}

@@ -1,0 +1,35 @@
+import Casework
+import KerbCore
+import Tenancy
+
+/// A council's connections to the national services it uses, resolved per request from the
+/// tenant (each council has its own GOV.UK Pay account and national register code). Nil means
+/// the service is not configured for that council; pages say so instead of failing.
+public struct ExternalServices: Sendable {
+    /// The national Blue Badge service (applications to import, the badge register).
+    public var national: @Sendable (Tenant) -> NationalRegister?
+    public var feeGateway: @Sendable (Tenant) -> (any FeeGateway)?
+
+    public init(
+        national: @escaping @Sendable (Tenant) -> NationalRegister?, feeGateway: @escaping @Sendable (Tenant) -> (any FeeGateway)?
+    ) {
+        self.national = national
+        self.feeGateway = feeGateway
+    }
+
+    public func register(_ tenant: Tenant) -> (any BadgeRegister)? { national(tenant) }
+
+    public static let none = ExternalServices(national: { _ in nil }, feeGateway: { _ in nil })
+}
+
+public enum IntegrationError: KerbError {
+    case notConfigured(String)
+
+    public var kind: KerbErrorKind { .unavailable }
+    public var code: String { "integration.not-configured" }
+    public var publicDetail: String {
+        switch self {
+        case .notConfigured(let service): "\(service) is not set up for this council yet: ask your supplier"
+        }
+    }
+}
