@@ -20,6 +20,8 @@ struct Serve: AsyncParsableCommand {
     /// switch less (measured on 2 cores: 1 worker beat 2 and 4; see BENCHMARKS.md).
     @Option(help: "Threads in the pipelined tenant read path.") var readWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Flag(help: "Run GOV.UK Pay and the national Blue Badge service as local contract fakes (demo and offline use).")
+    var demoServices = false
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level \(logLevel)") }
@@ -31,9 +33,18 @@ struct Serve: AsyncParsableCommand {
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             let logger = Logger(label: "kerb")
-            let deps = try await WebDependencies.live(config, readWorkers: readWorkers, metrics: registry, logger: logger)
+            var deps = try await WebDependencies.live(config, readWorkers: readWorkers, metrics: registry, logger: logger)
+            var stopFakes: (@Sendable () async -> Void)?
+            if demoServices {
+                let (services, stop) = try await ExternalWiring.demo(logger: logger)
+                deps.external = services
+                stopFakes = stop
+            } else {
+                deps.external = ExternalWiring.live(environment: ProcessInfo.processInfo.environment)
+            }
             let app = try await buildApplication(WebConfig(host: host, port: port, baseDomain: baseDomain), deps, logger: logger)
             try await app.runService()
+            await stopFakes?()
         }
     }
 }
