@@ -128,9 +128,17 @@ let package = Package(
 
         // MARK: external services
         .target(
+            name: "OutboundHTTP",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Payments",
             dependencies: [
-                "KerbCore",
+                "KerbCore", "OutboundHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -139,7 +147,7 @@ let package = Package(
         .target(
             name: "NationalBlueBadge",
             dependencies: [
-                "KerbCore",
+                "KerbCore", "OutboundHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],

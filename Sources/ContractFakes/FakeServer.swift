@@ -13,12 +13,16 @@ final class FakeServer: Sendable {
     }
 
     private let phase = NIOLockedValueBox(Phase.idle)
+    private let bound = NIOLockedValueBox<String?>(nil)
+
+    /// Where clients reach the server once started, e.g. `http://127.0.0.1:54321`.
+    var baseURL: String? { bound.withLockedValue { $0 } }
 
     /// Binds `host:port` (0 picks a free port), serves `router` until ``stop()``, and returns the
-    /// bound port once the server accepts connections. `onBound` runs first with that port.
-    func start(
-        router: Router<BasicRequestContext>, host: String, port: Int, logger: Logger, onBound: @escaping @Sendable (Int) -> Void
-    ) async throws -> Int {
+    /// bound port once the server accepts connections.
+    func start(router: Router<BasicRequestContext>, host: String, port: Int, logger: Logger) async throws -> Int {
+        let shown = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+        let onBound: @Sendable (Int) -> Void = { [bound] port in bound.withLockedValue { $0 = "http://\(shown):\(port)" } }
         try phase.withLockedValue { phase in
             guard case .idle = phase else { throw FakeServerError.alreadyStarted }
             phase = .starting

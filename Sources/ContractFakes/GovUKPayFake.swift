@@ -25,7 +25,6 @@ public final class GovUKPayFake: Sendable {
 
     struct State {
         var payments: [String: StoredPayment] = [:]
-        var boundBaseURL: String?
         var requests: [String] = []
     }
 
@@ -60,10 +59,7 @@ public final class GovUKPayFake: Sendable {
     /// Starts serving on `host:port` (0 picks a free port) and returns the port it bound.
     @discardableResult
     public func start(host: String = "127.0.0.1", port: Int = 0) async throws -> Int {
-        try await server.start(router: makeRouter(), host: host, port: port, logger: logger) { [state] bound in
-            let shown = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
-            state.withLockedValue { $0.boundBaseURL = "http://\(shown):\(bound)" }
-        }
+        try await server.start(router: makeRouter(), host: host, port: port, logger: logger)
     }
 
     /// Stops serving and waits for the socket to close; payments are kept. The fake does not watch
@@ -75,7 +71,7 @@ public final class GovUKPayFake: Sendable {
     /// Where clients should send requests, e.g. `http://127.0.0.1:54321`, once started
     /// (or the `publicBaseURL` given to `init`).
     public var baseURL: String? {
-        configuredBaseURL ?? state.withLockedValue { $0.boundBaseURL }
+        configuredBaseURL ?? server.baseURL
     }
 
     // MARK: inspection and control, for tests and the demo

@@ -34,7 +34,6 @@ public final class NationalBlueBadgeFake: Sendable {
         var badges: [String: StoredBadge] = [:]
         var nextSequenceValue = BadgeNumber.sequenceStart
         var requests: [String] = []
-        var boundBaseURL: String?
     }
 
     private let tokens: [String: String]
@@ -58,10 +57,7 @@ public final class NationalBlueBadgeFake: Sendable {
     /// Starts serving on `host:port` (0 picks a free port) and returns the port it bound.
     @discardableResult
     public func start(host: String = "127.0.0.1", port: Int = 0) async throws -> Int {
-        try await server.start(router: makeRouter(), host: host, port: port, logger: logger) { [state] bound in
-            let shown = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
-            state.withLockedValue { $0.boundBaseURL = "http://\(shown):\(bound)" }
-        }
+        try await server.start(router: makeRouter(), host: host, port: port, logger: logger)
     }
 
     /// Stops serving and waits for the socket to close; what it holds is kept. The fake does not
@@ -72,7 +68,7 @@ public final class NationalBlueBadgeFake: Sendable {
 
     /// Where clients should send requests, e.g. `http://127.0.0.1:54321`, once started.
     public var baseURL: String? {
-        state.withLockedValue { $0.boundBaseURL }
+        server.baseURL
     }
 
     // MARK: inspection and control, for tests and the demo

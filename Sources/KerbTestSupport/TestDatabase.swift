@@ -75,4 +75,18 @@ public enum TestDatabase {
     public static func adminQuery(_ sql: StaticString, _ parameters: [String?] = []) async throws -> [[String?]] {
         try await prepared().session { session in try session.query(sql, parameters) }
     }
+
+    /// Two real users of a council for casework tests: its onboarded admin (Alex Morgan) and a
+    /// second person (Jordan Lee), in that order, so one can assess or act and the other decide.
+    public static func councilStaff(_ scope: TenantScope) async throws -> (first: UUID, second: UUID) {
+        try await prepared().transaction { session in
+            try session.enterTenant(scope)
+            try session.query("INSERT INTO users (email, full_name, status) VALUES ('jordan.lee@example.gov.uk', 'Jordan Lee', 'active')")
+            let ids = try session.query("SELECT id::text FROM users ORDER BY full_name").compactMap {
+                $0[0].flatMap(UUID.init(uuidString:))
+            }
+            try session.leaveTenant()
+            return (ids[0], ids[1])
+        }
+    }
 }

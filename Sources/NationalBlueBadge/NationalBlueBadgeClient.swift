@@ -4,6 +4,7 @@ import KerbCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import OutboundHTTP
 
 /// The live client for the national Blue Badge service: the DfT applications service (what
 /// citizens applied for online) and the badge-management service (ordering, cancelling and
@@ -13,11 +14,9 @@ import NIOHTTP1
 /// never from a parameter: `findApplications(localAuthority:…)` checks the code's shape and
 /// logs it, but does not send it. Each call has a deadline; retries belong to the caller.
 public struct NationalBlueBadgeClient: Sendable {
-    let applicationsURL: String
-    let badgesURL: String
+    let applications: BearerJSONTransport
+    let badges: BearerJSONTransport
     let token: String
-    let httpClient: HTTPClient
-    let timeout: TimeAmount
 
     /// - Parameters:
     ///   - baseURL: where `/applications` lives, and `/badges` too unless `badgeManagementURL` is given
@@ -27,17 +26,12 @@ public struct NationalBlueBadgeClient: Sendable {
         baseURL: String, token: String, httpClient: HTTPClient = .shared, badgeManagementURL: String? = nil,
         timeout: TimeAmount = .seconds(10)
     ) {
-        self.applicationsURL = Self.trimmed(baseURL)
-        self.badgesURL = Self.trimmed(badgeManagementURL ?? baseURL)
+        let accept = "application/vnd.bluebadge-api.v1+json, application/json"
+        self.applications = BearerJSONTransport(
+            baseURL: baseURL, httpClient: httpClient, timeout: timeout, accept: accept, maxResponseBytes: 4 << 20)
+        self.badges = BearerJSONTransport(
+            baseURL: badgeManagementURL ?? baseURL, httpClient: httpClient, timeout: timeout, accept: accept, maxResponseBytes: 4 << 20)
         self.token = token
-        self.httpClient = httpClient
-        self.timeout = timeout
-    }
-
-    private static func trimmed(_ url: String) -> String {
-        var url = url
-        while url.hasSuffix("/") { url.removeLast() }
-        return url
     }
 
     // MARK: applications service
@@ -71,13 +65,13 @@ public struct NationalBlueBadgeClient: Sendable {
         query.append(("pageSize", String(pageSize)))
         var logger = logger
         logger?[metadataKey: "kerb.national.la"] = "\(localAuthority)"
-        return try await send(.GET, applicationsURL, "/applications", query: query, body: nil, logger: logger)
+        return try await send(.GET, applications, "/applications", query: query, body: nil, logger: logger)
     }
 
     /// One application in full. `GET /applications/{id}`; another council's is ``NationalServiceError/notFound``.
     public func application(id: UUID, logger: Logger? = nil) async throws -> NationalApplication {
         let response: NationalWire.DataResponse<NationalApplication> = try await send(
-            .GET, applicationsURL, "/applications/\(id.uuidString.lowercased())", body: nil, logger: logger
+            .GET, applications, "/applications/\(id.uuidString.lowercased())", body: nil, logger: logger
         )
         return response.data
     }
@@ -91,7 +85,7 @@ public struct NationalBlueBadgeClient: Sendable {
             ])
         }
         let body = try JSONEncoder().encode(NationalWire.ApplicationStatusUpdate(applicationStatus: status))
-        try await sendExpectingNoData(.PUT, applicationsURL, "/applications/\(id.uuidString.lowercased())", body: body, logger: logger)
+        try await sendExpectingNoData(.PUT, applications, "/applications/\(id.uuidString.lowercased())", body: body, logger: logger)
     }
 
     /// Submits an application as the citizen web app does (`POST /applications`) and returns the
@@ -109,7 +103,7 @@ public struct NationalBlueBadgeClient: Sendable {
         }
         guard issues.isEmpty else { throw NationalServiceError.invalid(issues) }
         let body = try JSONEncoder().encode(application)
-        let response: NationalWire.DataResponse<UUID> = try await send(.POST, applicationsURL, "/applications", body: body, logger: logger)
+        let response: NationalWire.DataResponse<UUID> = try await send(.POST, applications, "/applications", body: body, logger: logger)
         return response.data
     }
 
@@ -142,7 +136,7 @@ public struct NationalBlueBadgeClient: Sendable {
         }
         guard issues.isEmpty else { throw NationalServiceError.invalid(issues) }
         let body = try JSONEncoder().encode(order)
-        let response: NationalWire.DataResponse<[String]> = try await send(.POST, badgesURL, "/badges", body: body, logger: logger)
+        let response: NationalWire.DataResponse<[String]> = try await send(.POST, badges, "/badges", body: body, logger: logger)
         guard let number = response.data.first else { throw NationalServiceError.unavailable("it ordered no badge") }
         return number
     }
@@ -151,7 +145,7 @@ public struct NationalBlueBadgeClient: Sendable {
     public func badge(number: String, logger: Logger? = nil) async throws -> NationalBadge {
         let number = try Self.normalised(number)
         let response: NationalWire.DataResponse<NationalBadge> = try await send(
-            .GET, badgesURL, "/badges/\(number)", body: nil, logger: logger)
+            .GET, badges, "/badges/\(number)", body: nil, logger: logger)
         return response.data
     }
 
@@ -160,7 +154,7 @@ public struct NationalBlueBadgeClient: Sendable {
     public func cancelBadge(number: String, reason: String, logger: Logger? = nil) async throws {
         let number = try Self.normalised(number)
         let body = try JSONEncoder().encode(NationalWire.CancelRequest(badgeNumber: number, cancelReasonCode: reason))
-        try await sendExpectingNoData(.POST, badgesURL, "/badges/\(number)/cancellations", body: body, logger: logger)
+        try await sendExpectingNoData(.POST, badges, "/badges/\(number)/cancellations", body: body, logger: logger)
     }
 
     /// Replaces an ISSUED, unexpired badge (`POST /badges/{n}/replacements`): the old one becomes
@@ -182,7 +176,7 @@ public struct NationalBlueBadgeClient: Sendable {
                 badgeNumber: number, replaceReasonCode: reason, deliverToCode: deliverTo, deliveryOptionCode: deliveryOption)
         )
         let response: NationalWire.DataResponse<String> = try await send(
-            .POST, badgesURL, "/badges/\(number)/replacements", body: body, logger: logger
+            .POST, badges, "/badges/\(number)/replacements", body: body, logger: logger
         )
         return response.data
     }
@@ -205,14 +199,17 @@ public struct NationalBlueBadgeClient: Sendable {
         return number
     }
 
-    private func sendExpectingNoData(_ method: HTTPMethod, _ base: String, _ path: String, body: Data?, logger: Logger?) async throws {
-        _ = try await exchange(method, base, path, query: [], body: body, logger: logger)
+    private func sendExpectingNoData(_ method: HTTPMethod, _ service: BearerJSONTransport, _ path: String, body: Data?, logger: Logger?)
+        async throws
+    {
+        _ = try await exchange(method, service, path, query: [], body: body, logger: logger)
     }
 
     private func send<T: Decodable>(
-        _ method: HTTPMethod, _ base: String, _ path: String, query: [(String, String)] = [], body: Data?, logger: Logger?
+        _ method: HTTPMethod, _ service: BearerJSONTransport, _ path: String, query: [(String, String)] = [], body: Data?,
+        logger: Logger?
     ) async throws -> T {
-        let data = try await exchange(method, base, path, query: query, body: body, logger: logger)
+        let data = try await exchange(method, service, path, query: query, body: body, logger: logger)
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch {
@@ -224,56 +221,28 @@ public struct NationalBlueBadgeClient: Sendable {
 
     /// Sends one request and returns the body of a 2xx response; anything else becomes a
     /// ``NationalServiceError``.
-    private func exchange(_ method: HTTPMethod, _ base: String, _ path: String, query: [(String, String)], body: Data?, logger: Logger?)
-        async throws -> Data
-    {
-        var url = base + path
-        if !query.isEmpty {
-            var components = URLComponents()
-            components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) }
-            // `+` in an ISO-8601 offset would read as a space; Kerb sends `Z`, but encode it anyway.
-            url += "?" + (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
-        }
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: "Accept", value: "application/vnd.bluebadge-api.v1+json, application/json")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        let status: HTTPResponseStatus
-        let bytes: ByteBuffer
+    private func exchange(
+        _ method: HTTPMethod, _ service: BearerJSONTransport, _ path: String, query: [(String, String)], body: Data?, logger: Logger?
+    ) async throws -> Data {
+        let reply: BearerJSONTransport.Reply
         do {
-            let response = try await httpClient.execute(request, timeout: timeout, logger: logger)
-            status = response.status
-            bytes = try await response.body.collect(upTo: 4 << 20)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch let error as HTTPClientError {
-            switch error {
-            case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout:
-                throw NationalServiceError.unavailable("it did not answer in time")
-            default:
-                throw NationalServiceError.unavailable("the connection failed")
-            }
-        } catch {
-            throw NationalServiceError.unavailable("the connection failed")
+            reply = try await service.send(method, path, query: query, credential: token, body: body, logger: logger)
+        } catch let failure as TransportFailure {
+            throw NationalServiceError.unavailable(failure.description)
         }
-        let data = Data(bytes.readableBytesView)
-        switch status.code {
-        case 200..<300: return data
+        switch reply.status {
+        case 200..<300: return reply.body
         case 401: throw NationalServiceError.unauthorised
         case 403: throw NationalServiceError.forbidden
         case 404: throw NationalServiceError.notFound
         case 400, 409, 422:
-            let envelope = try? JSONDecoder().decode(NationalWire.ErrorResponse.self, from: data)
+            let envelope = try? JSONDecoder().decode(NationalWire.ErrorResponse.self, from: reply.body)
             let fieldErrors = envelope?.error.errors ?? []
             let keys = fieldErrors.compactMap(\.message)
-            let message = envelope?.error.message ?? (keys.isEmpty ? "HTTP \(status.code)" : keys.joined(separator: "; "))
+            let message = envelope?.error.message ?? (keys.isEmpty ? "HTTP \(reply.status)" : keys.joined(separator: "; "))
             throw NationalServiceError.rejected(message: String(message.prefix(300)), fields: fieldErrors.compactMap(\.field))
         default:
-            throw NationalServiceError.unavailable("HTTP \(status.code)")
+            throw NationalServiceError.unavailable("HTTP \(reply.status)")
         }
     }
 }

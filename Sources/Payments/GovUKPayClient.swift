@@ -4,6 +4,7 @@ import KerbCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import OutboundHTTP
 
 /// The live client for GOV.UK Pay's public API (docs.payments.service.gov.uk/api_reference).
 ///
@@ -14,19 +15,13 @@ public struct GovUKPayClient: Sendable {
     /// GOV.UK Pay's production base URL; the API key decides between test and live accounts.
     public static let productionBaseURL = "https://publicapi.payments.service.gov.uk"
 
-    let baseURL: String
-    let httpClient: HTTPClient
-    let timeout: TimeAmount
+    let transport: BearerJSONTransport
 
     /// - Parameters:
     ///   - baseURL: `GovUKPayClient.productionBaseURL`, or a fake's address in tests and the demo.
     ///   - timeout: the deadline for one whole request, connection included.
     public init(baseURL: String, httpClient: HTTPClient = .shared, timeout: TimeAmount = .seconds(10)) {
-        var baseURL = baseURL
-        while baseURL.hasSuffix("/") { baseURL.removeLast() }
-        self.baseURL = baseURL
-        self.httpClient = httpClient
-        self.timeout = timeout
+        transport = BearerJSONTransport(baseURL: baseURL, httpClient: httpClient, timeout: timeout, maxResponseBytes: 1 << 20)
     }
 
     /// Creates a payment (`POST /v1/payments`) and returns it in status `created`, with the
@@ -59,32 +54,16 @@ public struct GovUKPayClient: Sendable {
 
     private func send(_ method: HTTPMethod, _ path: String, apiKey: String, body: Data?, logger: Logger?) async throws -> Payment {
         guard !apiKey.isEmpty else { throw PaymentError.unauthorised }
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
-        request.headers.add(name: "Accept", value: "application/json")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        let status: HTTPResponseStatus
-        let bytes: ByteBuffer
+        let reply: BearerJSONTransport.Reply
         do {
-            let response = try await httpClient.execute(request, timeout: timeout, logger: logger)
-            status = response.status
-            bytes = try await response.body.collect(upTo: 1 << 20)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch let error as HTTPClientError {
-            throw PaymentError.unavailable(Self.describe(error))
-        } catch {
-            throw PaymentError.unavailable("the connection failed")
+            reply = try await transport.send(method, path, credential: apiKey, body: body, logger: logger)
+        } catch let failure as TransportFailure {
+            throw PaymentError.unavailable(failure.description)
         }
-        let data = Data(bytes.readableBytesView)
-        switch status.code {
+        switch reply.status {
         case 200, 201:
             do {
-                return try JSONDecoder().decode(Payment.self, from: data)
+                return try JSONDecoder().decode(Payment.self, from: reply.body)
             } catch {
                 logger?.warning("GOV.UK Pay sent a payment we could not read", metadata: ["govukpay.path": "\(method) \(path)"])
                 throw PaymentError.unavailable("it sent a response Kerb could not read")
@@ -92,21 +71,12 @@ public struct GovUKPayClient: Sendable {
         case 401: throw PaymentError.unauthorised
         case 404: throw PaymentError.notFound
         case 400, 422:
-            let problem = try? JSONDecoder().decode(GovUKPayErrorBody.self, from: data)
-            throw PaymentError.rejected(problem?.summary ?? "HTTP \(status.code)")
+            let problem = try? JSONDecoder().decode(GovUKPayErrorBody.self, from: reply.body)
+            throw PaymentError.rejected(problem?.summary ?? "HTTP \(reply.status)")
         case 429: throw PaymentError.unavailable("too many requests (P0900)")
         default:
-            let problem = try? JSONDecoder().decode(GovUKPayErrorBody.self, from: data)
-            throw PaymentError.unavailable(problem?.code.map { "HTTP \(status.code) (\($0))" } ?? "HTTP \(status.code)")
-        }
-    }
-
-    static func describe(_ error: HTTPClientError) -> String {
-        switch error {
-        case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout:
-            "it did not answer in time"
-        case .remoteConnectionClosed: "it closed the connection"
-        default: "the connection failed"
+            let problem = try? JSONDecoder().decode(GovUKPayErrorBody.self, from: reply.body)
+            throw PaymentError.unavailable(problem?.code.map { "HTTP \(reply.status) (\($0))" } ?? "HTTP \(reply.status)")
         }
     }
 }

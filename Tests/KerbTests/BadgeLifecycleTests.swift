@@ -45,18 +45,7 @@ import Testing
                 defer { group.cancelAll() }
                 let tenant = try await TestDatabase.onboardTestTenant().tenant
                 let database = TenantDatabase(client: client)
-                let ids: [UUID] = try await database.transaction(tenant.scope, logger: Self.logger) { conn in
-                    _ = try await conn.query(
-                        "INSERT INTO users (email, full_name, status) VALUES ('jordan.lee@example.gov.uk', 'Jordan Lee', 'active')",
-                        logger: Self.logger)
-                    var ids: [UUID] = []
-                    for try await id in try await conn.query("SELECT id FROM users ORDER BY full_name", logger: Self.logger).decode(
-                        UUID.self)
-                    {
-                        ids.append(id)
-                    }
-                    return ids
-                }
+                let staff = try await TestDatabase.councilStaff(tenant.scope)
                 let letters = try Letters.bundled()
                 let nationalClient = NationalBlueBadgeClient(baseURL: "http://127.0.0.1:\(nationalPort)", token: "token-test")
                 try await body(
@@ -64,7 +53,7 @@ import Testing
                         cases: CaseService(database: database, letters: letters),
                         badges: BadgeService(database: database, letters: letters),
                         fees: FeePayments(database: database, letters: letters), scope: tenant.scope,
-                        officer: Officer(id: ids[0], name: "Alex Morgan"), decider: Officer(id: ids[1], name: "Jordan Lee"),
+                        officer: Officer(id: staff.first, name: "Alex Morgan"), decider: Officer(id: staff.second, name: "Jordan Lee"),
                         register: NationalRegister(client: nationalClient, localAuthority: "TESTLA"), national: national,
                         nationalClient: nationalClient,
                         gateway: GovUKPayGateway(

@@ -33,20 +33,11 @@ import Testing
             defer { group.cancelAll() }
             let tenant = try await TestDatabase.onboardTestTenant().tenant
             let database = TenantDatabase(client: client)
-            // Two real users of the council: the onboarded admin and a second person.
-            let ids: [UUID] = try await database.transaction(tenant.scope, logger: Self.logger) { conn in
-                _ = try await conn.query(
-                    "INSERT INTO users (email, full_name, status) VALUES ('jordan.lee@example.gov.uk', 'Jordan Lee', 'active')",
-                    logger: Self.logger)
-                var ids: [UUID] = []
-                for try await id in try await conn.query("SELECT id FROM users ORDER BY full_name", logger: Self.logger).decode(UUID.self) {
-                    ids.append(id)
-                }
-                return ids
-            }
+            let staff = try await TestDatabase.councilStaff(tenant.scope)
             try await body(
-                CaseService(database: database, letters: try Letters.bundled()), tenant.scope, Officer(id: ids[0], name: "Alex Morgan"),
-                Officer(id: ids[1], name: "Jordan Lee"))
+                CaseService(database: database, letters: try Letters.bundled()), tenant.scope,
+                Officer(id: staff.first, name: "Alex Morgan"),
+                Officer(id: staff.second, name: "Jordan Lee"))
         }
     }
 
