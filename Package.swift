@@ -174,7 +174,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            resources: [.copy("Resources/Templates"), .copy("Resources/Public")],
+            resources: [.copy("Resources/Templates"), .copy("Resources/Public"), .copy("Resources/OpenAPI")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

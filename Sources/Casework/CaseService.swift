@@ -118,7 +118,7 @@ public struct CaseService: Sendable {
             self.draft = draft
         }
 
-        func problems() -> [FieldIssue] {
+        public func problems() -> [FieldIssue] {
             var issues: [FieldIssue] = []
             if kind == .replace, replaceReason == nil {
                 issues.append(FieldIssue(field: "replace-reason", message: "Choose why the badge needs replacing"))
@@ -253,7 +253,7 @@ public struct CaseService: Sendable {
         }
     }
 
-    public enum Outcome: String, Sendable { case approved = "APPROVED", refused = "REFUSED" }
+    public enum Outcome: String, Sendable, Codable { case approved = "APPROVED", refused = "REFUSED" }
 
     /// Decides a case. A refusal needs at least one reason and a rationale; a review is offered
     /// unless the application came by an automatic route (seed 001 rec 4). Whoever assessed the

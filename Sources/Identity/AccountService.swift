@@ -72,7 +72,7 @@ public struct AccountService: Sendable {
             let rows = try await conn.query(
                 """
                 SELECT id, password_hash, locked_until, password_changed_at, totp_enrolled_at IS NOT NULL, failed_sign_ins
-                FROM users WHERE lower(email) = lower(\(email)) AND status = 'active'
+                FROM users WHERE lower(email) = lower(\(email)) AND status = 'active' AND kind = 'person'
                 """, logger: logger)
             var found: (UUID, String?, Date?, Date?, Bool, Int)?
             for try await row in rows.decode((UUID, String?, Date?, Date?, Bool, Int).self) { found = row }

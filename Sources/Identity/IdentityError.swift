@@ -10,6 +10,10 @@ public enum IdentityError: KerbError, Equatable {
     case invalidSetupToken
     case weakPassword([FieldIssue])
     case passwordReused
+    case invalid([FieldIssue])
+    case noSuchAPIKey
+    /// An API request without a live key.
+    case apiKeyRequired
 
     public var kind: KerbErrorKind {
         switch self {
@@ -17,6 +21,9 @@ public enum IdentityError: KerbError, Equatable {
         case .invalidSetupToken: .notFound
         case .weakPassword(let issues): .invalid(issues)
         case .passwordReused: .invalid([FieldIssue(field: "password", message: publicDetail)])
+        case .invalid(let issues): .invalid(issues)
+        case .noSuchAPIKey: .notFound
+        case .apiKeyRequired: .unauthorised
         }
     }
 
@@ -28,6 +35,9 @@ public enum IdentityError: KerbError, Equatable {
         case .invalidSetupToken: "identity.invalid-setup-token"
         case .weakPassword: "identity.weak-password"
         case .passwordReused: "identity.password-reused"
+        case .invalid: "identity.invalid"
+        case .noSuchAPIKey: "identity.no-such-api-key"
+        case .apiKeyRequired: "identity.api-key-required"
         }
     }
 
@@ -39,6 +49,9 @@ public enum IdentityError: KerbError, Equatable {
         case .invalidSetupToken: "This set-up link has expired or has already been used. Ask your administrator for a new one"
         case .weakPassword(let issues): issues.map(\.message).joined(separator: "; ")
         case .passwordReused: "Choose a password you have not used recently"
+        case .invalid(let issues): issues.map(\.message).joined(separator: "; ")
+        case .noSuchAPIKey: "There is no such live API key"
+        case .apiKeyRequired: "Send a live API key for this council: Authorization: Bearer kerb_…"
         }
     }
 }

@@ -165,7 +165,7 @@ public struct UserDirectory: Sendable {
                 FROM users u
                 LEFT JOIN group_memberships m ON m.user_id = u.id AND m.status IN ('active', 'pending')
                 LEFT JOIN access_groups g ON g.id = m.group_id
-                WHERE \(id)::uuid IS NULL OR u.id = \(id)
+                WHERE u.kind = 'person' AND (\(id)::uuid IS NULL OR u.id = \(id))
                 GROUP BY u.id ORDER BY lower(u.full_name)
                 """
             for try await row in try await conn.query(query, logger: logger)

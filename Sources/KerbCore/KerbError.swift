@@ -5,6 +5,8 @@ public enum KerbErrorKind: Sendable, Equatable {
     case conflict
     case invalid([FieldIssue])
     case forbidden
+    /// No credential, or one that is not (or no longer) valid: 401.
+    case unauthorised
     case unavailable
 }
 

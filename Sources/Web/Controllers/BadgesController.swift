@@ -104,6 +104,14 @@ struct BadgesController: Sendable {
         return sections
     }
 
+    /// Before a badge is ordered, read the outcome of any unfinished GOV.UK Pay payment, so a fee
+    /// paid since the last look does not hold the badge up.
+    func refreshFees(_ context: TenantRequestContext, _ reference: String, _ user: SignedInUser) async throws {
+        guard let gateway = external.feeGateway(context.tenant) else { return }
+        try await fees.refresh(
+            context.tenant.scope, reference: reference, gateway: gateway, by: user.officer, now: Date(), logger: context.logger)
+    }
+
     static func paymentStatus(_ record: FeePayments.Record) -> String {
         switch record.status {
         case "success": "paid"
@@ -291,7 +299,7 @@ struct BadgesController: Sendable {
     }
 
     /// The badge in the path, after the policy engine allows `permission` on its case's team.
-    private func guardedBadge(_ permission: Permission, _ context: TenantRequestContext) async throws -> (SignedInUser, Badge) {
+    func guardedBadge(_ permission: Permission, _ context: TenantRequestContext) async throws -> (SignedInUser, Badge) {
         try await access.require(permission, context)
         guard let number = context.parameters.get("number"), number.count <= 8 else { throw CaseworkError.noSuchBadge }
         let badge = try await badges.badge(context.tenant.scope, number: number, logger: context.logger)

@@ -20,6 +20,7 @@ extension CaseworkController {
         if expiry == nil { issues.append(FieldIssue(field: "expiry", message: "Enter the expiry date as YYYY-MM-DD")) }
         do {
             guard issues.isEmpty, let start, let expiry else { throw CaseworkError.invalid(issues) }
+            try await badges.refreshFees(context, reference, user)
             try await badges.badges.issue(
                 context.tenant.scope, reference: reference, start: start, expiry: expiry,
                 deliverTo: DeliverTo(rawValue: form.text("deliver-to")) ?? .home,

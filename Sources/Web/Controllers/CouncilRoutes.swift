@@ -18,6 +18,10 @@ struct CouncilRoutes: Sendable {
     let mi: ManagementInformationController
     let letters: AdminLettersController
     let api: ProfileAPIController
+    let openAPI = OpenAPIController()
+    let caseworkAPI: CaseworkAPIController
+    let apiKeys: AdminAPIKeysController
+    let apiKeyMiddleware: APIKeyMiddleware
     let session: SessionMiddleware
     let access: AccessGuard
     let pages: Pages
@@ -43,17 +47,25 @@ struct CouncilRoutes: Sendable {
         mi = ManagementInformationController(identity: identity, cases: deps.cases, access: access, pages: pages)
         letters = AdminLettersController(identity: identity, letters: deps.cases.letters, access: access, pages: pages)
         api = ProfileAPIController(profiles: profiles)
+        caseworkAPI = CaseworkAPIController(
+            identity: identity, cases: deps.cases, badges: badges, enforcement: deps.enforcement, access: access)
+        let keys = APIKeyService(database: identity.database)
+        apiKeys = AdminAPIKeysController(keys: keys, access: access, pages: pages)
+        apiKeyMiddleware = APIKeyMiddleware(keys: keys)
         session = SessionMiddleware(sessions: identity.sessions, cookies: cookies)
     }
 
     func addRoutes(to group: RouterGroup<TenantRequestContext>, includingHome: Bool) {
         api.addRoutes(to: group)
+        openAPI.addRoutes(to: group)
+        caseworkAPI.addRoutes(to: group.group("api/v1").add(middleware: apiKeyMiddleware))
         let pages = group.group().add(middleware: PrivatePageMiddleware()).add(middleware: session)
         if includingHome { home.addRoutes(to: pages) }
         signIn.addRoutes(to: pages)
         account.addRoutes(to: pages)
         users.addRoutes(to: pages)
         groups.addRoutes(to: pages)
+        apiKeys.addRoutes(to: pages)
         policy.addRoutes(to: pages)
         audit.addRoutes(to: pages)
         casework.addRoutes(to: pages)

@@ -76,6 +76,7 @@ struct Problem: Encodable {
     /// `HTTPResponse.Status(code:)` carries no reason phrase, so name the ones Kerb uses.
     static func title(for status: Int) -> String {
         switch status {
+        case 401: "Unauthorized"
         case 403: "Forbidden"
         case 404: "Not Found"
         case 409: "Conflict"
@@ -91,6 +92,7 @@ struct Problem: Encodable {
         case .conflict: 409
         case .invalid: 422
         case .forbidden: 403
+        case .unauthorised: 401
         case .unavailable: 503
         }
     }

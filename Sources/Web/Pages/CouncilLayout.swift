@@ -21,6 +21,7 @@ extension Layout {
             ("Reports", "/mi", .viewMI),
             ("Users", "/admin/users", .manageUsers),
             ("Access groups", "/admin/groups", .manageUsers),
+            ("API keys", "/admin/api-keys", .manageUsers),
             ("Local policy", "/admin/policy", .managePolicy),
             ("Letters", "/admin/letters", .managePolicy),
             ("Audit trail", "/admin/audit", .viewAudit),

@@ -23,6 +23,7 @@ import Web
         (.post, "/admin/users/{user}/sign-out-everywhere"), (.post, "/admin/users/{user}/groups"),
         (.post, "/admin/users/{user}/teams"), (.post, "/admin/users/{user}/teams/remove"),
         (.get, "/admin/groups"), (.post, "/admin/groups"),
+        (.get, "/admin/api-keys"), (.post, "/admin/api-keys"), (.post, "/admin/api-keys/{membership}/revoke"),
         (.post, "/admin/memberships/{membership}/approve"), (.post, "/admin/memberships/{membership}/reject"),
         (.post, "/admin/memberships/{membership}/revoke"),
         (.get, "/admin/policy"), (.post, "/admin/policy"), (.post, "/admin/policy/rollback"),
