@@ -62,6 +62,7 @@ public struct CaseFile: Sendable {
     public let letters: [Letter]
     /// Stretches of time the processing clock stood still (waiting for the applicant).
     public let pauses: [(start: Date, end: Date?)]
+    public let representatives: [Representative]
 
     /// Days on the processing clock: from receipt to now (or the decision), less paused time.
     public func elapsedDays(now: Date) -> Int? {
@@ -149,13 +150,14 @@ extension CaseService {
             for try await (start, end) in try await conn.query(
                 "SELECT paused_at, resumed_at FROM clock_pauses WHERE application_id = \(row.id) ORDER BY paused_at", logger: logger
             ).decode((Date, Date?).self) { pauses.append((start, end)) }
+            let representatives = try await Self.representatives(conn, applicationID: row.id, logger)
             let address = [main.8, main.9, main.10].filter { !$0.isEmpty }.joined(separator: ", ")
             return CaseFile(
                 reference: reference, row: row, kind: ApplicationKind(rawValue: main.0) ?? .new,
                 replaceReason: main.1.flatMap(ReplacementReason.init(rawValue:)), channel: Channel(rawValue: main.2) ?? .paper,
                 receivedAt: main.3, assignedName: main.4, assessment: main.5, applicantName: main.6, dateOfBirth: main.7, address: address,
                 postcode: main.11, vulnerable: main.12, events: events, evidence: evidence, decision: decision, review: review,
-                letters: letters, pauses: pauses)
+                letters: letters, pauses: pauses, representatives: representatives)
         }
     }
 

@@ -226,6 +226,15 @@ public struct CaseService: Sendable {
     public func assign(_ scope: TenantScope, reference: String, to user: Officer?, team: String?, by officer: Officer, logger: Logger)
         async throws
     {
+        if user != nil || team != nil {
+            let known = try await assignees(scope, logger: logger)
+            if let user, !known.people.contains(where: { $0.id == user.id }) {
+                throw CaseworkError.invalid([FieldIssue(field: "assign-user", message: "Choose a colleague who can view cases")])
+            }
+            if let team, !known.teams.contains(team) {
+                throw CaseworkError.invalid([FieldIssue(field: "assign-team", message: "Choose one of the council's teams")])
+            }
+        }
         try await change(scope, reference, allowed: [.received, .awaitingApplicant, .assessed], action: "assigned", logger: logger) {
             conn, id, _ in
             _ = try await conn.query(

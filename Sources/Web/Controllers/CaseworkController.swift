@@ -23,6 +23,8 @@ struct CaseworkController: Sendable {
         group.post("cases/new", use: create)
         group.get("cases/:reference", use: show)
         group.post("cases/:reference/assign-to-me", use: assignToMe)
+        group.post("cases/:reference/assign", use: assign)
+        group.post("cases/:reference/representatives", use: addRepresentative)
         group.post("cases/:reference/assess", use: assess)
         group.post("cases/:reference/decide", use: decide)
         group.post("cases/:reference/notes", use: note)
@@ -280,7 +282,9 @@ struct CaseworkController: Sendable {
         let open = file.row.status.isOpen
         let decideTarget = AccessTarget(team: file.row.team, assessedBy: file.row.assessedBy)
         let canDecide = open && AccessPolicy.decide(principal, .decideCase, decideTarget).isAllowed
-        let sections = try await badges.caseSections(context, user, reference: reference, team: file.row.team, issues: badgeIssues)
+        let sections =
+            try await peopleSections(context, user, reference: reference, file: file, issues: badgeIssues)
+            + badges.caseSections(context, user, reference: reference, team: file.row.team, issues: badgeIssues)
         let decideForm =
             canDecide
             ? FormModel(

@@ -36,6 +36,7 @@ import Web
         (.post, "/cases/BB-2026-000001/evidence/request"), (.post, "/cases/BB-2026-000001/evidence/received"),
         (.get, "/mi"), (.get, "/mi/summary.csv"), (.get, "/admin/letters"), (.post, "/admin/letters/refusal"),
         (.post, "/cases/BB-2026-000001/badge"), (.post, "/cases/BB-2026-000001/payment"), (.post, "/cases/BB-2026-000001/payment/check"),
+        (.post, "/cases/BB-2026-000001/assign"), (.post, "/cases/BB-2026-000001/representatives"),
         (.post, "/cases/import"),
         (.get, "/badges"), (.post, "/badges/renewals/invite"), (.get, "/badges/KKJKKJ"), (.post, "/badges/KKJKKJ/issued"),
         (.post, "/badges/KKJKKJ/cancel"),

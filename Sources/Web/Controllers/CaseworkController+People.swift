@@ -1,0 +1,104 @@
+import Casework
+import Foundation
+import Hummingbird
+import Identity
+import KerbCore
+import Policy
+
+/// Who works a case and who acts for its applicant: assigning to a named colleague or a team,
+/// and recording representatives (advocate, attorney, appointee, parent) with what they may do.
+extension CaseworkController {
+    func peopleSections(
+        _ context: TenantRequestContext, _ user: SignedInUser, reference: String, file: CaseFile, issues: [FieldIssue]
+    ) async throws -> [RecordPage.Section] {
+        let base = "\(context.basePath)/cases/\(reference)"
+        let mayEdit = AccessPolicy.decide(user.principal, .editCase, AccessTarget(team: file.row.team)).isAllowed
+        var sections: [RecordPage.Section] = []
+        var representatives = RecordPage.Section(
+            heading: "Acting for the applicant",
+            lines: file.representatives.map {
+                let may = [$0.mayApply ? "apply" : nil, $0.mayReceive ? "receive letters" : nil, $0.mayDiscuss ? "discuss the case" : nil]
+                    .compactMap { $0 }.joined(separator: ", ")
+                return .init(
+                    key: $0.fullName, value: "\($0.relationship.label); may \(may)" + ($0.contact.isEmpty ? "" : "; contact: \($0.contact)")
+                )
+            })
+        if file.representatives.isEmpty { representatives.lead = ["Nobody is recorded as acting for the applicant."] }
+        if mayEdit {
+            representatives.form = FormModel(
+                action: base + "/representatives", csrf: context.csrfToken,
+                fields: [
+                    FormField(name: "rep-name", label: "Full name"),
+                    FormField(
+                        name: "rep-relationship", label: "Acts as", kind: .select,
+                        options: [.init(value: "", label: "Choose", selected: true)]
+                            + Representative.Relationship.allCases.map { .init(value: $0.rawValue, label: $0.label, selected: false) }),
+                    FormField(name: "rep-may-apply", label: "May apply for them", kind: .checkbox),
+                    FormField(name: "rep-may-receive", label: "May receive letters about the case", kind: .checkbox),
+                    FormField(name: "rep-may-discuss", label: "May discuss the case with us", kind: .checkbox),
+                    FormField(name: "rep-contact", label: "Contact details (optional)"),
+                ], submit: "Add representative"
+            ).with(errors: issues.filter { $0.field.hasPrefix("rep-") })
+            representatives.folded = !issues.contains { $0.field.hasPrefix("rep-") }
+        }
+        sections.append(representatives)
+        if mayEdit, file.row.status.isOpen {
+            let (people, teams) = try await cases.assignees(context.tenant.scope, logger: context.logger)
+            sections.append(
+                .init(
+                    heading: "Assign to a colleague or team",
+                    form: FormModel(
+                        action: base + "/assign", csrf: context.csrfToken,
+                        fields: [
+                            FormField(
+                                name: "assign-user", label: "Colleague", kind: .select,
+                                options: [.init(value: "", label: "Nobody (unassigned)", selected: file.row.assignedTo == nil)]
+                                    + people.map {
+                                        .init(value: $0.id.uuidString, label: $0.name, selected: $0.id == file.row.assignedTo)
+                                    }),
+                            FormField(
+                                name: "assign-team", label: "Team", kind: .select,
+                                options: [.init(value: "", label: "No team", selected: file.row.team == nil)]
+                                    + teams.map { .init(value: $0, label: $0, selected: $0 == file.row.team) }),
+                        ], submit: "Assign"
+                    ).with(errors: issues.filter { $0.field.hasPrefix("assign-") }),
+                    folded: !issues.contains { $0.field.hasPrefix("assign-") }))
+        }
+        return sections
+    }
+
+    @Sendable func assign(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let (user, reference, _) = try await badges.guardedCase(.editCase, context)
+        var request = request
+        let form = try await FormFields.read(&request)
+        let (people, _) = try await cases.assignees(context.tenant.scope, logger: context.logger)
+        let chosen = UUID(uuidString: form.text("assign-user"))
+        let colleague = chosen.map { id in people.first { $0.id == id } ?? Officer(id: id, name: "") }
+        let team = form.text("assign-team").isEmpty ? nil : form.text("assign-team")
+        do {
+            try await cases.assign(
+                context.tenant.scope, reference: reference, to: colleague, team: team, by: user.officer, logger: context.logger)
+        } catch CaseworkError.invalid(let issues) {
+            return try await render(context, user, reference: reference, badgeIssues: issues, status: .unprocessableContent)
+        }
+        return Self.backToCase(context, reference)
+    }
+
+    @Sendable func addRepresentative(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let (user, reference, _) = try await badges.guardedCase(.editCase, context)
+        var request = request
+        let form = try await FormFields.read(&request)
+        do {
+            try await cases.addRepresentative(
+                context.tenant.scope, reference: reference, fullName: form.text("rep-name"),
+                relationship: Representative.Relationship(rawValue: form.text("rep-relationship")),
+                mayApply: form["rep-may-apply"] == "yes",
+                mayReceive: form["rep-may-receive"] == "yes", mayDiscuss: form["rep-may-discuss"] == "yes",
+                contact: form.text("rep-contact"),
+                by: user.officer, logger: context.logger)
+        } catch CaseworkError.invalid(let issues) {
+            return try await render(context, user, reference: reference, badgeIssues: issues, status: .unprocessableContent)
+        }
+        return Self.backToCase(context, reference)
+    }
+}
