@@ -84,6 +84,16 @@ public final class NationalBlueBadgeFake: Sendable {
     }
 
     /// The printer's confirmation: an ORDERED or PROCESSED badge becomes ISSUED today.
+    /// Puts an application in as if a citizen had submitted it, under a chosen id, so the demo's
+    /// applications keep their ids from one run to the next (Kerb imports each id once).
+    public func seed(_ application: NationalApplication, id: UUID) {
+        var application = application
+        application.applicationId = id
+        application.applicationStatus = application.applicationStatus ?? "TODO"
+        let stored = application
+        state.withLockedValue { $0.applications[id] = stored }
+    }
+
     /// Returns `false` if there is no such badge or it is in another status.
     @discardableResult
     public func markIssued(_ number: String) -> Bool {

@@ -1,5 +1,6 @@
 import Casework
 import ContractFakes
+import Crypto
 import Foundation
 import Logging
 import NationalBlueBadge
@@ -17,9 +18,10 @@ import Web
 /// Demo (`--demo-services`): both contract fakes run inside the process, every council gets
 /// credentials of its own, and each demo council finds two online applications waiting.
 enum ExternalWiring {
-    /// The council's code in the national service (upper-case letters of the slug).
+    /// The council's code in the national service: up to ten upper-case letters (as its short
+    /// codes are, e.g. `ABERD`), taken from the slug.
     static func localAuthorityCode(_ slug: String) -> String {
-        String(slug.uppercased().filter { $0.isLetter && $0.isASCII })
+        String(slug.uppercased().filter { $0.isLetter && $0.isASCII }.prefix(10))
     }
 
     static func live(environment: [String: String]) -> ExternalServices {
@@ -68,10 +70,11 @@ enum ExternalWiring {
                 guard slugs.contains(tenant.authoritySlug) else { return nil }
                 return GovUKPayGateway(client: payClient, apiKey: "api_test_demo_\(tenant.authoritySlug)")
             })
+        // The same two applications per demo council on every run, with ids derived from the
+        // council and the applicant, so a restart does not offer them for import again.
         for slug in slugs {
-            let client = NationalBlueBadgeClient(baseURL: nationalURL, token: "demo-national-\(slug)")
             for (index, applicant) in [("Edith Marlowe", "PIP", true), ("Dennis Okoro", "WALKD", false)].enumerated() {
-                _ = try await client.submitApplication(
+                national.seed(
                     NationalApplication(
                         applicationTypeCode: "NEW", localAuthorityCode: localAuthorityCode(slug), paymentTaken: applicant.2,
                         paymentReference: applicant.2 ? "PVAUETDW43CM" : nil,
@@ -84,7 +87,8 @@ enum ExternalWiring {
                             person: NationalPerson(
                                 badgeHolderName: applicant.0, dob: index == 0 ? "1948-06-14" : "1961-11-30", genderCode: "UNSPECIFIE")),
                         eligibility: NationalEligibility(typeCode: applicant.1),
-                        artifacts: [NationalArtifact(type: "PROOF_ID", link: "https://example.com/id.jpg")]))
+                        artifacts: [NationalArtifact(type: "PROOF_ID", link: "https://example.com/id.jpg")]),
+                    id: demoApplicationID(slug, index))
             }
         }
         logger.notice("demo services: national Blue Badge service fake at \(nationalURL), GOV.UK Pay fake at \(pay.baseURL ?? "")")
@@ -95,6 +99,18 @@ enum ExternalWiring {
             }
         )
     }
+}
+
+/// A stable id for a demo council's `index`th online application (a name-based UUID).
+private func demoApplicationID(_ slug: String, _ index: Int) -> UUID {
+    var bytes = Array(Insecure.SHA1.hash(data: Data("kerb-demo/\(slug)/\(index)".utf8)).prefix(16))
+    bytes[6] = (bytes[6] & 0x0F) | 0x50  // version 5
+    bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
+    return UUID(
+        uuid: (
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10],
+            bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+        ))
 }
 
 extension String {
