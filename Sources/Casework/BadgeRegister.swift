@@ -27,7 +27,10 @@ public struct BadgeRegisterOrder: Sendable, Equatable {
     public var email: String?
     public var applicationDate: Day
     public var channel: Channel
-    public var eligibility: Eligibility
+    /// Nil for an organisation, which has no personal criterion.
+    public var eligibility: Eligibility?
+    /// The badge is for an organisation's vehicles, not a person.
+    public var organisation: Bool
     public var start: Day
     public var expiry: Day
     public var deliverTo: DeliverTo

@@ -204,7 +204,7 @@ public struct BadgeService: Sendable {
                 """
                 INSERT INTO badges (badge_number, application_id, person_id, eligibility, start_date, expiry_date, deliver_to,
                     delivery_option, status, replaces, ordered_at, ordered_by)
-                SELECT \(number), a.id, a.person_id, \(order.eligibility.rawValue), \(order.start.iso)::date, \(order.expiry.iso)::date,
+                SELECT \(number), a.id, a.person_id, \(order.eligibility?.rawValue ?? "ORG"), \(order.start.iso)::date, \(order.expiry.iso)::date,
                     \(deliverTo.rawValue), \(option.rawValue), 'ORDERED', \(replaces), \(now), \(officer.id)
                 FROM applications a WHERE a.id = \(applicationID)
                 """, logger: logger)
@@ -250,17 +250,19 @@ public struct BadgeService: Sendable {
         for try await row in try await conn.query(
             """
             SELECT p.full_name, p.date_of_birth::text, p.nino, p.address_line1, p.address_line2, p.town, p.postcode,
-                coalesce(p.phone, ''), p.email, coalesce(a.received_at, a.created_at), a.channel, a.eligibility
+                coalesce(p.phone, ''), p.email, coalesce(a.received_at, a.created_at), a.channel, a.eligibility, p.kind = 'organisation'
             FROM applications a JOIN people p ON p.id = a.person_id WHERE a.reference = \(reference)
             """, logger: logger
-        ).decode((String, String?, String?, String, String, String, String, String, String?, Date, String, String?).self) {
-            guard let eligibility = row.11.flatMap(Eligibility.init(rawValue:)) else {
+        ).decode((String, String?, String?, String, String, String, String, String, String?, Date, String, String?, Bool).self) {
+            let eligibility = row.11.flatMap(Eligibility.init(rawValue:))
+            guard eligibility != nil || row.12 else {
                 throw CaseworkError.invalid([FieldIssue(field: "eligibility", message: "The application has no eligibility criterion")])
             }
             return BadgeRegisterOrder(
                 applicationReference: reference, holderName: row.0, dateOfBirth: row.1.flatMap { Day(iso: $0) }, nino: row.2,
                 addressLine1: row.3, addressLine2: row.4, town: row.5, postcode: row.6, phone: row.7, email: row.8,
-                applicationDate: Day(row.9), channel: Channel(rawValue: row.10) ?? .paper, eligibility: eligibility, start: start,
+                applicationDate: Day(row.9), channel: Channel(rawValue: row.10) ?? .paper, eligibility: eligibility, organisation: row.12,
+                start: start,
                 expiry: expiry, deliverTo: deliverTo, option: option)
         }
         throw CaseworkError.noSuchCase

@@ -52,10 +52,11 @@ public struct CaseService: Sendable {
                 var id: UUID?
                 for try await value in try await conn.query(
                     """
-                    INSERT INTO people (full_name, date_of_birth, nino, address_line1, address_line2, town, postcode, email, phone,
+                    INSERT INTO people (kind, full_name, date_of_birth, nino, address_line1, address_line2, town, postcode, email, phone,
                         preferred_channel, vulnerable, created_by)
-                    VALUES (\(name), \(details.dateOfBirth), \(nino), \(details.addressLine1), \(details.addressLine2), \(details.town),
-                        \(postcode), \(email), \(phone), \(details.preferredChannel), \(details.vulnerable), \(officer.id))
+                    VALUES (\(details.isOrganisation ? "organisation" : "person"), \(name), \(details.dateOfBirth), \(nino),
+                        \(details.addressLine1), \(details.addressLine2), \(details.town), \(postcode), \(email), \(phone),
+                        \(details.preferredChannel), \(details.vulnerable), \(officer.id))
                     RETURNING id
                     """, logger: logger
                 ).decode(UUID.self) { id = value }
@@ -100,13 +101,16 @@ public struct CaseService: Sendable {
         public var eligibility: Eligibility?
         /// The badge a renewal or replacement is about (required for a replacement).
         public var existingBadge: String?
+        /// The applicant is an organisation: no personal eligibility criterion.
+        public var forOrganisation: Bool
         /// A draft can be saved and finished later; the processing clock starts when it is received.
         public var draft: Bool
 
         public init(
             personID: UUID, kind: ApplicationKind, replaceReason: ReplacementReason? = nil, channel: Channel, eligibility: Eligibility?,
-            existingBadge: String? = nil, draft: Bool = false
+            existingBadge: String? = nil, draft: Bool = false, forOrganisation: Bool = false
         ) {
+            self.forOrganisation = forOrganisation
             self.existingBadge = existingBadge.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.flatMap {
                 $0.isEmpty ? nil : $0
             }
@@ -126,7 +130,7 @@ public struct CaseService: Sendable {
             if kind == .replace, existingBadge == nil {
                 issues.append(FieldIssue(field: "existing-badge", message: "Enter the number of the badge being replaced"))
             }
-            if !draft, eligibility == nil, kind != .replace {
+            if !draft, eligibility == nil, kind != .replace, !forOrganisation {
                 issues.append(FieldIssue(field: "eligibility", message: "Choose the eligibility criterion, or save as a draft"))
             }
             return issues
@@ -151,13 +155,11 @@ public struct CaseService: Sendable {
         ]
         .filter(\.1).map(\.0)
         return try await database.transaction(scope, logger: logger) { conn in
-            var exists = false
-            for try await _ in try await conn.query("SELECT 1 FROM people WHERE id = \(application.personID)", logger: logger).decode(
-                Int.self)
-            {
-                exists = true
-            }
-            guard exists else { throw CaseworkError.noSuchPerson }
+            var organisation: Bool?
+            for try await kind in try await conn.query("SELECT kind FROM people WHERE id = \(application.personID)", logger: logger)
+                .decode(String.self)
+            { organisation = kind == "organisation" }
+            guard let organisation else { throw CaseworkError.noSuchPerson }
             var eligibility = application.eligibility
             if let existing = application.existingBadge {
                 var found: (UUID, String, String, Bool)?
@@ -178,7 +180,7 @@ public struct CaseService: Sendable {
                 // A replacement carries the badge's eligibility; nobody is reassessed for a lost badge.
                 if application.kind == .replace, eligibility == nil { eligibility = Eligibility(rawValue: found.1) }
             }
-            if !application.draft, eligibility == nil {
+            if !application.draft, eligibility == nil, !organisation {
                 throw CaseworkError.invalid([
                     FieldIssue(field: "eligibility", message: "Choose the eligibility criterion, or save as a draft")
                 ])
@@ -192,10 +194,10 @@ public struct CaseService: Sendable {
             for try await value in try await conn.query(
                 """
                 INSERT INTO applications (reference, person_id, kind, replace_reason, channel, eligibility, status, received_at, created_by,
-                    existing_badge)
+                    existing_badge, for_organisation)
                 VALUES (\(reference), \(application.personID), \(application.kind.rawValue), \(application.replaceReason?.rawValue),
                     \(application.channel.rawValue), \(eligibility?.rawValue), \(status.rawValue), \(receivedAt), \(officer.id),
-                    \(application.existingBadge))
+                    \(application.existingBadge), \(organisation))
                 RETURNING id
                 """, logger: logger
             ).decode(UUID.self) { id = value }

@@ -18,14 +18,18 @@ public struct NationalRegister: BadgeRegister {
             townCity: order.town.isEmpty ? "-" : order.town, postCode: order.postcode, primaryPhoneNumber: order.phone,
             emailAddress: order.email)
         // Kerb does not ask for gender; the register's code for "not given" is UNSPECIFIE.
-        let person = NationalPerson(
-            badgeHolderName: order.holderName, nino: order.nino, dob: order.dateOfBirth?.iso ?? "", genderCode: "UNSPECIFIE")
+        let party =
+            order.organisation
+            ? NationalParty(typeCode: "ORG", contact: contact, organisation: NationalOrganisation(badgeHolderName: order.holderName))
+            : NationalParty(
+                typeCode: "PERSON", contact: contact,
+                person: NationalPerson(
+                    badgeHolderName: order.holderName, nino: order.nino, dob: order.dateOfBirth?.iso ?? "", genderCode: "UNSPECIFIE"))
         return try await client.orderBadge(
             BadgeOrder(
-                party: NationalParty(typeCode: "PERSON", contact: contact, person: person), localAuthorityShortCode: localAuthority,
-                localAuthorityRef: order.applicationReference, applicationDate: order.applicationDate.iso,
-                applicationChannelCode: order.channel.rawValue, startDate: order.start.iso, expiryDate: order.expiry.iso,
-                eligibilityCode: order.eligibility.rawValue, deliverToCode: order.deliverTo.rawValue,
+                party: party, localAuthorityShortCode: localAuthority, localAuthorityRef: order.applicationReference,
+                applicationDate: order.applicationDate.iso, applicationChannelCode: order.channel.rawValue, startDate: order.start.iso,
+                expiryDate: order.expiry.iso, eligibilityCode: order.eligibility?.rawValue ?? "", deliverToCode: order.deliverTo.rawValue,
                 deliveryOptionCode: order.option.rawValue))
     }
 

@@ -14,11 +14,16 @@ public struct PersonDetails: Sendable, Equatable {
     public var phone: String
     public var preferredChannel: String
     public var vulnerable: Bool
+    /// An organisation (a care home, a transport charity) rather than a person: no date of birth
+    /// or NI number, and no personal eligibility criterion.
+    public var isOrganisation: Bool
 
     public init(
         fullName: String, dateOfBirth: Date?, nino: String = "", addressLine1: String, addressLine2: String = "", town: String = "",
-        postcode: String, email: String = "", phone: String = "", preferredChannel: String = "letter", vulnerable: Bool = false
+        postcode: String, email: String = "", phone: String = "", preferredChannel: String = "letter", vulnerable: Bool = false,
+        isOrganisation: Bool = false
     ) {
+        self.isOrganisation = isOrganisation
         self.fullName = fullName
         self.dateOfBirth = dateOfBirth
         self.nino = nino
@@ -38,7 +43,12 @@ public struct PersonDetails: Sendable, Equatable {
         if fullName.trimmingCharacters(in: .whitespaces).isEmpty {
             issues.append(FieldIssue(field: "full-name", message: "Enter the applicant's full name"))
         }
-        if let dob = dateOfBirth, dob > today {
+        if isOrganisation {
+            if dateOfBirth != nil { issues.append(FieldIssue(field: "date-of-birth", message: "An organisation has no date of birth")) }
+            if !nino.trimmingCharacters(in: .whitespaces).isEmpty {
+                issues.append(FieldIssue(field: "nino", message: "An organisation has no National Insurance number"))
+            }
+        } else if let dob = dateOfBirth, dob > today {
             issues.append(FieldIssue(field: "date-of-birth", message: "Date of birth must be in the past"))
         } else if dateOfBirth == nil {
             issues.append(FieldIssue(field: "date-of-birth", message: "Enter the applicant's date of birth"))

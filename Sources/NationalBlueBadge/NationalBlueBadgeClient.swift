@@ -109,16 +109,19 @@ public struct NationalBlueBadgeClient: Sendable {
 
     // MARK: badge management
 
-    /// Orders one badge for a person (`POST /badges`) and returns its new number (`data[0]`).
+    /// Orders one badge (`POST /badges`) and returns its new number (`data[0]`).
     /// Checked first against the service's order rules that need no reference data: a PERSON party
-    /// with a person, one badge, `yyyy-MM-dd` dates with expiry on or after start, and not COUNCIL + FAST.
+    /// with a person, or an ORG party with the organisation and a contact name; one badge per order
+    /// (Kerb orders one per application); `yyyy-MM-dd` dates; not COUNCIL + FAST.
     /// The service itself checks the dates against today and the 3-year limit.
     public func orderBadge(_ order: BadgeOrder, logger: Logger? = nil) async throws -> String {
         var issues: [FieldIssue] = []
-        if order.party.typeCode != "PERSON" || order.party.person == nil {
-            issues.append(.init(field: "party", message: "Kerb orders badges for people only"))
+        switch order.party.typeCode {
+        case "PERSON" where order.party.person != nil: break
+        case "ORG" where order.party.organisation != nil && !(order.party.contact.fullName ?? "").isEmpty: break
+        default: issues.append(.init(field: "party", message: "A badge is for a person, or for an organisation with a contact name"))
         }
-        if order.numberOfBadges != 1 { issues.append(.init(field: "numberOfBadges", message: "A person has one badge")) }
+        if order.numberOfBadges != 1 { issues.append(.init(field: "numberOfBadges", message: "Kerb orders one badge per application")) }
         if !Self.isAuthorityCode(order.localAuthorityShortCode) {
             issues.append(.init(field: "localAuthorityShortCode", message: "A council short code is upper-case letters"))
         }

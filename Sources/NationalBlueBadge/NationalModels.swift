@@ -280,8 +280,9 @@ public struct ApplicationPage: Codable, Sendable, Equatable {
     }
 }
 
-/// An order for a new badge (`POST /badges`, BadgeOrderRequest). Kerb orders for people only, so
-/// `numberOfBadges` is 1 and the party is a `PERSON`. Codes: channel PAPER, PHONE, INPERSON or
+/// An order for a new badge (`POST /badges`, BadgeOrderRequest). Kerb orders one badge per
+/// application, so `numberOfBadges` is 1; the party is a `PERSON`, or an `ORG` (no eligibility code,
+/// a contact name required). Codes: channel PAPER, PHONE, INPERSON or
 /// ONLINE; deliver to HOME or COUNCIL; delivery option STAND or FAST (never COUNCIL + FAST).
 public struct BadgeOrder: Codable, Sendable, Equatable {
     public var party: NationalParty

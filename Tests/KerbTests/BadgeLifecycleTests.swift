@@ -351,4 +351,55 @@ import Testing
             #expect(BadgeNumber.isValid(number))
         }
     }
+
+    @Test func anOrganisationGetsABadgeWithoutAPersonalCriterion() async throws {
+        try await withWorld { world in
+            let details = PersonDetails(
+                fullName: "Riverside Care Home", dateOfBirth: nil, addressLine1: "3 River Walk", town: "London", postcode: "SE1 9SG",
+                phone: "020 7946 0300", isOrganisation: true)
+            // An organisation has no date of birth.
+            var withBirthday = details
+            withBirthday.dateOfBirth = Date(timeIntervalSince1970: 0)
+            #expect(withBirthday.problems().contains { $0.field == "date-of-birth" })
+            let organisation = try await world.cases.addPerson(
+                world.scope, details, confirmedNew: true, by: world.officer, logger: Self.logger)
+            let reference = try await world.cases.open(
+                world.scope, .init(personID: organisation, kind: .new, channel: .paper, eligibility: nil, forOrganisation: true),
+                evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: world.officer, now: Date(),
+                logger: Self.logger)
+            // A person's application still needs its criterion, in code and in the schema.
+            let person = try await world.cases.addPerson(
+                world.scope,
+                PersonDetails(
+                    fullName: "Ivy Stone", dateOfBirth: Date(timeIntervalSince1970: -500_000_000), addressLine1: "1 Road",
+                    postcode: "SE1 9SG"),
+                confirmedNew: true, by: world.officer, logger: Self.logger)
+            await #expect(throws: CaseworkError.self) {
+                _ = try await world.cases.open(
+                    world.scope, .init(personID: person, kind: .new, channel: .paper, eligibility: nil, forOrganisation: true),
+                    evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: world.officer, now: Date(),
+                    logger: Self.logger)
+            }
+            await #expect(throws: (any Error).self) {
+                try await world.cases.database.transaction(world.scope, logger: Self.logger) { conn in
+                    _ = try await conn.query(
+                        """
+                        INSERT INTO applications (reference, person_id, kind, channel, status, received_at)
+                        VALUES ('BB-TEST-1', \(person), 'NEW', 'PAPER', 'RECEIVED', now())
+                        """, logger: Self.logger)
+                }
+            }
+            try await world.cases.decide(
+                world.scope, reference: reference, outcome: .approved, reasons: [], rationale: "", by: world.decider, now: Date(),
+                logger: Self.logger)
+            try await pay(world, reference)
+            let today = Day(Date())
+            let number = try await world.badges.issue(
+                world.scope, reference: reference, start: today, expiry: today.adding(months: 36), deliverTo: .home, option: .standard,
+                register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+            let national = try #require(world.national.badge(number))
+            #expect(national.party.typeCode == "ORG" && (national.eligibilityCode ?? "").isEmpty)
+            #expect(try await world.badges.badge(world.scope, number: number, logger: Self.logger).holderName == "Riverside Care Home")
+        }
+    }
 }

@@ -85,6 +85,7 @@ struct CaseworkAPIController: Sendable {
         var phone: String?
         var preferredChannel: String?
         var vulnerable: Bool?
+        var organisation: Bool?
     }
 
     struct NewApplication: Decodable {
@@ -221,10 +222,10 @@ struct CaseworkAPIController: Sendable {
             fullName: applicant.fullName, dateOfBirth: dateOfBirth, nino: applicant.nino ?? "", addressLine1: applicant.addressLine1,
             addressLine2: applicant.addressLine2 ?? "", town: applicant.town ?? "", postcode: applicant.postcode,
             email: applicant.email ?? "", phone: applicant.phone ?? "", preferredChannel: applicant.preferredChannel ?? "letter",
-            vulnerable: applicant.vulnerable ?? false)
+            vulnerable: applicant.vulnerable ?? false, isOrganisation: applicant.organisation ?? false)
         let application = CaseService.NewApplication(
             personID: UUID(), kind: body.kind, replaceReason: body.replaceReason, channel: body.channel, eligibility: body.eligibility,
-            existingBadge: body.existingBadge, draft: body.draft ?? false)
+            existingBadge: body.existingBadge, draft: body.draft ?? false, forOrganisation: applicant.organisation ?? false)
         // Check the application before recording the person, so a bad request changes nothing.
         let issues = details.problems() + application.problems()
         guard issues.isEmpty else { throw CaseworkError.invalid(issues) }

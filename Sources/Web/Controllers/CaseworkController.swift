@@ -133,21 +133,17 @@ struct CaseworkController: Sendable {
             fullName: form.text("full-name"), dateOfBirth: Self.date(form.text("date-of-birth")), nino: form.text("nino"),
             addressLine1: form.text("address-line1"), addressLine2: form.text("address-line2"), town: form.text("town"),
             postcode: form.text("postcode"), email: form.text("email"), phone: form.text("phone"),
-            preferredChannel: form.text("preferred-channel"), vulnerable: form["vulnerable"] == "yes")
+            preferredChannel: form.text("preferred-channel"), vulnerable: form["vulnerable"] == "yes",
+            isOrganisation: form.text("applicant-kind") == "organisation")
         let draft = form["draft"] == "yes"
         let application = CaseService.NewApplication(
             personID: UUID(), kind: ApplicationKind(rawValue: form.text("kind")) ?? .new,
             replaceReason: ReplacementReason(rawValue: form.text("replace-reason")),
             channel: Channel(rawValue: form.text("channel")) ?? .paper,
-            eligibility: Eligibility(rawValue: form.text("eligibility")), draft: draft)
+            eligibility: Eligibility(rawValue: form.text("eligibility")), existingBadge: form.text("existing-badge"), draft: draft,
+            forOrganisation: details.isOrganisation)
         do {
-            var issues = details.problems()
-            if application.kind == .replace, application.replaceReason == nil {
-                issues.append(FieldIssue(field: "replace-reason", message: "Choose why the badge needs replacing"))
-            }
-            if !draft, application.eligibility == nil {
-                issues.append(FieldIssue(field: "eligibility", message: "Choose the eligibility criterion, or save as a draft"))
-            }
+            let issues = details.problems() + application.problems()
             guard issues.isEmpty else { throw CaseworkError.invalid(issues) }
             let personID = try await cases.addPerson(
                 context.tenant.scope, details, confirmedNew: form["confirm-new"] == "yes", by: officer, logger: context.logger)
@@ -181,8 +177,14 @@ struct CaseworkController: Sendable {
             choices.map { FormField.Option(value: $0.0, label: $0.1, selected: value(name) == $0.0) }
         }
         var fields = [
-            FormField(name: "full-name", label: "Applicant's full name", value: value("full-name")),
-            FormField(name: "date-of-birth", label: "Date of birth", hint: "For example, 27/03/1961", value: value("date-of-birth")),
+            FormField(
+                name: "applicant-kind", label: "The applicant is", kind: .select,
+                options: options(
+                    "applicant-kind",
+                    [("person", "A person"), ("organisation", "An organisation (badge for vehicles carrying disabled people)")])),
+            FormField(name: "full-name", label: "Applicant's full name, or the organisation's name", value: value("full-name")),
+            FormField(
+                name: "date-of-birth", label: "Date of birth (people only)", hint: "For example, 27/03/1961", value: value("date-of-birth")),
             FormField(
                 name: "nino", label: "National Insurance number (optional)", hint: "For example, QQ 12 34 56 C", value: value("nino")),
             FormField(name: "address-line1", label: "Address line 1", value: value("address-line1")),
@@ -203,13 +205,17 @@ struct CaseworkController: Sendable {
                 options: options(
                     "replace-reason", [("", "Not a replacement")] + ReplacementReason.allCases.map { ($0.rawValue, $0.rawValue) })),
             FormField(
+                name: "existing-badge", label: "Badge number being renewed or replaced", hint: "6 characters; required for a replacement",
+                value: value("existing-badge")),
+            FormField(
                 name: "channel", label: "How the application arrived", kind: .select,
                 options: options("channel", Channel.allCases.map { ($0.rawValue, $0.rawValue) })),
             FormField(
                 name: "eligibility", label: "Eligibility", kind: .select,
                 options: options(
                     "eligibility",
-                    [("", "Not known yet (draft)")] + Eligibility.allCases.map { ($0.rawValue, "\($0.rawValue): \($0.label)") })),
+                    [("", "Not known yet (draft), or an organisation")]
+                        + Eligibility.allCases.map { ($0.rawValue, "\($0.rawValue): \($0.label)") })),
             FormField(name: "draft", label: "Save as a draft to finish later", kind: .checkbox, checked: form?["draft"] == "yes"),
         ]
         if confirm {
