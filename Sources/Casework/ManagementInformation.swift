@@ -17,6 +17,9 @@ public struct ManagementInformation: Sendable {
     public let ageing: [Bucket]
     public let openReviews: Int
     public let overdueReviews: Int
+    /// Reviews answered, and how many of those by their due day (seed 001 rec 4: five working days).
+    public let reviewsDecided: Int
+    public let reviewsDecidedOnTime: Int
     /// Decisions (and review outcomes) per officer over the last 12 months.
     public let throughputByOfficer: [Bucket]
     /// Decisions per calendar month, the last 12 months, oldest first.
@@ -63,14 +66,16 @@ extension CaseService {
                     ageing[bucket, default: 0] += 1
                 }
             }
-            var reviews = (0, 0)
+            var reviews = (0, 0, 0, 0)
             for try await row in try await conn.query(
                 """
                 SELECT count(*) FILTER (WHERE status = 'OPEN')::int,
-                       count(*) FILTER (WHERE status = 'OPEN' AND due_on < (now() AT TIME ZONE 'Europe/London')::date)::int
+                       count(*) FILTER (WHERE status = 'OPEN' AND due_on < (now() AT TIME ZONE 'Europe/London')::date)::int,
+                       count(*) FILTER (WHERE status <> 'OPEN')::int,
+                       count(*) FILTER (WHERE status <> 'OPEN' AND (decided_at AT TIME ZONE 'Europe/London')::date <= due_on)::int
                 FROM reviews
                 """, logger: logger
-            ).decode((Int, Int).self) { reviews = row }
+            ).decode((Int, Int, Int, Int).self) { reviews = row }
             let statuses = ApplicationStatus.allCases.map {
                 ManagementInformation.Bucket(label: $0.label, count: byStatus[$0.rawValue] ?? 0)
             }
@@ -115,6 +120,7 @@ extension CaseService {
             return ManagementInformation(
                 byStatus: statuses, decided: decided, decidedWithinTarget: within,
                 ageing: ageOrder.map { .init(label: $0, count: ageing[$0] ?? 0) }, openReviews: reviews.0, overdueReviews: reviews.1,
+                reviewsDecided: reviews.2, reviewsDecidedOnTime: reviews.3,
                 throughputByOfficer: byOfficer, throughputByMonth: byMonth, exceptions: exceptions)
         }
     }

@@ -42,7 +42,8 @@ struct Serve: AsyncParsableCommand {
             } else {
                 deps.external = ExternalWiring.live(environment: ProcessInfo.processInfo.environment)
             }
-            let app = try await buildApplication(WebConfig(host: host, port: port, baseDomain: baseDomain), deps, logger: logger)
+            let app = try await buildApplication(
+                WebConfig(host: host, port: port, baseDomain: baseDomain, scheduledWork: true), deps, logger: logger)
             try await app.runService()
             await stopFakes?()
         }

@@ -22,8 +22,14 @@ public struct WebConfig: Sendable {
     /// Cookies carry `Secure`. Browsers honour it on http://localhost and *.localhost, so only
     /// a plain-HTTP deployment on another name would turn it off.
     public var secureCookies: Bool
+    /// Run scheduled casework (renewal invitations) in this process: `kerb serve`, not tests.
+    public var scheduledWork: Bool
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, baseDomain: String = "kerb.localhost", secureCookies: Bool = true) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, baseDomain: String = "kerb.localhost", secureCookies: Bool = true,
+        scheduledWork: Bool = false
+    ) {
+        self.scheduledWork = scheduledWork
         self.host = host
         self.port = port
         self.baseDomain = baseDomain.lowercased()
@@ -155,6 +161,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "kerb"),
         logger: logger)
     app.addServices(deps.database, ReadPipelineService(pipeline: deps.reads), ThreadPoolService(pool: deps.identity.hashingThreads))
+    if config.scheduledWork { app.addServices(ScheduledCasework(deps: deps, logger: logger)) }
     return app
 }
 

@@ -486,6 +486,8 @@ struct CaseworkAPIController: Sendable {
         let decidedWithinTarget: Int
         let openReviews: Int
         let overdueReviews: Int
+        let reviewsDecided: Int
+        let reviewsDecidedOnTime: Int
         let byStatus: [Bucket]
         let ageing: [Bucket]
         let decisionsByMonth: [Bucket]
@@ -502,7 +504,8 @@ struct CaseworkAPIController: Sendable {
         return try APIJSON.response(
             Figures(
                 targetDays: target, decided: mi.decided, decidedWithinTarget: mi.decidedWithinTarget, openReviews: mi.openReviews,
-                overdueReviews: mi.overdueReviews, byStatus: buckets(mi.byStatus), ageing: buckets(mi.ageing),
+                overdueReviews: mi.overdueReviews, reviewsDecided: mi.reviewsDecided, reviewsDecidedOnTime: mi.reviewsDecidedOnTime,
+                byStatus: buckets(mi.byStatus), ageing: buckets(mi.ageing),
                 decisionsByMonth: buckets(mi.throughputByMonth), decisionsByOfficer: buckets(mi.throughputByOfficer),
                 exceptions: mi.exceptions.map { .init(reference: $0.reference, what: $0.what, days: $0.days) }))
     }

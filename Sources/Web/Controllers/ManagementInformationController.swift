@@ -42,6 +42,7 @@ struct ManagementInformationController: Sendable {
         let decided: Int
         let openReviews: Int
         let overdueReviews: Int
+        let reviewsOnTime: String
         let charts: [Chart]
         let exceptions: [Exception]
         let csvHref: String
@@ -65,7 +66,10 @@ struct ManagementInformationController: Sendable {
             "mi",
             DashboardPage(
                 target: target, withinTarget: mi.withinTargetPercent.map { String(format: "%.0f%%", $0) } ?? "No decisions yet",
-                decided: mi.decided, openReviews: mi.openReviews, overdueReviews: mi.overdueReviews, charts: charts,
+                decided: mi.decided, openReviews: mi.openReviews, overdueReviews: mi.overdueReviews,
+                reviewsOnTime: mi.reviewsDecided == 0
+                    ? "No reviews answered yet" : "\(mi.reviewsDecidedOnTime) of \(mi.reviewsDecided) answered by their due day",
+                charts: charts,
                 exceptions: mi.exceptions.map {
                     Exception(reference: $0.reference, href: "\(context.basePath)/cases/\($0.reference)", what: $0.what, days: $0.days)
                 },
@@ -85,6 +89,8 @@ struct ManagementInformationController: Sendable {
         lines.append("decided within \(target) days,all,\(mi.decidedWithinTarget)")
         lines.append("reviews open,all,\(mi.openReviews)")
         lines.append("reviews overdue,all,\(mi.overdueReviews)")
+        lines.append("reviews answered,all,\(mi.reviewsDecided)")
+        lines.append("reviews answered by their due day,all,\(mi.reviewsDecidedOnTime)")
         return Response(
             status: .ok,
             headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"kerb-mi-summary.csv\""],

@@ -206,4 +206,40 @@ import Yams
             #expect(actors.isSuperset(of: ["API: Customer portal", "API: Decision service"]))
         }
     }
+
+    @Test func renewalInvitationsGoOutOnScheduleOncePerBadge() async throws {
+        try await withWorld { world in
+            let key = try await world.key("Back office", [.viewCase, .editCase, .decideCase, .issueBadge, .takePayments])
+            let created = try await world.call(
+                .post, "applications", key: key,
+                json:
+                    #"{"applicant":{"fullName":"Olive Short","dateOfBirth":"1940-01-01","addressLine1":"1 Road","postcode":"SW1A 1AA","phone":"020 7946 0000"},"kind":"RENEW","channel":"PAPER","eligibility":"BLIND"}"#
+            )
+            let reference = try #require(created.body["reference"] as? String)
+            _ = try await world.call(.post, "applications/\(reference)/decision", key: key, json: #"{"outcome":"APPROVED"}"#)
+            let payment = try await world.call(
+                .post, "applications/\(reference)/payment", key: key, json: #"{"returnUrl":"https://portal.example/done"}"#)
+            let next = try #require(payment.body["nextUrl"] as? String)
+            #expect(world.pay.settle(id: try #require(next.split(separator: "/").last.map(String.init)), status: .success))
+            // A short badge (the holder's award ends soon): inside the 56-day invitation window.
+            let today = Day(Date())
+            let badge = try await world.call(
+                .post, "applications/\(reference)/badge", key: key,
+                json: #"{"startDate":"\#(today.iso)","expiryDate":"\#(today.adding(days: 40).iso)"}"#)
+            #expect(badge.status == .created)
+            let scheduler = ScheduledCasework(deps: world.deps, logger: Self.logger)
+            #expect(try await scheduler.runOnce(now: Date(), only: [world.tenant])[world.tenant.slug.description] == 1)
+            #expect(try await scheduler.runOnce(now: Date(), only: [world.tenant])[world.tenant.slug.description] == nil)
+            let file = try await world.call(.get, "applications/\(reference)", key: key)
+            let letters = (file.body["letters"] as? [[String: Any]]) ?? []
+            #expect(letters.filter { $0["kind"] as? String == "renewal-invitation" }.count == 1)
+            let actors = ((file.body["timeline"] as? [[String: Any]]) ?? []).compactMap { $0["actor"] as? String }
+            #expect(actors.contains("Kerb (scheduled)"))
+            // The scheduler is not a person who could sign in or be managed.
+            #expect(
+                try await world.deps.identity.users.list(world.tenant.scope, logger: Self.logger).allSatisfy {
+                    $0.fullName != "Kerb (scheduled)"
+                })
+        }
+    }
 }

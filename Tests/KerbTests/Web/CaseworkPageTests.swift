@@ -129,6 +129,10 @@ import Web
             #expect(mi.html.contains("alt=\"Applications by status: Draft 0, Received 0,"))
             let csv = try await council.admin.get("/mi/summary.csv")
             #expect(csv.html.contains("applications by status,Approved,1") && csv.html.contains("decided within 28 days,all,1"))
+            // Review timeliness: the review was answered on the day it was asked for.
+            #expect(mi.html.contains("1 of 1 answered by their due day"))
+            #expect(csv.html.contains("reviews answered by their due day,all,1"))
+            #expect(mi.html.contains("Decisions per month") && csv.html.contains("decisions per officer (12 months),Amira Hassan,1"))
 
             // Unknown references are 404 for those who may view cases.
             #expect(try await decider.get("/cases/BB-1999-999999").status == .notFound)

@@ -1,0 +1,53 @@
+import Casework
+import Foundation
+import Logging
+import ServiceLifecycle
+import Tenancy
+
+/// Casework that runs on a clock rather than a click: renewal invitations for badges entering
+/// each council's invitation window (local policy's days before expiry). Every council, every
+/// hour; sending is idempotent (once per badge, rows locked with SKIP LOCKED), so two web
+/// processes running it at once send each invitation once.
+public struct ScheduledCasework: Service {
+    let deps: WebDependencies
+    let interval: Duration
+    let logger: Logger
+
+    public init(deps: WebDependencies, interval: Duration = .seconds(3600), logger: Logger) {
+        self.deps = deps
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// One pass over every active council (or just `only`); returns invitations sent per council slug.
+    @discardableResult
+    public func runOnce(now: Date, only: [Tenant]? = nil) async throws -> [String: Int] {
+        var sent: [String: Int] = [:]
+        var tenants = only ?? []
+        if only == nil { tenants = try await deps.tenants.all(logger: logger) }
+        for tenant in tenants where tenant.isActive {
+            do {
+                let actor = try await SystemActor.officer(deps.identity.database, tenant.scope, logger: logger)
+                let count = try await deps.badges.inviteRenewals(tenant.scope, by: actor, now: now, logger: logger)
+                if count > 0 { sent[tenant.slug.description] = count }
+            } catch {
+                // One council's failure must not stop the others' letters.
+                logger.error("scheduled renewal invitations failed", metadata: ["kerb.tenant": .string(tenant.slug.description)])
+            }
+        }
+        if !sent.isEmpty {
+            logger.notice("renewal invitations sent", metadata: ["kerb.count": .stringConvertible(sent.values.reduce(0, +))])
+        }
+        return sent
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await Task.sleep(for: .seconds(30))  // let the pool and the directory settle first
+            while !Task.isCancelled {
+                _ = try? await runOnce(now: Date())
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+}
