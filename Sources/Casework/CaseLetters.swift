@@ -31,6 +31,17 @@ struct CaseLetters: Sendable {
         context.merge(extra) { $1 }
         try await letters.record(kind, applicationID: id, channel: facts.2, context: context, by: officer.id, on: conn, logger: logger)
         try await CaseService.event(conn, id, officer, "letter", kind.title, logger)
+        // Whoever acts for the applicant and may receive letters gets a copy, addressed to them.
+        for representative in try await CaseService.representatives(conn, applicationID: id, logger) where representative.mayReceive {
+            var copy = context
+            copy["applicant"] = representative.fullName
+            copy["copyFor"] = facts.1
+            try await letters.record(kind, applicationID: id, channel: "letter", context: copy, by: officer.id, on: conn, logger: logger)
+            try await CaseService.event(
+                conn, id, officer, "letter",
+                "\(kind.title), copy to \(representative.fullName) (\(representative.relationship.label.lowercased()))",
+                logger)
+        }
     }
 
 }

@@ -99,6 +99,17 @@ import Web
             #expect(try await decider.post("/cases/\(reference)/decide", [("outcome", "APPROVED")]).status == .seeOther)
             let today = Day(Date())
             let unpaid = try await decider.get("/cases/\(reference)")
+            // The attorney, who may receive letters, gets a copy of the approval addressed to them.
+            #expect(unpaid.html.contains("Approval, copy to Ruth Marlowe (lasting power of attorney)"))
+            let approvals = unpaid.html.components(separatedBy: "href=\"").filter {
+                $0.contains("/letters/") && $0.contains("Approval (letter)")
+            }
+            .compactMap { $0.components(separatedBy: "\"").first }
+            #expect(approvals.count == 2)
+            var bodies: [String] = []
+            for path in approvals { bodies.append(try await decider.get(path).html) }
+            #expect(bodies.contains { $0.contains("Dear Ruth Marlowe") && $0.contains("because you act for Edith Marlowe") })
+            #expect(bodies.contains { $0.contains("Dear Edith Marlowe") && !$0.contains("because you act for") })
             #expect(unpaid.html.contains("The badge can be ordered once the fee is paid"))
             #expect(
                 try await decider.post("/cases/\(reference)/badge", [("start", today.iso), ("expiry", today.adding(months: 36).iso)]).status
