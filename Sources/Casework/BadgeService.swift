@@ -55,6 +55,8 @@ public struct BadgeService: Sendable {
         public let expiry: Day
         /// The latest expiry the law and the council's policy allow for `start`.
         public let latestExpiry: Day
+        /// How long a badge may last here: the council's validity, never beyond the statutory 3 years.
+        public let allowedMonths: Int
         /// A replacement keeps the old badge's expiry; the officer cannot change it.
         public let expiryFixed: Bool
         public let deliverTo: DeliverTo
@@ -109,6 +111,7 @@ public struct BadgeService: Sendable {
         return Plan(
             applicationStatus: row.status, kind: kind, feePence: policy.badge.feePence, feePaid: paid,
             start: fixed ? today : start, expiry: fixed ? existing!.expiry : latest, latestExpiry: fixed ? existing!.expiry : latest,
+            allowedMonths: months,
             expiryFixed: fixed, deliverTo: policy.badge.delivery == .council ? .council : .home, existingBadge: existing, badge: issued,
             orderInFlightSince: inFlight)
     }
@@ -148,35 +151,39 @@ public struct BadgeService: Sendable {
             ])
         }
         // 1. Check everything and mark the order in flight.
-        let (applicationID, order, plan) = try await database.transaction(scope, logger: logger) { conn in
+        let (applicationID, order, replacing) = try await database.transaction(scope, logger: logger) { conn in
             let plan = try await Self.plan(conn, reference, today, logger)
             guard plan.applicationStatus == .approved else {
                 throw CaseworkError.wrongStatus(plan.applicationStatus, action: "given a badge")
             }
             guard plan.badge == nil, plan.orderInFlightSince == nil else { throw CaseworkError.badgeAlreadyOrdered }
             guard plan.feePence == 0 || plan.feePaid else { throw CaseworkError.feeNotPaid }
+            var replacing: (old: Badge, reason: ReplacementReason)?
             if plan.kind == .replace {
                 guard let old = plan.existingBadge, old.status == .issued, !old.isExpired(today: today) else {
                     throw CaseworkError.badgeNotLive("Only an issued badge that has not expired can be replaced")
                 }
+                replacing = (old, try await Self.replaceReason(conn, reference, logger))
             }
             let expiry = plan.expiryFixed ? plan.expiry : (expiry ?? plan.expiry)
             let start = plan.expiryFixed ? today : start
-            let issues = Self.problems(start: start, expiry: expiry, today: today, latest: start.adding(months: Self.months(plan)))
+            // A replacement keeps the old expiry, which the old badge's terms already bounded.
+            let latest = plan.expiryFixed ? plan.expiry : start.adding(months: plan.allowedMonths)
+            let issues = Self.problems(start: start, expiry: expiry, today: today, latest: latest)
             guard issues.isEmpty else { throw CaseworkError.invalid(issues) }
             let order = try await Self.order(conn, reference, start: start, expiry: expiry, deliverTo: deliverTo, option: option, logger)
             let row = try await CaseService.row(conn, reference, lock: true, logger)
             _ = try await conn.query(
                 "INSERT INTO badge_orders (application_id, started_at, started_by) VALUES (\(row.id), \(now), \(officer.id))",
                 logger: logger)
-            return (row.id, order, plan)
+            return (row.id, order, replacing)
         }
         // 2. Ask the register. On failure, clear the in-flight mark so the officer can retry.
         let number: String
         do {
-            if plan.kind == .replace, let old = plan.existingBadge {
-                let reason = try await replaceReason(scope, applicationID, logger)
-                number = try await register.replace(number: old.number, reason: reason, deliverTo: deliverTo, option: option)
+            if let replacing {
+                number = try await register.replace(
+                    number: replacing.old.number, reason: replacing.reason, deliverTo: deliverTo, option: option)
             } else {
                 number = try await register.order(order)
             }
@@ -191,14 +198,13 @@ public struct BadgeService: Sendable {
             _ = try await conn.query(
                 "UPDATE badge_orders SET badge_number = \(number) WHERE application_id = \(applicationID)", logger: logger)
             var replaces: String?
-            if plan.kind == .replace, let old = plan.existingBadge {
-                let reason = try await replaceReason(conn, applicationID, logger)
+            if let replacing {
                 _ = try await conn.query(
                     """
-                    UPDATE badges SET status = 'REPLACED', replace_reason = \(reason.rawValue), ended_at = \(now)
-                    WHERE badge_number = \(old.number)
+                    UPDATE badges SET status = 'REPLACED', replace_reason = \(replacing.reason.rawValue), ended_at = \(now)
+                    WHERE badge_number = \(replacing.old.number)
                     """, logger: logger)
-                replaces = old.number
+                replaces = replacing.old.number
             }
             _ = try await conn.query(
                 """
@@ -222,20 +228,13 @@ public struct BadgeService: Sendable {
         return number
     }
 
-    private static func months(_ plan: Plan) -> Int {
-        // `latestExpiry` was computed from the plan's start; recover the allowance in months.
-        let start = plan.start, latest = plan.latestExpiry
-        return (latest.year - start.year) * 12 + latest.month - start.month
-    }
-
-    private func replaceReason(_ scope: TenantScope, _ id: UUID, _ logger: Logger) async throws -> ReplacementReason {
-        try await database.transaction(scope, logger: logger) { conn in try await replaceReason(conn, id, logger) }
-    }
-
-    private func replaceReason(_ conn: PostgresConnection, _ id: UUID, _ logger: Logger) async throws -> ReplacementReason {
-        for try await reason in try await conn.query("SELECT replace_reason FROM applications WHERE id = \(id)", logger: logger)
-            .decode(String?.self)
-        {
+    private static func replaceReason(_ conn: PostgresConnection, _ reference: String, _ logger: Logger) async throws
+        -> ReplacementReason
+    {
+        for try await reason in try await conn.query(
+            "SELECT replace_reason FROM applications WHERE reference = \(reference)", logger: logger
+        )
+        .decode(String?.self) {
             if let reason = reason.flatMap(ReplacementReason.init(rawValue:)) { return reason }
         }
         throw CaseworkError.invalid([
