@@ -2,6 +2,7 @@ import Communications
 import Foundation
 import KerbCore
 import Logging
+import NationalBlueBadge
 import Policy
 import PostgresNIO
 import Storage
@@ -193,7 +194,30 @@ public struct BadgeService: Sendable {
             }
             throw error
         }
-        // 3. Record the badge the register numbered.
+        // 3. Record the badge the register numbered. An answer Kerb cannot record (a malformed
+        // number, or one the council already holds) must not leave the order stuck in flight:
+        // it is cleared, the case's timeline says what the register answered, and the officer
+        // gets a 409 that says what to do.
+        guard BadgeNumber.isValid(number) else {
+            try await unusableAnswer(scope, applicationID, officer, "a malformed badge number", logger: logger)
+            throw CaseworkError.registerAnswerUnusable("a malformed badge number")
+        }
+        do {
+            try await record(scope, applicationID, number, order, replacing, deliverTo, option, officer, now, logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            let why = "badge number \(number), which this council already holds"
+            try await unusableAnswer(scope, applicationID, officer, why, logger: logger)
+            throw CaseworkError.registerAnswerUnusable(why)
+        }
+        return number
+    }
+
+    /// Step 3 of `issue`: the badge, the old one replaced, the timeline and the letter, at once.
+    private func record(
+        _ scope: TenantScope, _ applicationID: UUID, _ number: String, _ order: BadgeRegisterOrder,
+        _ replacing: (old: Badge, reason: ReplacementReason)?,
+        _ deliverTo: DeliverTo, _ option: DeliveryOption, _ officer: Officer, _ now: Date, _ logger: Logger
+    ) async throws {
         try await database.transaction(scope, logger: logger) { conn in
             _ = try await conn.query(
                 "UPDATE badge_orders SET badge_number = \(number) WHERE application_id = \(applicationID)", logger: logger)
@@ -225,7 +249,18 @@ public struct BadgeService: Sendable {
                     "toCouncil": deliverTo == .council, "replaces": replaces ?? "",
                 ], logger)
         }
-        return number
+    }
+
+    /// Clears the in-flight mark and records on the case what the register answered.
+    private func unusableAnswer(_ scope: TenantScope, _ applicationID: UUID, _ officer: Officer, _ why: String, logger: Logger) async throws
+    {
+        try await database.transaction(scope, logger: logger) { conn in
+            _ = try await conn.query("DELETE FROM badge_orders WHERE application_id = \(applicationID)", logger: logger)
+            try await CaseService.event(
+                conn, applicationID, officer, "badge-order-unusable",
+                "the national register answered with \(why); no badge recorded — check with the national service before ordering again",
+                logger)
+        }
     }
 
     private static func replaceReason(_ conn: PostgresConnection, _ reference: String, _ logger: Logger) async throws

@@ -23,6 +23,9 @@ public enum CaseworkError: KerbError, Equatable {
     case noSuchBadge
     case badgeNotLive(String)
     case paymentNotNeeded
+    /// The national register answered with a badge number Kerb cannot record (malformed, or
+    /// one this council already holds). Nothing was recorded; the officer is told what to do.
+    case registerAnswerUnusable(String)
 
     public var kind: KerbErrorKind {
         switch self {
@@ -32,7 +35,7 @@ public enum CaseworkError: KerbError, Equatable {
         case .wrongStatus: .conflict
         case .assessorCannotDecide, .reviewerMadeTheDecision: .forbidden
         case .reviewNotAvailable: .conflict
-        case .feeNotPaid, .badgeAlreadyOrdered, .badgeNotLive, .paymentNotNeeded: .conflict
+        case .feeNotPaid, .badgeAlreadyOrdered, .badgeNotLive, .paymentNotNeeded, .registerAnswerUnusable: .conflict
         case .noSuchBadge: .notFound
         }
     }
@@ -52,6 +55,7 @@ public enum CaseworkError: KerbError, Equatable {
         case .noSuchBadge: "casework.no-such-badge"
         case .badgeNotLive: "casework.badge-not-live"
         case .paymentNotNeeded: "casework.payment-not-needed"
+        case .registerAnswerUnusable: "casework.register-answer-unusable"
         }
     }
 
@@ -72,6 +76,9 @@ public enum CaseworkError: KerbError, Equatable {
         case .noSuchBadge: "There is no such badge, or you cannot see it"
         case .badgeNotLive(let why): why
         case .paymentNotNeeded: "No fee is due: the fee has been paid, or the council charges none, or the application is not approved"
+        case .registerAnswerUnusable(let why):
+            "The national Blue Badge service answered with \(why), so no badge was recorded. Check the order with the national service before ordering again; the case shows what happened"
+
         }
     }
 }

@@ -46,10 +46,30 @@ public final class NationalBlueBadgeFake: Sendable {
     ///   - tokens: each bearer token the fake accepts, mapped to its council's short code (e.g. `WSTMN`).
     ///   - clock: "now"; today is its calendar day in the UK.
     ///   - logger: for the fake's server; silent if `nil`.
-    public init(tokens: [String: String], clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger? = nil) {
+    ///   - sequenceFile: where the next badge number is kept across restarts (the demo), so a
+    ///     restarted register never hands out a number it gave before, as the real one never does.
+    public init(
+        tokens: [String: String], clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger? = nil, sequenceFile: URL? = nil
+    ) {
         self.tokens = tokens
         self.clock = clock
         self.logger = logger ?? FakeHTTP.silent
+        self.sequenceFile = sequenceFile
+        if let sequenceFile, let text = try? String(contentsOf: sequenceFile, encoding: .utf8),
+            let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), (0...BadgeNumber.sequenceStart).contains(value)
+        {
+            state.withLockedValue { $0.nextSequenceValue = value }
+        }
+    }
+
+    private let sequenceFile: URL?
+
+    /// Writes the next sequence value beside the demo's data (write to a temporary file, then
+    /// rename, so a crash leaves the old value or the new one, never half of either).
+    private func saveSequence() {
+        guard let sequenceFile else { return }
+        let value = state.withLockedValue { $0.nextSequenceValue }
+        try? Data("\(value)\n".utf8).write(to: sequenceFile, options: .atomic)
     }
 
     // MARK: running
@@ -458,6 +478,7 @@ public final class NationalBlueBadgeFake: Sendable {
             return numbers
         }
         guard let numbers else { return Self.systemError("AlreadyExists.badge", "A badge with these details already exists.") }
+        saveSequence()
         return FakeHTTP.json(NationalWire.DataResponse(data: numbers))
     }
 
@@ -523,6 +544,7 @@ public final class NationalBlueBadgeFake: Sendable {
             ])
         }
         let today = self.today
+        defer { saveSequence() }
         return state.withLockedValue { state in
             switch Self.lookup(number, authority: authority, in: state) {
             case .missing: return Self.badgeNotFound
@@ -574,6 +596,7 @@ public final class NationalBlueBadgeFake: Sendable {
         }
         guard errors.isEmpty else { return Self.fieldErrors(errors) }
         let today = self.today
+        defer { saveSequence() }
         return state.withLockedValue { state in
             switch Self.lookup(number, authority: authority, in: state) {
             case .missing: return Self.badgeNotFound

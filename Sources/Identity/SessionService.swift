@@ -121,8 +121,13 @@ public struct SessionService: Sendable {
 
     /// Constant-time check of a submitted CSRF token.
     public static func csrfMatches(_ submitted: String, sessionToken: String) -> Bool {
-        let expected = Array(csrfToken(for: sessionToken).utf8)
-        let given = Array(submitted.utf8)
+        constantTimeEquals(submitted, csrfToken(for: sessionToken))
+    }
+
+    /// Compares two secrets without leaking, through timing, how much of them matched.
+    public static func constantTimeEquals(_ given: String, _ expected: String) -> Bool {
+        let expected = Array(expected.utf8)
+        let given = Array(given.utf8)
         guard expected.count == given.count else { return false }
         return zip(expected, given).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }

@@ -70,6 +70,25 @@ public enum TOTP {
         return groups.joined(separator: " ")
     }
 
+    /// The secret behind a base32 key as people type it (spaces, either case, no padding);
+    /// nil for anything else. The inverse of `base32Grouped`.
+    public static func secret(base32 text: String) -> [UInt8]? {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        var bytes: [UInt8] = []
+        var buffer = 0
+        var bits = 0
+        for character in text.uppercased() where character != " " {
+            guard let value = alphabet.firstIndex(of: character) else { return nil }
+            buffer = (buffer << 5 | value) & 0xFFFF
+            bits += 5
+            if bits >= 8 {
+                bytes.append(UInt8((buffer >> (bits - 8)) & 0xFF))
+                bits -= 8
+            }
+        }
+        return bytes.isEmpty ? nil : bytes
+    }
+
     /// RFC 4648 base32 without padding, as authenticator apps expect.
     static func base32(_ bytes: [UInt8]) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")

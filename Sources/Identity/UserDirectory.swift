@@ -108,16 +108,30 @@ public struct UserDirectory: Sendable {
         }
     }
 
-    /// Lifts a lockout.
+    /// Lifts a lockout: the password throttle of the account's email and its second-factor count.
     public func unlock(_ scope: TenantScope, userID: UUID, by actor: AuditEvent, logger: Logger) async throws {
         try await change(
-            scope, userID: userID, "UPDATE users SET failed_sign_ins = 0, locked_until = NULL", action: "users.unlock", actor, logger)
+            scope, userID: userID,
+            """
+            WITH cleared AS (
+                DELETE FROM sign_in_throttle
+                WHERE email_hash = (SELECT sha256(convert_to(lower(email), 'UTF8')) FROM users WHERE id = $1))
+            UPDATE users SET failed_codes = 0, codes_locked_until = NULL
+            """, action: "users.unlock", actor, logger)
     }
 
-    /// Disables an account and ends its sessions; the row and its history stay.
+    /// Disables an account, revokes its unused set-up links and ends its sessions, in one
+    /// transaction; the row and its history stay. A link sent earlier cannot bring it back.
     public func disable(_ scope: TenantScope, userID: UUID, by actor: AuditEvent, now: Date, logger: Logger) async throws {
-        try await change(scope, userID: userID, "UPDATE users SET status = 'disabled'", action: "users.disable", actor, logger)
-        try await SessionService(database: database).endAll(scope, userID: userID, reason: "account-disabled", now: now, logger: logger)
+        try await change(
+            scope, userID: userID,
+            """
+            WITH revoked AS (
+                UPDATE setup_tokens SET revoked_at = now() WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL),
+            ended AS (
+                UPDATE sessions SET ended_at = now(), ended_reason = 'account-disabled' WHERE user_id = $1 AND ended_at IS NULL)
+            UPDATE users SET status = 'disabled'
+            """, action: "users.disable", actor, logger)
     }
 
     /// The latest sign-in attempts of one user, newest first (lockout evidence for the admin).
@@ -159,14 +173,15 @@ public struct UserDirectory: Sendable {
             var accounts: [Account] = []
             let query: PostgresQuery = """
                 SELECT u.id, u.full_name, u.email, u.status, u.totp_enrolled_at IS NOT NULL, u.password_changed_at,
-                    u.locked_until, u.failed_sign_ins,
+                    greatest(t.locked_until, u.codes_locked_until), coalesce(t.failures, 0) + u.failed_codes,
                     coalesce(array_agg(g.name ORDER BY g.name) FILTER (WHERE m.status = 'active'), '{}'),
                     coalesce(array_agg(g.name ORDER BY g.name) FILTER (WHERE m.status = 'pending'), '{}')
                 FROM users u
+                LEFT JOIN sign_in_throttle t ON t.email_hash = sha256(convert_to(lower(u.email), 'UTF8'))
                 LEFT JOIN group_memberships m ON m.user_id = u.id AND m.status IN ('active', 'pending')
                 LEFT JOIN access_groups g ON g.id = m.group_id
                 WHERE u.kind = 'person' AND (\(id)::uuid IS NULL OR u.id = \(id))
-                GROUP BY u.id ORDER BY lower(u.full_name)
+                GROUP BY u.id, t.email_hash ORDER BY lower(u.full_name)
                 """
             for try await row in try await conn.query(query, logger: logger)
                 .decode((UUID, String, String, String, Bool, Date?, Date?, Int, [String], [String]).self)

@@ -45,7 +45,7 @@ enum ExternalWiring {
 
     /// Starts the fakes for the demo councils and returns the services bound to them, plus a
     /// way to stop them. Other councils have the services "not set up".
-    static func demo(logger: Logger) async throws -> (ExternalServices, @Sendable () async -> Void) {
+    static func demo(logger: Logger, stateDirectory: URL? = nil) async throws -> (ExternalServices, @Sendable () async -> Void) {
         let slugs = Demo.councils.map(\.authority)
         var tokens: [String: String] = [:]
         var keys: [String: String] = [:]
@@ -53,7 +53,8 @@ enum ExternalWiring {
             tokens["demo-national-\(slug)"] = localAuthorityCode(slug)
             keys["api_test_demo_\(slug)"] = slug
         }
-        let national = NationalBlueBadgeFake(tokens: tokens, logger: logger)
+        let national = NationalBlueBadgeFake(
+            tokens: tokens, logger: logger, sequenceFile: stateDirectory?.appendingPathComponent("demo-national-register-sequence"))
         let pay = GovUKPayFake(apiKeys: keys, logger: logger)
         let nationalPort = try await national.start()
         let payPort = try await pay.start()

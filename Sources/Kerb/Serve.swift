@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import KerbCore
 import Logging
 import Metrics
 import Prometheus
@@ -20,12 +21,30 @@ struct Serve: AsyncParsableCommand {
     /// switch less (measured on 2 cores: 1 worker beat 2 and 4; see BENCHMARKS.md).
     @Option(help: "Threads in the pipelined tenant read path.") var readWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "Where people reach Kerb (https://host[:port]); the origin of every link Kerb sends. Default http://localhost:<port>.")
+    var publicBaseURL = ProcessInfo.processInfo.environment["KERB_PUBLIC_BASE_URL"] ?? ""
+    @Option(help: "A host name that also serves supplier operations (/ops).") var opsHostname =
+        ProcessInfo.processInfo.environment["KERB_OPS_HOSTNAME"] ?? ""
+    @Option(help: "Comma-separated peer addresses whose X-Forwarded-For is trusted (your load balancers).")
+    var trustedProxies = ProcessInfo.processInfo.environment["KERB_TRUSTED_PROXIES"] ?? ""
     @Flag(help: "Run GOV.UK Pay and the national Blue Badge service as local contract fakes (demo and offline use).")
     var demoServices = false
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level \(logLevel)") }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1-65535") }
+        let base = try (publicBaseURL.isEmpty ? nil : publicBaseURL).map {
+            guard let url = PublicBaseURL($0) else { throw ValidationError("--public-base-url must be http(s)://host[:port]") }
+            return url
+        }
+        let ops = try (opsHostname.isEmpty ? nil : opsHostname).map {
+            guard let name = Hostname($0) else { throw ValidationError("--ops-hostname must be a host name") }
+            return name
+        }
+        guard Hostname(baseDomain) != nil else { throw ValidationError("--base-domain must be a host name") }
+        let proxies = Set(trustedProxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        // Metrics are read with a bearer token from the environment (never a flag: `ps` shows flags).
+        let metricsToken = ProcessInfo.processInfo.environment["KERB_METRICS_TOKEN"]
         try await reportingErrors {
             let config = try DatabaseConfig.fromEnvironment(ProcessInfo.processInfo.environment)
             try config.require(.app)
@@ -36,14 +55,21 @@ struct Serve: AsyncParsableCommand {
             var deps = try await WebDependencies.live(config, readWorkers: readWorkers, metrics: registry, logger: logger)
             var stopFakes: (@Sendable () async -> Void)?
             if demoServices {
-                let (services, stop) = try await ExternalWiring.demo(logger: logger)
+                // The demo register keeps its numbering beside the demo's data (`.kerb/`), so a
+                // restart never hands out a badge number it gave before.
+                let stateDirectory = URL(fileURLWithPath: ProcessInfo.processInfo.environment["KERB_STATE_DIR"] ?? ".kerb")
+                var isDirectory: ObjCBool = false
+                let exists = FileManager.default.fileExists(atPath: stateDirectory.path, isDirectory: &isDirectory) && isDirectory.boolValue
+                let (services, stop) = try await ExternalWiring.demo(logger: logger, stateDirectory: exists ? stateDirectory : nil)
                 deps.external = services
                 stopFakes = stop
             } else {
                 deps.external = ExternalWiring.live(environment: ProcessInfo.processInfo.environment)
             }
             let app = try await buildApplication(
-                WebConfig(host: host, port: port, baseDomain: baseDomain, scheduledWork: true), deps, logger: logger)
+                WebConfig(
+                    host: host, port: port, baseDomain: baseDomain, scheduledWork: true, publicBaseURL: base, opsHostname: ops,
+                    metricsToken: metricsToken, trustedProxies: proxies), deps, logger: logger)
             try await app.runService()
             await stopFakes?()
         }

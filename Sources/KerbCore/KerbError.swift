@@ -8,6 +8,12 @@ public enum KerbErrorKind: Sendable, Equatable {
     /// No credential, or one that is not (or no longer) valid: 401.
     case unauthorised
     case unavailable
+    /// A request the server cannot read at all (a malformed form body, a hostile header): 400.
+    case malformed
+    /// A body in a format the route does not take (JSON to a form, a form to the API): 415.
+    case unsupportedMediaType
+    /// Too many attempts from one client in a short time: 429.
+    case throttled
 }
 
 /// One problem with one input field; shown next to the field and in the error summary.

@@ -8,16 +8,25 @@ import Storage
 /// Resolves a request's tenant from its slug or hostname, as the web process sees it (`kerb_app`
 /// may read only the tenant list). Answers are cached briefly: a suspension reaches every app
 /// process within `ttl`, and a hot tenant costs no query per request.
+///
+/// The cache is keyed only by validated names (`Slug`, `Hostname`) and holds at most
+/// `capacity` answers: a client sending endless made-up hostnames costs one query each, not
+/// memory (expired answers go first, then the whole cache when it is still full).
 public final class TenantDirectory: Sendable {
     private let client: PostgresClient
     private let ttl: Duration
+    public let capacity: Int
     private let clock = ContinuousClock()
     private let cache = NIOLockedValueBox([String: (tenant: Tenant?, at: ContinuousClock.Instant)]())
 
-    public init(client: PostgresClient, ttl: Duration = .seconds(5)) {
+    public init(client: PostgresClient, ttl: Duration = .seconds(5), capacity: Int = 4096) {
         self.client = client
         self.ttl = ttl
+        self.capacity = max(1, capacity)
     }
+
+    /// Answers held now (for tests of the bound).
+    public var cachedCount: Int { cache.withLockedValue { $0.count } }
 
     /// The tenant with this slug, or nil. Offboarded tenants resolve as unknown.
     public func tenant(slug: String, logger: Logger) async throws -> Tenant? {
@@ -31,8 +40,8 @@ public final class TenantDirectory: Sendable {
     }
 
     /// The tenant serving this hostname: `<slug>.<base domain>` or one of its extra hostnames.
-    public func tenant(host: String, baseDomain: String, logger: Logger) async throws -> Tenant? {
-        let host = host.lowercased()
+    public func tenant(host name: Hostname, baseDomain: String, logger: Logger) async throws -> Tenant? {
+        let host = name.rawValue
         let suffix = "." + baseDomain.lowercased()
         if host.hasSuffix(suffix) {
             let label = String(host.dropLast(suffix.count))
@@ -56,7 +65,13 @@ public final class TenantDirectory: Sendable {
         let now = clock.now
         if let hit = cache.withLockedValue({ $0[key] }), hit.at.advanced(by: ttl) > now { return hit.tenant }
         let tenant = try await load()
-        cache.withLockedValue { $0[key] = (tenant, now) }
+        cache.withLockedValue { cache in
+            if cache.count >= capacity, cache[key] == nil {
+                cache = cache.filter { $0.value.at.advanced(by: ttl) > now }
+                if cache.count >= capacity { cache.removeAll(keepingCapacity: true) }
+            }
+            cache[key] = (tenant, now)
+        }
         return tenant
     }
 

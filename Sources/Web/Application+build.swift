@@ -4,6 +4,7 @@ import Enforcement
 import Foundation
 import Hummingbird
 import Identity
+import KerbCore
 import Logging
 import NIOPosix
 import Policy
@@ -24,12 +25,28 @@ public struct WebConfig: Sendable {
     public var secureCookies: Bool
     /// Run scheduled casework (renewal invitations) in this process: `kerb serve`, not tests.
     public var scheduledWork: Bool
+    /// Where people reach the service, e.g. `https://bluebadge.example`: the origin of every link
+    /// Kerb sends out (set-up links, GOV.UK Pay return URLs). Never taken from the Host header or
+    /// `X-Forwarded-*`, which a client controls.
+    public var publicBaseURL: PublicBaseURL
+    /// A second host name that serves supplier operations (`/ops`), besides the service host.
+    public var opsHostname: Hostname?
+    /// `/metrics` answers only to `Authorization: Bearer <token>`; without a token it is off (404).
+    public var metricsToken: String?
+    /// Peers whose `X-Forwarded-For` is believed (a load balancer on a known address); from
+    /// anyone else the header is ignored, so a client cannot pick its own throttling bucket.
+    public var trustedProxies: Set<String>
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, baseDomain: String = "kerb.localhost", secureCookies: Bool = true,
-        scheduledWork: Bool = false
+        scheduledWork: Bool = false, publicBaseURL: PublicBaseURL? = nil, opsHostname: Hostname? = nil, metricsToken: String? = nil,
+        trustedProxies: Set<String> = []
     ) {
         self.scheduledWork = scheduledWork
+        self.publicBaseURL = publicBaseURL ?? PublicBaseURL.localhost(port: port)
+        self.opsHostname = opsHostname
+        self.metricsToken = metricsToken.flatMap { $0.isEmpty ? nil : $0 }
+        self.trustedProxies = trustedProxies
         self.host = host
         self.port = port
         self.baseDomain = baseDomain.lowercased()
@@ -123,14 +140,19 @@ public func buildRouter(_ config: WebConfig, _ deps: WebDependencies, pages: Pag
     router.addMiddleware {
         RequestLogMiddleware()
         MetricsMiddleware()
-        ErrorMiddleware(pages: pages)
+        // Outside the error middleware, so error pages and problems carry these headers too.
         ContentSecurityMiddleware(contentSecurityPolicy: [
             .defaultSrc(.self), .imgSrc(.self, .scheme(.init(rawValue: "data:"))), .formAction(.self), .frameAncestors(.none),
         ])
+        StrictTransportMiddleware(enabled: config.secureCookies)
+        ErrorMiddleware(pages: pages)
     }
-    ServiceController(database: deps.database, metrics: deps.metrics, assets: try StaticAssets.load()).addRoutes(to: router)
+    ServiceController(database: deps.database, metrics: deps.metrics, metricsToken: config.metricsToken, assets: try StaticAssets.load())
+        .addRoutes(to: router)
 
-    router.addMiddleware { TenantMiddleware(directory: deps.tenants, baseDomain: config.baseDomain) }
+    router.addMiddleware {
+        TenantMiddleware(directory: deps.tenants, baseDomain: config.baseDomain, opsHostname: config.opsHostname)
+    }
     let profiles = ProfileReader(pipeline: deps.reads)
     let council = CouncilRoutes(config: config, deps: deps, pages: pages, profiles: profiles)
     router.get("/") { request, context in

@@ -178,7 +178,13 @@ import Testing
             let code = try #require(TOTP.code(secret: secret, at: now))
             let wrong = code == "000000" ? "111111" : "000000"
             #expect(try await !accounts.verifyTOTP(tenant.scope, userID: userID, code: wrong, now: now, logger: Self.logger))
-            #expect(try await accounts.verifyTOTP(tenant.scope, userID: userID, code: code, now: now, logger: Self.logger))
+            // A wrong code makes the next one wait (its own growing delay), right or not.
+            await #expect(throws: IdentityError.tooSoon(retryAfterSeconds: 1)) {
+                _ = try await accounts.verifyTOTP(tenant.scope, userID: userID, code: code, now: now, logger: Self.logger)
+            }
+            #expect(
+                try await accounts.verifyTOTP(tenant.scope, userID: userID, code: code, now: now.addingTimeInterval(1), logger: Self.logger)
+            )
             #expect(
                 try await !accounts.verifyTOTP(
                     tenant.scope, userID: userID, code: code, now: now.addingTimeInterval(5), logger: Self.logger))
@@ -202,14 +208,20 @@ import Testing
             let (tenant, email) = try await helper.councilWithAdmin(accounts)
             let userID = try await helper.adminID(accounts, tenant, email, now: Date())
             let log = AccountServiceTests.logger
+            let t0 = Date()
             await #expect(throws: IdentityError.invalidCredentials) {
                 try await accounts.changePassword(
-                    tenant.scope, userID: userID, current: "not-my-password", new: "quartz-meadow-lantern", now: Date(), logger: log)
+                    tenant.scope, userID: userID, current: "not-my-password", new: "quartz-meadow-lantern", now: t0, logger: log)
+            }
+            // A wrong current password counts like a wrong sign-in: the next try waits.
+            await #expect(throws: IdentityError.tooSoon(retryAfterSeconds: 1)) {
+                try await accounts.changePassword(
+                    tenant.scope, userID: userID, current: AccountServiceTests.password, new: "quartz-meadow-lantern", now: t0, logger: log)
             }
             await #expect(throws: IdentityError.passwordReused) {
                 try await accounts.changePassword(
-                    tenant.scope, userID: userID, current: AccountServiceTests.password, new: AccountServiceTests.password, now: Date(),
-                    logger: log)
+                    tenant.scope, userID: userID, current: AccountServiceTests.password, new: AccountServiceTests.password,
+                    now: t0.addingTimeInterval(1), logger: log)
             }
             await #expect(throws: IdentityError.self) {
                 try await accounts.changePassword(
@@ -234,27 +246,39 @@ import Testing
             let userID = try await helper.adminID(accounts, tenant, email, now: Date())
             let codes = try await accounts.issueRecoveryCodes(tenant.scope, userID: userID, logger: log)
             #expect(codes.count == 10 && Set(codes).count == 10)
-            #expect(try await accounts.useRecoveryCode(tenant.scope, userID: userID, code: codes[0].uppercased(), now: Date(), logger: log))
-            #expect(try await !accounts.useRecoveryCode(tenant.scope, userID: userID, code: codes[0], now: Date(), logger: log))
-            #expect(try await !accounts.useRecoveryCode(tenant.scope, userID: userID, code: "aaaaa-aaaaa", now: Date(), logger: log))
+            let t0 = Date()
+            #expect(try await accounts.useRecoveryCode(tenant.scope, userID: userID, code: codes[0].uppercased(), now: t0, logger: log))
+            #expect(try await !accounts.useRecoveryCode(tenant.scope, userID: userID, code: codes[0], now: t0, logger: log))
+            let start = t0.addingTimeInterval(1)
+            #expect(try await !accounts.useRecoveryCode(tenant.scope, userID: userID, code: "aaaaa-aaaaa", now: start, logger: log))
 
-            // The two wrong recovery codes count towards the lockout (threshold 5) like wrong passwords.
-            let start = Date()
-            for minute in 0..<3 {
-                await #expect(throws: IdentityError.invalidCredentials) {
-                    _ = try await accounts.signIn(
-                        tenant.scope, email: email, password: "wrong-password-here", now: start.addingTimeInterval(Double(minute) * 60),
-                        logger: log)
+            // Wrong codes count on their own counter with a growing wait; a correct password
+            // does not reset it; at the policy's threshold (5) the account locks, password or not.
+            await #expect(throws: IdentityError.tooSoon(retryAfterSeconds: 2)) {
+                _ = try await accounts.useRecoveryCode(tenant.scope, userID: userID, code: codes[1], now: start, logger: log)
+            }
+            #expect(
+                try await accounts.signIn(tenant.scope, email: email, password: AccountServiceTests.password, now: start, logger: log)
+                    == .enrolmentRequired(userID))
+            for (offset, wait) in [(2.0, 4), (6.0, 8), (14.0, 16)] {
+                let at = start.addingTimeInterval(offset)
+                #expect(try await !accounts.useRecoveryCode(tenant.scope, userID: userID, code: "bbbbb-bbbbb", now: at, logger: log))
+                await #expect(throws: wait > 8 ? IdentityError.locked : IdentityError.tooSoon(retryAfterSeconds: wait)) {
+                    _ = try await accounts.useRecoveryCode(tenant.scope, userID: userID, code: codes[1], now: at, logger: log)
                 }
             }
+            let later = start.addingTimeInterval(60)
             await #expect(throws: IdentityError.locked) {
-                _ = try await accounts.signIn(
-                    tenant.scope, email: email, password: AccountServiceTests.password, now: start.addingTimeInterval(300), logger: log)
+                _ = try await accounts.useRecoveryCode(tenant.scope, userID: userID, code: codes[1], now: later, logger: log)
+            }
+            await #expect(throws: IdentityError.locked) {
+                _ = try await accounts.signIn(tenant.scope, email: email, password: AccountServiceTests.password, now: later, logger: log)
             }
             try await UserDirectory(database: accounts.database).unlock(
                 tenant.scope, userID: userID, by: AuditEvent(actorID: nil, actor: "Test Admin", action: ""), logger: log)
+            #expect(try await accounts.useRecoveryCode(tenant.scope, userID: userID, code: codes[1], now: later, logger: log))
             #expect(
-                try await accounts.signIn(tenant.scope, email: email, password: AccountServiceTests.password, now: Date(), logger: log)
+                try await accounts.signIn(tenant.scope, email: email, password: AccountServiceTests.password, now: later, logger: log)
                     == .enrolmentRequired(userID))
         }
     }

@@ -20,7 +20,7 @@ import Testing
             "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tableowner = $2", [tenant.scope.schema, tenant.scope.role])
         #expect(Int(tables[0][0] ?? "0")! >= 4)
         let ledger = try await TestDatabase.adminQuery(
-            "SELECT version FROM kerb_control.schema_migrations WHERE schema_name = $1", [tenant.scope.schema])
+            "SELECT version FROM kerb_control.schema_migrations WHERE schema_name = $1 ORDER BY version", [tenant.scope.schema])
         #expect(ledger.map { $0[0] } == (try Migration.bundled(.tenant)).map(\.version))
 
         // Tenant data is only reachable as the tenant's role.

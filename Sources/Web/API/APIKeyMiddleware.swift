@@ -23,9 +23,18 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
         context.user = user
         context.logger[metadataKey: "kerb.user"] = .string(user.userID.uuidString)
+        // The API speaks JSON only: a form, multipart or text body is refused before any handler.
+        if Self.hasBody(request), !APIJSON.isJSON(request.headers[.contentType]) { throw MalformedRequest.notJSON }
         var response = try await next(request, context)
         // Personal data: never kept by a cache between Kerb and the integration.
         response.headers[.cacheControl] = "no-store"
         return response
+    }
+
+    /// A request that declares a body: a content type, a non-zero length or chunked transfer.
+    static func hasBody(_ request: Request) -> Bool {
+        if request.headers[.contentType] != nil { return true }
+        if let length = request.headers[.contentLength] { return length != "0" }
+        return request.headers[.transferEncoding] != nil
     }
 }

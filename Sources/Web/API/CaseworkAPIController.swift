@@ -48,7 +48,7 @@ struct CaseworkAPIController: Sendable {
         case (.post, "enforcement-cases"): report
         case (.get, "enforcement-cases/{reference}"): enforcementCase
         case (.get, "mi"): managementInformation
-        default: preconditionFailure("no handler for \(method) \(path)")
+        default: { _, _ in throw HTTPError(.notFound) }  // unreachable: `operations` lists exactly the cases above
         }
     }
 
@@ -438,14 +438,7 @@ struct CaseworkAPIController: Sendable {
 
     @Sendable func report(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let user = try await access.require(.manageEnforcement, context)
-        var request = request
-        let buffer = try await request.collectBody(upTo: 256 * 1024)
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        let body: Report
-        do { body = try decoder.decode(Report.self, from: Data(buffer.readableBytesView)) } catch {
-            throw APIBodyError.invalid(FieldIssue(field: "body", message: "The body is not a valid misuse report"))
-        }
+        let body = try await APIJSON.decode(Report.self, from: request)
         let reference = try await enforcement.report(
             context.tenant.scope,
             MisuseReport(

@@ -8,9 +8,12 @@ import Tenancy
 public struct KerbRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var tenant: Tenant?
+    /// The TCP peer's address (nil in in-process tests): the client for per-client throttling.
+    public let peer: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        peer = source.channel.remoteAddress?.ipAddress
     }
 }
 
@@ -24,11 +27,13 @@ public struct TenantRequestContext: ChildRequestContext {
     /// The cookie value forms are bound to (the session token, or the anonymous form token);
     /// the CSRF token on every form is an HMAC of it.
     var csrfSecret: String?
+    public let peer: String?
 
     public init(context: KerbRequestContext) throws {
         guard let tenant = context.tenant else { throw TenancyError.unknownTenant }
         coreContext = context.coreContext
         self.tenant = tenant
+        peer = context.peer
     }
 
     /// The hidden `csrf` field of this request's forms.

@@ -67,8 +67,25 @@ struct AccountController: Sendable {
         return response
     }
 
+    /// New recovery codes replace the old ones, so they need the password again: a session left
+    /// open on a shared desk must not be enough to take over the second factor.
     @Sendable func recoveryCodes(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let user = try access.signedIn(context)
+        var request = request
+        let form = try await FormFields.read(&request)
+        do {
+            try await identity.accounts.confirmPassword(
+                context.tenant.scope, userID: user.userID, password: form["password"] ?? "", now: Date(), logger: context.logger)
+        } catch let error as IdentityError {
+            let message = error == .invalidCredentials ? "Your password is not right" : error.publicDetail
+            return try pages.render(
+                "message",
+                MessagePage(
+                    title: "Recovery codes not changed", lead: [message, "Your old recovery codes still work."],
+                    next: Layout.Link(label: "Back to your account", href: context.basePath + "/account", current: false),
+                    layout: .council(context)),
+                status: .forbidden)
+        }
         let codes = try await identity.accounts.issueRecoveryCodes(context.tenant.scope, userID: user.userID, logger: context.logger)
         return try pages.render(
             "message",
@@ -96,12 +113,13 @@ struct AccountController: Sendable {
         }
         do {
             try await identity.accounts.changePassword(
-                context.tenant.scope, userID: user.userID, current: form["current-password"] ?? "", new: new, now: Date(),
-                logger: context.logger)
+                context.tenant.scope, userID: user.userID, current: form["current-password"] ?? "", new: new,
+                keepingSession: user.sessionID, now: Date(), logger: context.logger)
         } catch let error as IdentityError {
             let issues: [FieldIssue] =
                 switch error {
                 case .invalidCredentials: [FieldIssue(field: "current-password", message: "Your current password is not right")]
+                case .locked, .tooSoon: [FieldIssue(field: "current-password", message: error.publicDetail)]
                 case .weakPassword(let problems): problems.map { FieldIssue(field: "new-password", message: $0.message) }
                 default: [FieldIssue(field: "new-password", message: error.publicDetail)]
                 }

@@ -11,6 +11,8 @@ struct AdminUsersController: Sendable {
     let identity: IdentityServices
     let access: AccessGuard
     let pages: Pages
+    /// Set-up links are built from this, never from the request's Host.
+    let publicBaseURL: PublicBaseURL
 
     func addRoutes(to group: RouterGroup<TenantRequestContext>) {
         group.get("admin/users", use: list)
@@ -87,7 +89,7 @@ struct AdminUsersController: Sendable {
                 context.tenant.scope, fullName: form.text("full-name"), email: form.text("email"), groupIDs: chosen,
                 needsApproval: user.security.accessChangesNeedSecondAdmin, by: AccessGuard.actor(user, context), now: Date(),
                 logger: context.logger)
-            let link = "\(Self.origin(request))\(context.basePath)/setup?token=\(token.token)"
+            let link = publicBaseURL.council(context.tenant.slug, "/setup?token=\(token.token)")
             return try pages.render(
                 "message",
                 MessagePage(
@@ -250,13 +252,6 @@ struct AdminUsersController: Sendable {
     static func userID(_ context: TenantRequestContext) throws -> UUID {
         guard let id = context.parameters.get("user").flatMap(UUID.init(uuidString:)) else { throw UserDirectory.Failure.noSuchUser }
         return id
-    }
-
-    /// Scheme and host the browser used, for links that leave the site (set-up links).
-    static func origin(_ request: Request) -> String {
-        let host = request.head.authority ?? "localhost"
-        let scheme = request.headers[.init("X-Forwarded-Proto")!] ?? "http"
-        return "\(scheme)://\(host)"
     }
 }
 

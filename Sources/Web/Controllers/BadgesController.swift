@@ -16,6 +16,8 @@ struct BadgesController: Sendable {
     let external: ExternalServices
     let access: AccessGuard
     let pages: Pages
+    /// GOV.UK Pay return URLs are built from this, never from the request's Host.
+    let publicBaseURL: PublicBaseURL
 
     func addRoutes(to group: RouterGroup<TenantRequestContext>) {
         group.get("badges", use: index)
@@ -166,10 +168,9 @@ struct BadgesController: Sendable {
     @Sendable func requestPayment(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let (user, reference, _) = try await guardedCase(.takePayments, context)
         guard let gateway = external.feeGateway(context.tenant) else { throw IntegrationError.notConfigured("GOV.UK Pay") }
-        let host = request.head.authority ?? "localhost"
         _ = try await fees.request(
             context.tenant.scope, reference: reference, gateway: gateway,
-            returnURL: "https://\(host)\(context.basePath)/payments/\(reference)/return", by: user.officer, now: Date(),
+            returnURL: publicBaseURL.council(context.tenant.slug, "/payments/\(reference)/return"), by: user.officer, now: Date(),
             logger: context.logger)
         return CaseworkController.backToCase(context, reference)
     }

@@ -33,15 +33,16 @@ struct CouncilRoutes: Sendable {
         self.pages = pages
         let cookies = SessionCookies(secure: config.secureCookies)
         home = TenantHomeController(pages: pages, profiles: profiles)
-        signIn = SignInController(identity: identity, pages: pages, cookies: cookies)
+        signIn = SignInController(
+            identity: identity, pages: pages, cookies: cookies, throttle: ClientThrottle(trustedProxies: config.trustedProxies))
         account = AccountController(identity: identity, access: access, pages: pages, cookies: cookies)
-        users = AdminUsersController(identity: identity, access: access, pages: pages)
+        users = AdminUsersController(identity: identity, access: access, pages: pages, publicBaseURL: config.publicBaseURL)
         groups = AdminGroupsController(identity: identity, access: access, pages: pages)
         policy = AdminPolicyController(identity: identity, access: access, pages: pages)
         audit = AuditController(identity: identity, access: access, pages: pages)
         let badges = BadgesController(
             identity: identity, cases: deps.cases, badges: deps.badges, fees: deps.fees, external: deps.external, access: access,
-            pages: pages)
+            pages: pages, publicBaseURL: config.publicBaseURL)
         casework = CaseworkController(identity: identity, cases: deps.cases, badges: badges, access: access, pages: pages)
         enforcement = EnforcementController(enforcement: deps.enforcement, external: deps.external, access: access, pages: pages)
         mi = ManagementInformationController(identity: identity, cases: deps.cases, access: access, pages: pages)

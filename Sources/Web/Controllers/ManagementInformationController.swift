@@ -79,34 +79,27 @@ struct ManagementInformationController: Sendable {
     @Sendable func csv(_ request: Request, context: TenantRequestContext) async throws -> Response {
         try await access.require(.viewMI, context)
         let (target, mi) = try await figures(context)
-        var lines = ["measure,group,value"]
-        lines += mi.byStatus.map { "applications by status,\(Self.field($0.label)),\($0.count)" }
-        lines += mi.ageing.map { "open cases by days on the clock,\(Self.field($0.label)),\($0.count)" }
-        lines += mi.throughputByMonth.map { "decisions per month,\(Self.field($0.label)),\($0.count)" }
-        lines += mi.throughputByOfficer.map { "decisions per officer (12 months),\(Self.field($0.label)),\($0.count)" }
-        lines += mi.exceptions.map { "exception: \($0.what),\(Self.field($0.reference)),\($0.days)" }
-        lines.append("decided,all,\(mi.decided)")
-        lines.append("decided within \(target) days,all,\(mi.decidedWithinTarget)")
-        lines.append("reviews open,all,\(mi.openReviews)")
-        lines.append("reviews overdue,all,\(mi.overdueReviews)")
-        lines.append("reviews answered,all,\(mi.reviewsDecided)")
-        lines.append("reviews answered by their due day,all,\(mi.reviewsDecidedOnTime)")
+        var csv = CSVExport(header: ["measure", "group", "value"])
+        for row in mi.byStatus { csv.append(["applications by status", row.label, String(row.count)]) }
+        for row in mi.ageing { csv.append(["open cases by days on the clock", row.label, String(row.count)]) }
+        for row in mi.throughputByMonth { csv.append(["decisions per month", row.label, String(row.count)]) }
+        for row in mi.throughputByOfficer { csv.append(["decisions per officer (12 months)", row.label, String(row.count)]) }
+        for row in mi.exceptions { csv.append(["exception: \(row.what)", row.reference, String(row.days)]) }
+        csv.append(["decided", "all", String(mi.decided)])
+        csv.append(["decided within \(target) days", "all", String(mi.decidedWithinTarget)])
+        csv.append(["reviews open", "all", String(mi.openReviews)])
+        csv.append(["reviews overdue", "all", String(mi.overdueReviews)])
+        csv.append(["reviews answered", "all", String(mi.reviewsDecided)])
+        csv.append(["reviews answered by their due day", "all", String(mi.reviewsDecidedOnTime)])
         return Response(
             status: .ok,
             headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"kerb-mi-summary.csv\""],
-            body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n")))
+            body: .init(byteBuffer: ByteBuffer(string: csv.text)))
     }
 
     private func figures(_ context: TenantRequestContext) async throws -> (Int, ManagementInformation) {
         let target = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
             .processingTargetDays
         return (target, try await cases.managementInformation(context.tenant.scope, targetDays: target, logger: context.logger))
-    }
-
-    /// RFC 4180 quoting, and no leading formula characters (CSV injection into spreadsheets).
-    static func field(_ text: String) -> String {
-        var value = text
-        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
-        return value.contains(",") || value.contains("\"") ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Identity
 import Logging
 import PostgresNIO
 import Prometheus
@@ -9,6 +10,8 @@ import Prometheus
 struct ServiceController: Sendable {
     let database: PostgresClient
     let metrics: PrometheusCollectorRegistry?
+    /// `/metrics` is not public: it names councils and shows their traffic.
+    let metricsToken: String?
     let assets: StaticAssets
 
     func addRoutes(to router: Router<KerbRequestContext>) {
@@ -41,6 +44,12 @@ struct ServiceController: Sendable {
     }
 
     @Sendable func prometheus(_ request: Request, context: KerbRequestContext) async throws -> Response {
+        guard let metricsToken else { throw HTTPError(.notFound) }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            SessionService.constantTimeEquals(String(header.dropFirst(7)), metricsToken)
+        else {
+            return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer", .cacheControl: "no-store"])
+        }
         var buffer: [UInt8] = []
         metrics?.emit(into: &buffer)
         return Response(

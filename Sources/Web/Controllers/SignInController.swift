@@ -12,17 +12,28 @@ struct SignInController: Sendable {
     let identity: IdentityServices
     let pages: Pages
     let cookies: SessionCookies
+    let throttle: ClientThrottle
 
     func addRoutes(to group: RouterGroup<TenantRequestContext>) {
         group.get("sign-in", use: signInPage)
-        group.post("sign-in", use: signIn)
+        group.post("sign-in", use: throttled(signIn))
         group.get("sign-in/code", use: codePage)
-        group.post("sign-in/code", use: code)
+        group.post("sign-in/code", use: throttled(code))
         group.get("sign-in/enrol", use: enrolPage)
-        group.post("sign-in/enrol", use: enrol)
+        group.post("sign-in/enrol", use: throttled(enrol))
         group.post("sign-out", use: signOut)
         group.get("setup", use: setupPage)
-        group.post("setup", use: setup)
+        group.post("setup", use: throttled(setup))
+    }
+
+    /// Every credential a client can guess at goes through the per-client throttle first.
+    private func throttled(
+        _ handler: @escaping @Sendable (Request, TenantRequestContext) async throws -> Response
+    ) -> @Sendable (Request, TenantRequestContext) async throws -> Response {
+        { [throttle] request, context in
+            try throttle.attempt(request, peer: context.peer)
+            return try await handler(request, context)
+        }
     }
 
     // MARK: password
@@ -136,25 +147,37 @@ struct SignInController: Sendable {
 
     @Sendable func enrolPage(_ request: Request, context: TenantRequestContext) async throws -> Response {
         guard let user = context.user, !user.hasTOTP else { return .redirect(to: context.basePath + "/sign-in") }
-        return try renderEnrol(context, user: user, secret: TOTP.newSecret())
+        let secret = try await identity.accounts.beginTOTPEnrolment(
+            context.tenant.scope, userID: user.userID, now: Date(), logger: context.logger)
+        return try renderEnrol(context, user: user, secret: secret)
     }
 
+    /// Confirms the authenticator with its first code. The secret is the one the server generated
+    /// for this person (never a form field), so a client cannot enrol a secret of its choosing.
     @Sendable func enrol(_ request: Request, context: TenantRequestContext) async throws -> Response {
         guard let user = context.user, !user.hasTOTP else { return .redirect(to: context.basePath + "/sign-in") }
         var request = request
         let form = try await FormFields.read(&request)
-        guard let secret = Data(base64Encoded: form.text("secret")).map(Array.init), secret.count >= 16 else {
-            return try renderEnrol(context, user: user, secret: TOTP.newSecret())
+        let scope = context.tenant.scope
+        guard let secret = try await identity.accounts.pendingTOTPSecret(scope, userID: user.userID, now: Date(), logger: context.logger)
+        else {
+            return .redirect(to: context.basePath + "/sign-in/enrol")  // expired: start again with a new secret
         }
         let code = form.text("code").replacingOccurrences(of: " ", with: "")
-        let confirmed = try await identity.accounts.confirmTOTPEnrolment(
-            context.tenant.scope, userID: user.userID, secret: secret, code: code, now: Date(), logger: context.logger)
+        let confirmed: Bool
+        do {
+            confirmed = try await identity.accounts.confirmTOTPEnrolment(
+                scope, userID: user.userID, code: code, now: Date(), logger: context.logger)
+        } catch let error as IdentityError {
+            let issue = FieldIssue(field: "code", message: error.publicDetail)
+            return try renderEnrol(context, user: user, secret: secret, issue: issue, status: .forbidden)
+        }
         guard confirmed else {
             let issue = FieldIssue(
                 field: "code", message: "The code is not right. Check the app shows Kerb for this council and try the newest code")
             return try renderEnrol(context, user: user, secret: secret, issue: issue, status: .unprocessableContent)
         }
-        let codes = try await identity.accounts.issueRecoveryCodes(context.tenant.scope, userID: user.userID, logger: context.logger)
+        let codes = try await identity.accounts.issueRecoveryCodes(scope, userID: user.userID, logger: context.logger)
         let signedIn = try await startSession(user.userID, .complete, then: "/", request, context)
         // Show the recovery codes once, on the page that completes the sign-in. The old session
         // has just ended, so this page's frame offers no sign-out form bound to it.
@@ -176,10 +199,8 @@ struct SignInController: Sendable {
         let uri = TOTP.provisioningURI(secret: secret, account: user.email, issuer: "Kerb \(context.tenant.displayName)")
         let form = FormModel(
             action: context.basePath + "/sign-in/enrol", csrf: context.csrfToken,
-            fields: [
-                FormField(name: "secret", label: "", value: Data(secret).base64EncodedString(), kind: .hidden),
-                FormField(name: "code", label: "Code from the app", hint: "6 digits", autocomplete: "one-time-code"),
-            ], submit: "Confirm")
+            fields: [FormField(name: "code", label: "Code from the app", hint: "6 digits", autocomplete: "one-time-code")],
+            submit: "Confirm")
         return try pages.render(
             "enrol",
             EnrolPage(

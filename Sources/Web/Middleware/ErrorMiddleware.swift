@@ -12,11 +12,13 @@ struct ErrorMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
+        var caught: (any Error)?
         do {
             response = try await next(request, context)
         } catch let redirect as Redirect {
             response = .redirect(to: redirect.to)
         } catch {
+            caught = error
             let problem = Problem(for: error, requestID: context.id, logger: context.logger)
             response =
                 wantsJSON(request)
@@ -24,6 +26,7 @@ struct ErrorMiddleware: RouterMiddleware {
                 : try pages.errorPage(problem, authorityName: context.tenant?.displayName, homeHref: homeHref(request, context))
         }
         response.headers[.init("X-Request-Id")!] = context.id
+        if let throttled = caught as? TooManyAttempts { response.headers[.retryAfter] = String(throttled.retryAfterSeconds) }
         return response
     }
 
@@ -76,10 +79,14 @@ struct Problem: Encodable {
     /// `HTTPResponse.Status(code:)` carries no reason phrase, so name the ones Kerb uses.
     static func title(for status: Int) -> String {
         switch status {
+        case 400: "Bad Request"
         case 401: "Unauthorized"
         case 403: "Forbidden"
         case 404: "Not Found"
         case 409: "Conflict"
+        case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 429: "Too Many Requests"
         case 422: "Unprocessable Content"
         case 503: "Service Unavailable"
         default: "Error"
@@ -94,6 +101,9 @@ struct Problem: Encodable {
         case .forbidden: 403
         case .unauthorised: 401
         case .unavailable: 503
+        case .malformed: 400
+        case .unsupportedMediaType: 415
+        case .throttled: 429
         }
     }
 

@@ -1,4 +1,5 @@
 import Hummingbird
+import KerbCore
 import Logging
 import Tenancy
 
@@ -13,17 +14,25 @@ struct TenantMiddleware: RouterMiddleware {
     let directory: TenantDirectory
     let baseDomain: String
 
+    let opsHostname: Hostname?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        let host = try Self.host(of: request)
+        let onServiceHost = host.map(isServiceHost) ?? true
+        let isOpsPath = request.uri.path == "/ops" || request.uri.path.hasPrefix("/ops/")
         let tenant: Tenant?
         if let slug = context.parameters.get("tenant") {
+            // `/t/<slug>/` belongs to the service's own host: under a council's hostname it would
+            // let one council's origin serve another's pages (and read its cookies' scripts).
+            guard onServiceHost else { throw TenancyError.unknownTenant }
             tenant = try await directory.tenant(slug: slug, logger: context.logger)
             guard tenant != nil else { throw TenancyError.unknownTenant }
-        } else if let host = Self.host(of: request), !isServiceHost(host) {
+        } else if isOpsPath, onServiceHost || (host != nil && host == opsHostname) {
+            tenant = SupplierOps.tenant  // the operations team's own space, never on a council's host
+        } else if let host, !onServiceHost, host != opsHostname {
             tenant = try await directory.tenant(host: host, baseDomain: baseDomain, logger: context.logger)
-            guard tenant != nil else { throw TenancyError.unknownTenant }
-        } else if request.uri.path == "/ops" || request.uri.path.hasPrefix("/ops/") {
-            tenant = SupplierOps.tenant  // the operations team's own space, on the service host only
+            guard tenant != nil, !isOpsPath else { throw TenancyError.unknownTenant }
         } else {
             tenant = nil
         }
@@ -35,15 +44,22 @@ struct TenantMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// The Host (HTTP/1.1) or :authority (HTTP/2) without its port, lowercased.
-    static func host(of request: Request) -> String? {
+    /// The Host (HTTP/1.1) or :authority (HTTP/2) as a validated host name without its port; nil
+    /// when absent or an IPv6 literal (never a council). Anything else is refused with 400 before
+    /// any lookup, so the raw header never reaches SQL, a cache key or a log line.
+    static func host(of request: Request) throws -> Hostname? {
         guard let authority = request.head.authority, !authority.isEmpty else { return nil }
-        if authority.hasPrefix("[") { return authority.lowercased() }  // IPv6 literal: never a tenant
-        return String(authority.split(separator: ":", maxSplits: 1)[0]).lowercased()
+        if authority.hasPrefix("[") {
+            guard authority.utf8.count <= 64, authority.allSatisfy({ $0.isHexDigit || "[]:.".contains($0) }) else {
+                throw MalformedRequest.badHost
+            }
+            return nil
+        }
+        guard let host = Hostname(authority: authority) else { throw MalformedRequest.badHost }
+        return host
     }
 
-    private func isServiceHost(_ host: String) -> Bool {
-        host == baseDomain || host == "localhost" || host.hasPrefix("[")
-            || host.split(separator: ".").allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+    private func isServiceHost(_ host: Hostname) -> Bool {
+        host.rawValue == baseDomain || host.rawValue == "localhost" || host.isIPv4
     }
 }

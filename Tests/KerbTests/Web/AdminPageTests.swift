@@ -123,6 +123,8 @@ import Web
                 "/admin/users/new",
                 [("full-name", "Sam Jones"), ("email", "sam.jones@example.gov.uk"), ("group-\(officers.id)", "yes")])
             #expect(invited.status == .ok && invited.html.contains("/setup?token="))
+            // Item 16: the link's origin is the configured public base URL, never the request's Host.
+            #expect(invited.html.contains("http://localhost:8080/t/\(council.tenant.slug)/setup?token="))
             let sam = try #require(try await deps.identity.users.list(scope, logger: Self.logger).first { $0.fullName == "Sam Jones" })
             #expect(sam.groups.isEmpty && sam.pendingGroups == ["Case officers"])
             let request = try #require(try await deps.identity.groups.memberships(scope, logger: Self.logger).first { $0.userID == sam.id })
@@ -153,8 +155,10 @@ import Web
             // As five wrong passwords would leave it (the growing delays are tested at the service level).
             try await deps.identity.database.transaction(scope, logger: Self.logger) { conn in
                 _ = try await conn.query(
-                    "UPDATE users SET failed_sign_ins = 5, locked_until = now() + interval '15 minutes' WHERE id = \(council.otherID)",
-                    logger: Self.logger)
+                    """
+                    INSERT INTO sign_in_throttle (email_hash, failures, locked_until, updated_at)
+                    VALUES (sha256(convert_to(lower(\(email)), 'UTF8')), 5, now() + interval '15 minutes', now())
+                    """, logger: Self.logger)
             }
             try await council.other.get("/sign-in")
             let locked = try await council.other.post("/sign-in", [("email", email), ("password", SignInPageTests.password)])

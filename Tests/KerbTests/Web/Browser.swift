@@ -47,13 +47,31 @@ actor Browser {
         return try await send(.post, path, body: body)
     }
 
+    /// Posts raw bytes as they are, with this browser's cookies: for hostile bodies.
+    @discardableResult
+    func postRaw(
+        _ path: String, _ body: [UInt8], contentType: String? = "application/x-www-form-urlencoded", headers extra: HTTPFields = [:]
+    )
+        async throws -> Page
+    {
+        try await send(.post, path, bytes: body, contentType: contentType, extra: extra)
+    }
+
     private func send(_ method: HTTPRequest.Method, _ path: String, body: String?) async throws -> Page {
+        try await send(
+            method, path, bytes: body.map { Array($0.utf8) }, contentType: body == nil ? nil : "application/x-www-form-urlencoded")
+    }
+
+    private func send(
+        _ method: HTTPRequest.Method, _ path: String, bytes: [UInt8]?, contentType: String?, extra: HTTPFields = [:]
+    ) async throws -> Page {
         var headers: HTTPFields = [.userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"]
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
-        if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
+        if let contentType { headers[.contentType] = contentType }
+        headers.append(contentsOf: extra)
         let uri = path.hasPrefix("/t/") || path.hasPrefix("/ops") ? path : base + path
         let response = try await client.execute(
-            uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+            uri: uri, method: method, headers: headers, body: bytes.map { ByteBuffer(bytes: $0) })
         for header in response.headers[values: .setCookie] {
             let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1).map(String.init)
             guard pair.count == 2 || pair.count == 1 else { continue }

@@ -38,10 +38,11 @@ import Web
         #expect(signedIn.status == .seeOther && signedIn.location?.hasSuffix("/sign-in/enrol") == true)
         let enrol = try await browser.get("/sign-in/enrol")
         #expect(enrol.html.contains("data:image/svg+xml;base64,"))
-        let encoded = try #require(Browser.field("secret", in: enrol.html))
-        let secret = try #require(Data(base64Encoded: encoded).map(Array.init))
-        let done = try await browser.post(
-            "/sign-in/enrol", [("secret", encoded), ("code", try #require(TOTP.code(secret: secret, at: now)))])
+        // The server generated the secret and shows it as a key to type; no form field carries it.
+        #expect(Browser.field("secret", in: enrol.html) == nil)
+        let key = try #require(enrol.html.firstMatch(of: #/<code class="kerb-code">([A-Z2-7 ]+)</code>/#)?.output.1)
+        let secret = try #require(TOTP.secret(base32: String(key)))
+        let done = try await browser.post("/sign-in/enrol", [("code", try #require(TOTP.code(secret: secret, at: now)))])
         #expect(done.status == .ok && done.html.contains("Two-factor authentication is set up"))
         try await browser.get("/")  // as a person would press Continue; forms now carry the new session's token
         return secret
@@ -121,8 +122,13 @@ import Web
             // The code used at enrolment cannot be used again.
             let replay = try await browser.post("/sign-in/code", [("code", try #require(TOTP.code(secret: secret, at: enrolledAt)))])
             #expect(replay.status == .forbidden)
+            // Each wrong code makes the next attempt wait (1 s, then 2 s): a code sent sooner is not checked.
             let wrongCode = try #require(TOTP.code(secret: secret, at: enrolledAt.addingTimeInterval(3600)))
+            let tooSoon = try await browser.post("/sign-in/code", [("code", wrongCode)])
+            #expect(tooSoon.status == .forbidden && tooSoon.html.contains("Wait 1 second"))
+            try await Task.sleep(for: .milliseconds(1100))
             #expect(try await browser.post("/sign-in/code", [("code", wrongCode)]).status == .forbidden)
+            try await Task.sleep(for: .milliseconds(2100))
             let next = try #require(TOTP.code(secret: secret, at: enrolledAt.addingTimeInterval(30)))
             let done = try await browser.post("/sign-in/code", [("code", next)])
             #expect(done.status == .seeOther && done.location?.hasSuffix("/t/\(onboarded.tenant.slug)/") == true)

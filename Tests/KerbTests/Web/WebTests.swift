@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import KerbCore
 import KerbTestSupport
 import Logging
 import Tenancy
@@ -10,11 +11,13 @@ import Web
 @Suite struct WebTests {
     static let logger = Logger(label: "test")
 
-    func withApp(_ test: @escaping @Sendable (any TestClientProtocol, WebDependencies) async throws -> Void) async throws {
+    func withApp(
+        _ config: WebConfig = WebConfig(), _ test: @escaping @Sendable (any TestClientProtocol, WebDependencies) async throws -> Void
+    ) async throws {
         _ = try await TestDatabase.prepared()
         let deps = try await WebDependencies.live(
             TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
-        let app = try await buildApplication(WebConfig(), deps, logger: Self.logger)
+        let app = try await buildApplication(config, deps, logger: Self.logger)
         try await app.test(.router) { client in try await test(client, deps) }
     }
 
@@ -94,14 +97,23 @@ import Web
     }
 
     @Test func healthMetricsAndTheServiceHome() async throws {
-        try await withApp { client, _ in
+        let token = "metrics-\(TestDatabase.uniqueToken())"
+        try await withApp(WebConfig(metricsToken: token)) { client, _ in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("\"database\":\"ok\""))
             }
-            try await client.execute(uri: "/metrics", method: .get) { response in
+            // Item 11: metrics are not public: a bearer token, or nothing.
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            }
+            for header in ["", "Bearer wrong", "Bearer \(token)x", "Basic \(token)"] {
+                try await client.execute(uri: "/metrics", method: .get, headers: header.isEmpty ? [:] : [.authorization: header]) {
+                    response in
+                    #expect(response.status == .unauthorized)
+                    #expect(response.body.readableBytes == 0)
+                }
             }
             try await client.execute(uri: "/", method: .get) { response in
                 #expect(response.status == .ok)
@@ -112,6 +124,12 @@ import Web
                 #expect(response.headers[.contentType] == "text/css; charset=utf-8")
             }
             try await client.execute(uri: "/assets/nope.css", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+        // Without a token configured, /metrics does not exist.
+        try await withApp { client, _ in
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer anything"]) { response in
                 #expect(response.status == .notFound)
             }
         }
@@ -126,16 +144,19 @@ import Web
             group.addTask { await deps.database.run() }
             defer { group.cancelAll() }
             let found = try await deps.tenants.tenant(
-                host: "\(tenant.slug).kerb.localhost", baseDomain: "kerb.localhost", logger: Self.logger)
+                host: try #require(Hostname("\(tenant.slug).kerb.localhost")), baseDomain: "kerb.localhost", logger: Self.logger)
             #expect(found?.id == tenant.id)
             let upper = try await deps.tenants.tenant(
-                host: "\(tenant.slug.rawValue.uppercased()).KERB.localhost", baseDomain: "kerb.localhost", logger: Self.logger)
+                host: try #require(Hostname("\(tenant.slug.rawValue.uppercased()).KERB.localhost")), baseDomain: "kerb.localhost",
+                logger: Self.logger)
             #expect(upper?.id == tenant.id)
             #expect(
-                try await deps.tenants.tenant(host: "a.\(tenant.slug).kerb.localhost", baseDomain: "kerb.localhost", logger: Self.logger)
+                try await deps.tenants.tenant(
+                    host: try #require(Hostname("a.\(tenant.slug).kerb.localhost")), baseDomain: "kerb.localhost", logger: Self.logger)
                     == nil)
             #expect(
-                try await deps.tenants.tenant(host: "\(tenant.slug).evil.example", baseDomain: "kerb.localhost", logger: Self.logger) == nil
+                try await deps.tenants.tenant(
+                    host: try #require(Hostname("\(tenant.slug).evil.example")), baseDomain: "kerb.localhost", logger: Self.logger) == nil
             )
         }
     }

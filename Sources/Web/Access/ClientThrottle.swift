@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import KerbCore
+import Metrics
+import NIOConcurrencyHelpers
+
+/// Limits credential attempts (passwords, codes, set-up links) per client address, across all
+/// councils, so one client cannot guess at scale or lock a council's staff out by cycling through
+/// their email addresses. Each account has its own throttle too (`AccountService`); this one is
+/// in front of it and counts before any database work.
+///
+/// The client is the TCP peer, or the address its trusted proxy reports in `X-Forwarded-For`
+/// (only when the peer is one of `WebConfig.trustedProxies`, so nobody can choose their own
+/// bucket). Windows are fixed (`window` long, `limit` attempts); the table holds at most
+/// `capacity` clients, dropping expired windows first. Refusals are counted in `/metrics` as
+/// `kerb_throttled_attempts_total`.
+final class ClientThrottle: Sendable {
+    let limit: Int
+    let window: Duration
+    let capacity: Int
+    let trustedProxies: Set<String>
+    private let clock = ContinuousClock()
+    private let buckets = NIOLockedValueBox([String: (count: Int, since: ContinuousClock.Instant)]())
+    private let refused = Counter(label: "kerb_throttled_attempts_total")
+
+    init(limit: Int = 30, window: Duration = .seconds(60), capacity: Int = 100_000, trustedProxies: Set<String>) {
+        self.limit = limit
+        self.window = window
+        self.capacity = capacity
+        self.trustedProxies = trustedProxies
+    }
+
+    /// Counts one attempt by this request's client; throws `TooManyAttempts` (429) past the limit.
+    func attempt(_ request: Request, peer: String?) throws {
+        let client = Self.client(request, peer: peer, trusted: trustedProxies)
+        let now = clock.now
+        let allowed: (Bool, Int) = buckets.withLockedValue { buckets in
+            if buckets.count >= capacity, buckets[client] == nil {
+                buckets = buckets.filter { $0.value.since.advanced(by: window) > now }
+                if buckets.count >= capacity { buckets.removeAll(keepingCapacity: true) }
+            }
+            var bucket = buckets[client] ?? (0, now)
+            if bucket.since.advanced(by: window) <= now { bucket = (0, now) }
+            bucket.count += 1
+            buckets[client] = bucket
+            let retry = bucket.since.advanced(by: window) - now
+            return (bucket.count <= limit, max(1, Int(retry.components.seconds) + 1))
+        }
+        guard allowed.0 else {
+            refused.increment()
+            throw TooManyAttempts(retryAfterSeconds: allowed.1)
+        }
+    }
+
+    /// The peer, or, from a trusted proxy, the nearest address in `X-Forwarded-For` that is not
+    /// itself a trusted proxy.
+    static func client(_ request: Request, peer: String?, trusted: Set<String>) -> String {
+        let peer = peer ?? "unknown"
+        guard trusted.contains(peer), let forwarded = request.headers[.init("X-Forwarded-For")!] else { return peer }
+        let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard let client = hops.last(where: { !trusted.contains($0) }), client.utf8.count <= 64 else { return peer }
+        return client
+    }
+}
+
+/// 429: too many attempts from this client; the page and problem say how long to wait.
+struct TooManyAttempts: KerbError {
+    let retryAfterSeconds: Int
+    var kind: KerbErrorKind { .throttled }
+    var code: String { "web.too-many-attempts" }
+    var publicDetail: String {
+        "Too many attempts from your network. Wait \(retryAfterSeconds) second\(retryAfterSeconds == 1 ? "" : "s") and try again."
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Identity
+import KerbTestSupport
+import Logging
+import Policy
+import Tenancy
+import Testing
+
+@testable import Web
+
+/// Issue 9, items 1, 9, 11 and 13: requests no browser would send get a clear 4xx, change
+/// nothing and leave the server serving; councils' origins stay apart.
+@Suite struct HostileRequestTests {
+    static let logger = Logger(label: "test")
+
+    static func alive(_ client: any TestClientProtocol) async throws {
+        try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+    }
+
+    @Test func malformedFormBodiesAreRefusedAndTheServerKeepsServing() async throws {
+        let tenant = try await TestDatabase.onboardTestTenant().tenant
+        try await SignInPageTests.withApp { client, _ in
+            let browser = Browser(client, tenant: tenant)
+            try await browser.get("/sign-in")
+            let csrf = await browser.csrf
+            let prefix = Array("csrf=\(csrf)&".utf8)
+            let cases: [(String, [UInt8], HTTPResponse.Status)] = [
+                // Readable, if odd: the form is read and the sign-in refused (403), not a crash.
+                ("raw space", prefix + Array("email=a b&password=x".utf8), .forbidden),
+                ("hash", prefix + Array("email=a#b&password=x".utf8), .forbidden),
+                ("CR/LF", prefix + Array("email=a%0D%0Ab&password=x".utf8), .forbidden),
+                ("raw CR/LF", prefix + Array("email=a\r\nb&password=x".utf8), .forbidden),
+                // Unreadable: 400 before any handler.
+                ("bad escape", prefix + Array("email=%zz".utf8), .badRequest),
+                ("lone percent", prefix + Array("email=%".utf8), .badRequest),
+                ("short escape", prefix + Array("email=%4".utf8), .badRequest),
+                ("invalid UTF-8", prefix + Array("email=".utf8) + [0xFF, 0xFE, 0xC3], .badRequest),
+                ("escaped invalid UTF-8", prefix + Array("email=%FF%FE".utf8), .badRequest),
+                ("NUL escaped", prefix + Array("email=a%00b".utf8), .badRequest),
+                ("NUL raw", prefix + Array("email=a".utf8) + [0] + Array("b".utf8), .badRequest),
+                ("escape", prefix + Array("email=%1B[31m".utf8), .badRequest),
+                ("too many fields", prefix + Array(repeating: "a=1&", count: 500).flatMap { Array($0.utf8) }, .badRequest),
+                ("oversized", prefix + Array(repeating: UInt8(ascii: "a"), count: 70_000), .contentTooLarge),
+            ]
+            for (name, body, status) in cases {
+                let page = try await browser.postRaw("/sign-in", body)
+                #expect(page.status == status, "\(name): \(page.status)")
+                #expect(page.html.contains("<html"), "\(name): a page, not a bare error")
+            }
+            // Not a form at all: 415, whatever the body.
+            for contentType in ["multipart/form-data; boundary=x", "text/plain", "application/json", nil] {
+                let page = try await browser.postRaw("/sign-in", prefix + Array("email=a".utf8), contentType: contentType)
+                #expect(page.status == .unsupportedMediaType, "\(contentType ?? "none"): \(page.status)")
+            }
+            try await Self.alive(client)
+        }
+    }
+
+    @Test func theFormParserReadsWhatBrowsersSendAndRefusesTheRest() throws {
+        let form = try FormFields(parsing: Array("a=1&b=x+y%2Bz&c=&d&e=caf%C3%A9&a=2&=v".utf8))
+        #expect(form["a"] == "1" && form.all("a") == ["1", "2"])
+        #expect(form["b"] == "x y+z" && form["c"] == "" && form["d"] == "" && form["e"] == "café" && form[""] == "v")
+        #expect(throws: MalformedRequest.badEscape) { try FormFields(parsing: Array("a=%G1".utf8)) }
+        #expect(throws: MalformedRequest.notUTF8) { try FormFields(parsing: [0x61, 0x3D, 0xC0, 0xAF]) }
+        #expect(throws: MalformedRequest.controlCharacter) { try FormFields(parsing: Array("a=%7F".utf8)) }
+        #expect(throws: MalformedRequest.controlCharacter) { try FormFields(parsing: Array("a%00=1".utf8)) }
+        #expect(FormFields.isForm("Application/X-WWW-Form-Urlencoded; charset=UTF-8"))
+        #expect(!FormFields.isForm("application/x-www-form-urlencodedx") && !FormFields.isForm(nil))
+    }
+
+    /// Over real HTTP (the in-process client always sends `Host: localhost`).
+    static func withLiveApp(_ test: @escaping @Sendable (TestClient) async throws -> Void) async throws {
+        _ = try await TestDatabase.prepared()
+        let deps = try await WebDependencies.live(
+            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
+        let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: 0), deps, logger: Self.logger)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await TestClient.withClient(host: "127.0.0.1", port: port) { http in try await test(http) }
+        }
+    }
+
+    @Test func hostileHeadersGetAClearAnswer() async throws {
+        let tenant = try await TestDatabase.onboardTestTenant().tenant
+        try await Self.withLiveApp { http in
+            // A 30 KB Host, and hosts that are not host names: 400 before any lookup.
+            for host in [String(repeating: "a", count: 30_000), "evil.example/../x", "a b.example", "x.example:99999"] {
+                let response = try await http.execute(.init("/sign-in", method: .get, authority: host))
+                #expect(response.status == .badRequest, "\(host.prefix(30))")
+            }
+            // Hundreds of cookies, one of them a session that means nothing.
+            var cookies = (0..<400).map { "c\($0)=\(String(repeating: "x", count: 20))" }
+            cookies.append("kerb_session=\(String(repeating: "A", count: 200))")
+            let many = try await http.execute(
+                .init(
+                    "/t/\(tenant.slug)/sign-in", method: .get, authority: "localhost", headers: [.cookie: cookies.joined(separator: "; ")]))
+            #expect(many.status == .ok)
+            let health = try await http.execute(.init("/healthz", method: .get, authority: "localhost"))
+            #expect(health.status == .ok)
+        }
+    }
+
+    /// Item 11: a council's own hostname serves that council only, `/t/` paths and `/ops` live
+    /// on the service host, and every answer (errors too) carries the protective headers.
+    @Test func originsKeepCouncilsApart() async throws {
+        let a = try await TestDatabase.onboardTestTenant().tenant
+        let b = try await TestDatabase.onboardTestTenant().tenant
+        try await Self.withLiveApp { http in
+            let hostA = "\(a.slug).kerb.localhost"
+            let own = try await http.execute(.init("/sign-in", method: .get, authority: hostA))
+            #expect(own.status == .ok && String(buffer: own.body ?? .init()).contains(a.displayName))
+            #expect(own.headers[.xContentTypeOptions] == "nosniff")
+            #expect(own.headers[.strictTransportSecurity]?.hasPrefix("max-age=") == true)
+            for path in ["/t/\(b.slug)/sign-in", "/t/\(a.slug)/sign-in", "/ops/sign-in", "/ops"] {
+                let response = try await http.execute(.init(path, method: .get, authority: hostA))
+                #expect(response.status == .notFound, "\(path) under \(a.slug)'s host")
+                #expect(!String(buffer: response.body ?? .init()).contains(b.displayName))
+                #expect(response.headers[.xContentTypeOptions] == "nosniff")
+                #expect(response.headers[.contentSecurityPolicy] != nil)
+            }
+            // On the service host both work by path, and /ops is the operations team's.
+            let byPath = try await http.execute(.init("/t/\(b.slug)/sign-in", method: .get, authority: "kerb.localhost"))
+            #expect(byPath.status == .ok && String(buffer: byPath.body ?? .init()).contains(b.displayName))
+            let ops = try await http.execute(.init("/ops/sign-in", method: .get, authority: "localhost:8080"))
+            #expect(ops.status == .ok)
+        }
+    }
+
+    /// Item 13: OWASP's CSV-injection rules on every cell.
+    @Test func csvCellsCannotRunFormulasOrBreakRows() {
+        #expect(CSVExport.cell("=HYPERLINK(\"http://x\")") == "\"'=HYPERLINK(\"\"http://x\"\")\"")
+        #expect(CSVExport.cell("+1") == "'+1")
+        #expect(CSVExport.cell("-2+3") == "'-2+3")
+        #expect(CSVExport.cell("@SUM(A1)") == "'@SUM(A1)")
+        #expect(CSVExport.cell("\tx") == "'\tx")
+        #expect(CSVExport.cell("\rx") == "\"'\rx\"")
+        #expect(CSVExport.cell("Jo\nBloggs") == "\"Jo\nBloggs\"")
+        #expect(CSVExport.cell("Jo\r\nBloggs") == "\"Jo\r\nBloggs\"")
+        #expect(CSVExport.cell("a,b") == "\"a,b\"")
+        #expect(CSVExport.cell("plain") == "plain")
+        var csv = CSVExport(header: ["a", "b"])
+        csv.append(["=1", "x\ny"])
+        #expect(csv.text == "a,b\r\n'=1,\"x\ny\"\r\n")
+    }
+}
