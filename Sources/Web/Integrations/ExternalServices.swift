@@ -25,7 +25,9 @@ public struct ExternalServices: Sendable {
 public enum IntegrationError: KerbError {
     case notConfigured(String)
 
-    public var kind: KerbErrorKind { .unavailable }
+    /// 409, not 503: the service is up; this council's connection is simply not set up, and a
+    /// 503 would tell load balancers and monitoring the whole service is down.
+    public var kind: KerbErrorKind { .conflict }
     public var code: String { "integration.not-configured" }
     public var publicDetail: String {
         switch self {
