@@ -14,12 +14,16 @@ enum APIJSON {
         var request = request
         let buffer = try await request.collectBody(upTo: maxBytes)
         let data = Data(buffer.readableBytesView)
-        if let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
-            let path = firstControlCharacter(in: tree, path: "")
-        {
-            throw APIBodyError.invalid(
-                FieldIssue(field: path.isEmpty ? "body" : path, message: "\(path.isEmpty ? "The body" : path) contains a control character")
-            )
+        // Read once as plain JSON to check every string, whatever type the route decodes to.
+        if let tree = try? JSONDecoder().decode(JSONValue.self, from: data) {
+            if let path = firstControlCharacter(in: tree, path: "") {
+                throw APIBodyError.invalid(
+                    FieldIssue(
+                        field: path.isEmpty ? "body" : path, message: "\(path.isEmpty ? "The body" : path) contains a control character"))
+            }
+            var issues: [FieldIssue] = []
+            tooLong(tree, key: nil, path: "", into: &issues)
+            if !issues.isEmpty { throw TextTooLong(issues: issues) }
         }
         do {
             let decoder = JSONDecoder()
@@ -46,22 +50,37 @@ enum APIJSON {
         return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
     }
 
-    /// The path of the first string (or key) holding a character `FormFields` would refuse.
-    static func firstControlCharacter(in value: Any, path: String) -> String? {
+    /// Every string longer than its property's limit (`FieldLimits.api`; an array's elements
+    /// take the array's), as the OpenAPI document's `maxLength` says.
+    static func tooLong(_ value: JSONValue, key: String?, path: String, into issues: inout [FieldIssue]) {
         switch value {
-        case let text as String:
+        case .string(let text):
+            let limit = key.map(FieldLimits.api) ?? FieldLimits.fallback
+            if text.unicodeScalars.count > limit { issues.append(TextTooLong.issue(path.isEmpty ? "body" : path, limit)) }
+        case .array(let array):
+            for (index, element) in array.enumerated() { tooLong(element, key: key, path: "\(path)[\(index)]", into: &issues) }
+        case .object(let object):
+            for (name, element) in object { tooLong(element, key: name, path: path.isEmpty ? name : "\(path).\(name)", into: &issues) }
+        case .other:
+            break
+        }
+    }
+
+    /// The path of the first string (or key) holding a character `FormFields` would refuse.
+    static func firstControlCharacter(in value: JSONValue, path: String) -> String? {
+        switch value {
+        case .string(let text):
             return text.unicodeScalars.contains(where: FormFields.isForbidden) ? path : nil
-        case let array as [Any]:
+        case .array(let array):
             for (index, element) in array.enumerated() {
                 if let found = firstControlCharacter(in: element, path: "\(path)[\(index)]") { return found }
             }
-        case let object as [String: Any]:
+        case .object(let object):
             for (key, element) in object {
-                let child = path.isEmpty ? key : "\(path).\(key)"
                 if key.unicodeScalars.contains(where: FormFields.isForbidden) { return path.isEmpty ? "body" : path }
-                if let found = firstControlCharacter(in: element, path: child) { return found }
+                if let found = firstControlCharacter(in: element, path: path.isEmpty ? key : "\(path).\(key)") { return found }
             }
-        default:
+        case .other:
             break
         }
         return nil
@@ -74,6 +93,28 @@ enum APIJSON {
         return Response(
             status: status, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
+
+/// Any JSON document, as far as the checks above need to see into it.
+enum JSONValue: Decodable {
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+    /// Numbers, booleans and null: nothing to check.
+    case other
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let text = try? container.decode(String.self) {
+            self = .string(text)
+        } else if let array = try? container.decode([JSONValue].self) {
+            self = .array(array)
+        } else if let object = try? container.decode([String: JSONValue].self) {
+            self = .object(object)
+        } else {
+            self = .other
+        }
     }
 }
 

@@ -91,7 +91,19 @@ struct FormFields: Sendable {
     static func read(_ request: inout Request) async throws -> FormFields {
         guard isForm(request.headers[.contentType]) else { throw MalformedRequest.notAForm }
         let buffer = try await request.collectBody(upTo: maxBytes)
-        return try FormFields(parsing: buffer.readableBytesView)
+        let form = try FormFields(parsing: buffer.readableBytesView)
+        try form.checkLengths()
+        return form
+    }
+
+    /// Every value within its field's limit (`FieldLimits`, the same number the page's
+    /// `maxlength` shows): a longer one is refused with 422, naming the field, before any handler.
+    func checkLengths() throws(TextTooLong) {
+        let issues = pairs.compactMap { name, value -> FieldIssue? in
+            let limit = FieldLimits.form(name)
+            return value.unicodeScalars.count > limit ? TextTooLong.issue(name, limit) : nil
+        }
+        if !issues.isEmpty { throw TextTooLong(issues: issues) }
     }
 
     /// True for `application/x-www-form-urlencoded`, with or without parameters (`; charset=UTF-8`).
@@ -108,6 +120,18 @@ struct FormFields: Sendable {
 
     /// Every value of a repeated field (checkboxes).
     func all(_ name: String) -> [String] { pairs.filter { $0.0 == name }.map(\.1) }
+}
+
+/// Text longer than its field takes (422, each field named with its limit).
+struct TextTooLong: KerbError {
+    let issues: [FieldIssue]
+    var kind: KerbErrorKind { .invalid(issues) }
+    var code: String { "web.text-too-long" }
+    var publicDetail: String { issues.map(\.message).joined(separator: "; ") }
+
+    static func issue(_ field: String, _ limit: Int) -> FieldIssue {
+        FieldIssue(field: field, message: "\(field) must be \(limit) characters or fewer")
+    }
 }
 
 /// A request Kerb cannot read: the page or problem says so plainly, and nothing changes.

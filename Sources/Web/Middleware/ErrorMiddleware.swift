@@ -65,6 +65,20 @@ struct Problem: Encodable {
             code = error.code
             if case .invalid(let issues) = error.kind, !issues.isEmpty { errors = issues }
             if status >= 500 { logger.warning("request failed", metadata: ["kerb.error": .string(error.code)]) }
+        case let error as PSQLError where Self.inputRefusedByDatabase.contains(error.serverInfo?[.sqlState] ?? ""):
+            // The schema's last line: a CHECK (length, format), a value PostgreSQL cannot
+            // store. The transaction rolled back, so nothing changed; the detail (which may
+            // quote the value) stays out of the answer and the log.
+            status = 422
+            title = Self.title(for: 422)
+            detail = "A value is longer than Kerb allows or not in the form it takes. Check what you entered and try again."
+            code = "storage.input-refused"
+            logger.warning(
+                "input refused by the database",
+                metadata: [
+                    "kerb.sqlstate": .string(error.serverInfo?[.sqlState] ?? ""),
+                    "kerb.constraint": .string(error.serverInfo?[.constraintName] ?? ""),
+                ])
         case let error as any HTTPResponseError:
             status = error.status.code
             title = error.status.reasonPhrase
@@ -72,9 +86,26 @@ struct Problem: Encodable {
             status = 500
             title = "Internal Server Error"
             detail = "Something went wrong. Quote the reference \(requestID) if you contact support."
-            logger.error("unhandled error", metadata: ["error": .string(String(reflecting: error))])
+            logger.error("unhandled error", metadata: Self.safeMetadata(error))
         }
     }
+
+    /// What an unexpected error may put in the log: its type, and for a database error its
+    /// SQLSTATE and constraint name. Never its message or detail, which quote the values a
+    /// person entered (a name, an NI number) and PostgreSQL's description of the row.
+    static func safeMetadata(_ error: any Error) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["kerb.error.type": .string(String(reflecting: Swift.type(of: error)))]
+        if let error = error as? PSQLError {
+            metadata["kerb.error.code"] = .string("\(error.code)")
+            if let state = error.serverInfo?[.sqlState] { metadata["kerb.sqlstate"] = .string(state) }
+            if let constraint = error.serverInfo?[.constraintName] { metadata["kerb.constraint"] = .string(constraint) }
+        }
+        return metadata
+    }
+
+    /// SQLSTATEs that mean "this input", not "this server": check violation, value too long,
+    /// invalid text for a type, invalid byte sequence, index row too large.
+    static let inputRefusedByDatabase: Set<String> = ["23514", "22001", "22P02", "22021", "54000", "22007", "22008", "22003"]
 
     /// `HTTPResponse.Status(code:)` carries no reason phrase, so name the ones Kerb uses.
     static func title(for status: Int) -> String {

@@ -28,6 +28,8 @@ struct FormField: Sendable {
     let isSelect: Bool
     let isHidden: Bool
     let isInput: Bool
+    /// From `FieldLimits`, as the form parser enforces it.
+    let maxLength: Int
     var describedBy: String
 
     init(
@@ -55,6 +57,7 @@ struct FormField: Sendable {
         isSelect = kind == .select
         isHidden = kind == .hidden
         isInput = !(isCheckbox || isSelect || isHidden)
+        maxLength = FieldLimits.form(name)
         describedBy = hint == nil ? "" : "\(name)-hint"
     }
 

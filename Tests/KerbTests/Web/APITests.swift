@@ -226,7 +226,7 @@ import Yams
             let badge = try await world.call(
                 .post, "applications/\(reference)/badge", key: key,
                 json: #"{"startDate":"\#(today.iso)","expiryDate":"\#(today.adding(days: 40).iso)"}"#)
-            #expect(badge.status == .created)
+            #expect(badge.status == .created, "\(badge.body)")
             let scheduler = ScheduledCasework(deps: world.deps, logger: Self.logger)
             #expect(try await scheduler.runOnce(now: Date(), only: [world.tenant])[world.tenant.slug.description] == 1)
             #expect(try await scheduler.runOnce(now: Date(), only: [world.tenant])[world.tenant.slug.description] == nil)

@@ -64,7 +64,9 @@ import Testing
         let files = FileManager.default.enumerator(at: web, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
         for file in files where file.pathExtension == "swift" {
             let source = try String(contentsOf: file, encoding: .utf8)
-            for match in source.matches(of: #/form(?:\.text|\.all)?[\[(]"([a-z0-9-]+)"[\])]/#) { names.insert(String(match.output.1)) }
+            for match in source.matches(of: #/\.(?:text|all)\("([a-z0-9-]+)"\)|form\["([a-z0-9-]+)"\]/#) {
+                if let name = match.output.1 ?? match.output.2 { names.insert(String(name)) }
+            }
         }
         return names.sorted()
     }
