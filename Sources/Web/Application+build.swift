@@ -121,6 +121,7 @@ public struct IdentityServices: Sendable {
 public func buildRouter(_ config: WebConfig, _ deps: WebDependencies, pages: Pages) throws -> Router<KerbRequestContext> {
     let router = Router(context: KerbRequestContext.self)
     router.addMiddleware {
+        InFlightRequestMiddleware(registry: .shared)
         RequestLogMiddleware()
         MetricsMiddleware()
         ErrorMiddleware(pages: pages)
