@@ -49,6 +49,7 @@ public enum FatalSignalReport {
         installed = Installed(
             registry: registry, fileDescriptor: fileDescriptor, line: .allocate(capacity: lineCapacity),
             scratch: .allocate(capacity: InFlightRequests.maxIDLength), previous: previous)
+        // Statics are made on first use; make them now, not inside the handler.
         _ = reporting.load(ordering: .relaxed)
         for signal in signals {
             var action = sigaction()
@@ -58,8 +59,8 @@ public enum FatalSignalReport {
                 action.__sigaction_u.__sa_sigaction = fatalSignalHandler
             #endif
             sigemptyset(&action.sa_mask)
-            // With the signal's origin (si_code), and on the alternate stack where a thread has
-            // one (the Swift runtime sets one up).
+            // With the signal's information, to hand on to the previous handler, and on the
+            // alternate stack where a thread has one.
             action.sa_flags = SA_SIGINFO | SA_ONSTACK
             sigaction(signal, &action, previous + Int(signal))
         }
