@@ -9,7 +9,8 @@ import ServiceLifecycle
 import Storage
 import Web
 
-/// `kerb serve`: the web process. Logs are JSON lines on stdout; metrics at `/metrics`.
+/// `kerb serve`: the web process. Logs are JSON lines on stdout; metrics at `/metrics`. A fatal
+/// signal logs the requests in flight and still ends the process, for the supervisor to restart.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the web application and API.")
 
@@ -49,6 +50,8 @@ struct Serve: AsyncParsableCommand {
             let config = try DatabaseConfig.fromEnvironment(ProcessInfo.processInfo.environment)
             try config.require(.app)
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+            // A crash is logged with the ids of the requests in flight, next to the JSON logs.
+            FatalSignalReport.install()
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             let logger = Logger(label: "kerb")

@@ -39,7 +39,7 @@ extension PostgresClient {
     public convenience init(_ config: DatabaseConfig, login: DatabaseConfig.Login, maxConnections: Int, logger: Logger) {
         var configuration = PostgresClient.Configuration(
             host: config.host, port: config.port, username: config.username(login),
-            password: config.password(login), database: config.database, tls: .disable)
+            password: config.password(login), database: config.database, tls: config.postgresClientTLS)
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
         self.init(configuration: configuration, backgroundLogger: logger)

@@ -138,6 +138,7 @@ public struct IdentityServices: Sendable {
 public func buildRouter(_ config: WebConfig, _ deps: WebDependencies, pages: Pages) throws -> Router<KerbRequestContext> {
     let router = Router(context: KerbRequestContext.self)
     router.addMiddleware {
+        InFlightRequestMiddleware(registry: .shared)
         RequestLogMiddleware()
         MetricsMiddleware()
         // Outside the error middleware, so error pages and problems carry these headers too.

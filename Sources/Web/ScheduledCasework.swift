@@ -41,12 +41,17 @@ public struct ScheduledCasework: Service {
         return sent
     }
 
+    /// Graceful shutdown cancels the sleeps, which ends the service normally: a CancellationError
+    /// thrown from here would fail the service group, and `kerb serve` would exit 1 on every stop
+    /// (read as a crash by infra/run and by systemd's Restart=on-failure).
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await Task.sleep(for: .seconds(30))  // let the pool and the directory settle first
+        let interval = self.interval
+        await cancelWhenGracefulShutdown {
+            // Let the pool and the directory settle first.
+            guard (try? await Task.sleep(for: .seconds(30))) != nil else { return }
             while !Task.isCancelled {
                 _ = try? await runOnce(now: Date())
-                try await Task.sleep(for: interval)
+                guard (try? await Task.sleep(for: interval)) != nil else { return }
             }
         }
     }

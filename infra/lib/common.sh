@@ -17,8 +17,9 @@ as_root() {
   else die "need root to run: $* (install sudo or run as root)"; fi
 }
 
-# Debian packages Kerb needs to build, test and serve. wrk is for infra/bench only.
-KERB_APT_PACKAGES=(postgresql postgresql-contrib libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev pkg-config curl ca-certificates)
+# Debian packages Kerb needs to build, test and serve (openssl makes the cluster's TLS
+# certificate). wrk is for infra/bench only.
+KERB_APT_PACKAGES=(postgresql postgresql-contrib libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev openssl pkg-config curl ca-certificates)
 
 ensure_packages() {
   local missing=() p

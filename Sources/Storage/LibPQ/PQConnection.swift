@@ -15,11 +15,14 @@ final class PQConnection {
     init(_ config: DatabaseConfig, role: DatabaseConfig.Login) throws(StorageError) {
         try config.require(role)
         // Notices (e.g. "schema already exists, skipping") would go to stderr; keep warnings up.
-        let keys = ["host", "port", "dbname", "user", "password", "application_name", "connect_timeout", "options"]
-        let values = [
-            config.host, String(config.port), config.database, config.username(role), config.password(role),
-            "kerb-\(role.rawValue)", "10", "-c client_min_messages=warning",
-        ]
+        // TLS as DatabaseConfig says (sslmode, sslrootcert), like the PostgresNIO pool.
+        let tls = config.libpqTLSParameters
+        let keys = ["host", "port", "dbname", "user", "password", "application_name", "connect_timeout", "options"] + tls.map(\.key)
+        let values =
+            [
+                config.host, String(config.port), config.database, config.username(role), config.password(role),
+                "kerb-\(role.rawValue)", "10", "-c client_min_messages=warning",
+            ] + tls.map(\.value)
         let conn = withCStringArray(keys) { k in withCStringArray(values) { v in PQconnectdbParams(k, v, 0) } }
         guard let conn else { throw StorageError.connectionFailed("out of memory") }
         guard PQstatus(conn) == CONNECTION_OK else {
