@@ -1,4 +1,3 @@
-import Casework
 import Communications
 import ContractFakes
 import Enforcement
@@ -11,6 +10,8 @@ import Payments
 import PostgresNIO
 import Storage
 import Testing
+
+@testable import Casework
 
 /// From approval to a badge, against the real database and the real HTTP clients talking to
 /// the contract fakes of GOV.UK Pay and the national Blue Badge service: the fee first, the
@@ -401,5 +402,66 @@ import Testing
             #expect(national.party.typeCode == "ORG" && (national.eligibilityCode ?? "").isEmpty)
             #expect(try await world.badges.badge(world.scope, number: number, logger: Self.logger).holderName == "Riverside Care Home")
         }
+    }
+}
+
+/// Issue 9, item 15: an answer from the national register that Kerb cannot record resolves
+/// into a state an officer can act on, and the demo register never reuses a number.
+@Suite struct RegisterAnswerTests {
+    static let logger = Logger(label: "test")
+    let lifecycle = BadgeLifecycleTests()
+
+    @Test func aBadgeNumberTheCouncilAlreadyHoldsLeavesNoOrderStuck() async throws {
+        try await lifecycle.withWorld { world in
+            let today = Day(Date())
+            let first = try await BadgeLifecycleTests.approved(world, name: "Ada Firstcase")
+            try await lifecycle.pay(world, first)
+            let number = try await world.badges.issue(
+                world.scope, reference: first, start: today, expiry: today.adding(months: 36), deliverTo: .home, option: .standard,
+                register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+            // A register that restarted its numbering (as the demo's once did) answers the same number.
+            let restarted = NationalBlueBadgeFake(tokens: ["token-test": "TESTLA"])
+            let port = try await restarted.start()
+            defer { Task { await restarted.stop() } }
+            let second = try await BadgeLifecycleTests.approved(world, name: "Ben Secondcase")
+            try await lifecycle.pay(world, second)
+            let stale = NationalRegister(
+                client: NationalBlueBadgeClient(baseURL: "http://127.0.0.1:\(port)", token: "token-test"), localAuthority: "TESTLA")
+            await #expect(throws: CaseworkError.registerAnswerUnusable("badge number \(number), which this council already holds")) {
+                try await world.badges.issue(
+                    world.scope, reference: second, start: today, expiry: today.adding(months: 36), deliverTo: .home, option: .standard,
+                    register: stale, by: world.decider, now: Date(), logger: Self.logger)
+            }
+            // Not stuck "in flight": the case says what happened, and the officer can order again.
+            let file = try await world.cases.file(world.scope, reference: second, logger: Self.logger)
+            #expect(file.events.contains { $0.kind == "badge-order-unusable" && $0.detail.contains(number) })
+            let again = try await world.badges.issue(
+                world.scope, reference: second, start: today, expiry: today.adding(months: 36), deliverTo: .home, option: .standard,
+                register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+            #expect(again != number && BadgeNumber.isValid(again))
+        }
+    }
+
+    @Test func theDemoRegisterKeepsItsNumberingAcrossRestarts() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kerb-sequence-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        func orderOne() async throws -> String {
+            let fake = NationalBlueBadgeFake(tokens: ["token-test": "TESTLA"], sequenceFile: file)
+            let port = try await fake.start()
+            let register = NationalRegister(
+                client: NationalBlueBadgeClient(baseURL: "http://127.0.0.1:\(port)", token: "token-test"), localAuthority: "TESTLA")
+            let today = Day(Date())
+            let number = try await register.order(
+                BadgeRegisterOrder(
+                    applicationReference: "BB-2026-000001", holderName: "Cara Demo \(UUID().uuidString.prefix(6))",
+                    dateOfBirth: Day(iso: "1950-01-01"), nino: nil, addressLine1: "1 Road", addressLine2: "", town: "London",
+                    postcode: "SW1A 1AA", phone: "020 7946 0000", email: nil, applicationDate: today, channel: .paper, eligibility: .pip,
+                    organisation: false, start: today, expiry: today.adding(months: 12), deliverTo: .home, option: .standard))
+            await fake.stop()
+            return number
+        }
+        let first = try await orderOne()
+        let second = try await orderOne()
+        #expect(first != second)
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import KerbCore
-import Metrics
 import NIOConcurrencyHelpers
+import Prometheus
 
 /// Limits credential attempts (passwords, codes, set-up links) per client address, across all
 /// councils, so one client cannot guess at scale or lock a council's staff out by cycling through
@@ -21,9 +21,16 @@ final class ClientThrottle: Sendable {
     let trustedProxies: Set<String>
     private let clock = ContinuousClock()
     private let buckets = NIOLockedValueBox([String: (count: Int, since: ContinuousClock.Instant)]())
-    private let refused = Counter(label: "kerb_throttled_attempts_total")
+    private let refused: Prometheus.Counter?
 
-    init(limit: Int = 30, window: Duration = .seconds(60), capacity: Int = 100_000, trustedProxies: Set<String>) {
+    init(
+        limit: Int = 30, window: Duration = .seconds(60), capacity: Int = 100_000, trustedProxies: Set<String>,
+        metrics: PrometheusCollectorRegistry?
+    ) {
+        self.refused = metrics?.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "kerb", metricName: "throttled_attempts", unitName: "total",
+                helpText: "Credential attempts refused by the per-client throttle"))
         self.limit = limit
         self.window = window
         self.capacity = capacity
@@ -47,7 +54,7 @@ final class ClientThrottle: Sendable {
             return (bucket.count <= limit, max(1, Int(retry.components.seconds) + 1))
         }
         guard allowed.0 else {
-            refused.increment()
+            refused?.increment()
             throw TooManyAttempts(retryAfterSeconds: allowed.1)
         }
     }

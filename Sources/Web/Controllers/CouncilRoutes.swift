@@ -34,7 +34,8 @@ struct CouncilRoutes: Sendable {
         let cookies = SessionCookies(secure: config.secureCookies)
         home = TenantHomeController(pages: pages, profiles: profiles)
         signIn = SignInController(
-            identity: identity, pages: pages, cookies: cookies, throttle: ClientThrottle(trustedProxies: config.trustedProxies))
+            identity: identity, pages: pages, cookies: cookies,
+            throttle: ClientThrottle(trustedProxies: config.trustedProxies, metrics: deps.metrics))
         account = AccountController(identity: identity, access: access, pages: pages, cookies: cookies)
         users = AdminUsersController(identity: identity, access: access, pages: pages, publicBaseURL: config.publicBaseURL)
         groups = AdminGroupsController(identity: identity, access: access, pages: pages)

@@ -6,6 +6,7 @@ import Identity
 import KerbTestSupport
 import Logging
 import Policy
+import Prometheus
 import Tenancy
 import Testing
 
@@ -144,5 +145,48 @@ import Testing
         var csv = CSVExport(header: ["a", "b"])
         csv.append(["=1", "x\ny"])
         #expect(csv.text == "a,b\r\n'=1,\"x\ny\"\r\n")
+    }
+}
+
+/// Issue 9, item 6: credential attempts are limited per client too, before any database work,
+/// and refusals show in `/metrics`.
+@Suite struct ClientThrottleTests {
+    static let logger = Logger(label: "test")
+
+    @Test func oneClientIsThrottledAndItShowsInMetrics() async throws {
+        let tenant = try await TestDatabase.onboardTestTenant().tenant
+        _ = try await TestDatabase.prepared()
+        let registry = PrometheusCollectorRegistry()
+        let deps = try await WebDependencies.live(
+            TestDatabase.config, readWorkers: 1, metrics: registry, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
+        let app = try await buildApplication(WebConfig(metricsToken: "t0ken"), deps, logger: Self.logger)
+        try await app.test(.router) { client in
+            let browser = Browser(client, tenant: tenant)
+            try await browser.get("/sign-in")
+            var statuses: [HTTPResponse.Status] = []
+            for index in 0..<32 {
+                statuses.append(try await browser.post("/sign-in", [("email", "someone\(index)@example.org"), ("password", "x")]).status)
+            }
+            // Thirty attempts a minute, each a different address (as someone cycling through a
+            // council's staff would): then 429 with no account touched.
+            #expect(statuses.prefix(30).allSatisfy { $0 == .forbidden })
+            #expect(statuses.suffix(2).allSatisfy { $0 == .tooManyRequests })
+            let refused = try await browser.post("/sign-in", [("email", "a@example.org"), ("password", "x")])
+            #expect(refused.html.contains("Too many attempts from your network"))
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer t0ken"]) { response in
+                #expect(String(buffer: response.body).contains("kerb_throttled_attempts_total 3"))
+            }
+        }
+    }
+
+    @Test func forwardedForIsBelievedOnlyFromATrustedProxy() {
+        let request = Request(
+            head: HTTPRequest(
+                method: .post, scheme: "http", authority: "localhost", path: "/",
+                headerFields: [.init("X-Forwarded-For")!: "203.0.113.9, 10.0.0.2"]),
+            body: .init(buffer: .init()))
+        #expect(ClientThrottle.client(request, peer: "198.51.100.7", trusted: ["10.0.0.2"]) == "198.51.100.7")
+        #expect(ClientThrottle.client(request, peer: "10.0.0.2", trusted: ["10.0.0.2"]) == "203.0.113.9")
+        #expect(ClientThrottle.client(request, peer: nil, trusted: []) == "unknown")
     }
 }

@@ -158,6 +158,16 @@ import Web
                 try await deps.tenants.tenant(
                     host: try #require(Hostname("\(tenant.slug).evil.example")), baseDomain: "kerb.localhost", logger: Self.logger) == nil
             )
+            // Item 9: made-up hostnames cost a query each, never unbounded memory.
+            let bounded = TenantDirectory(client: deps.database, capacity: 3)
+            for index in 0..<10 {
+                let host = try #require(Hostname("made-up-\(index)-\(TestDatabase.uniqueToken()).example"))
+                #expect(try await bounded.tenant(host: host, baseDomain: "kerb.localhost", logger: Self.logger) == nil)
+                #expect(bounded.cachedCount <= 3)
+            }
+            let again = try await bounded.tenant(
+                host: try #require(Hostname("\(tenant.slug).kerb.localhost")), baseDomain: "kerb.localhost", logger: Self.logger)
+            #expect(again?.id == tenant.id)
         }
     }
 
