@@ -136,6 +136,13 @@ public struct IdentityServices: Sendable {
 /// Builds the router: service routes first, then the tenant middleware, then every council route
 /// twice — under the council's hostname and under `/t/:tenant`.
 public func buildRouter(_ config: WebConfig, _ deps: WebDependencies, pages: Pages) throws -> Router<KerbRequestContext> {
+    try buildRouterWithCatalogue(config, deps, pages: pages).router
+}
+
+/// The router and the declared access of every council and supplier-operations route in it.
+func buildRouterWithCatalogue(_ config: WebConfig, _ deps: WebDependencies, pages: Pages) throws -> (
+    router: Router<KerbRequestContext>, catalogue: RouteCatalogue
+) {
     let router = Router(context: KerbRequestContext.self)
     router.addMiddleware {
         InFlightRequestMiddleware(registry: .shared)
@@ -168,7 +175,7 @@ public func buildRouter(_ config: WebConfig, _ deps: WebDependencies, pages: Pag
     let byPath = router.group("t/:tenant", context: TenantRequestContext.self)
     council.addRoutes(to: byPath, includingHome: true)
     council.addSupplierOpsRoutes(to: router.group("ops", context: TenantRequestContext.self), tenants: deps.tenants)
-    return router
+    return (router, council.catalogue)
 }
 
 /// The whole web application with its services (database pool, read pipeline).

@@ -17,14 +17,15 @@ struct CaseworkAPIController: Sendable {
     let access: AccessGuard
 
     /// Every operation, as documented in `kerb-api-v1.yaml` (a test holds the two to each other).
-    static let operations: [(method: HTTPRequest.Method, path: String)] = [
-        (.get, "applications"), (.post, "applications"), (.get, "applications/{reference}"),
-        (.post, "applications/{reference}/assessment"), (.post, "applications/{reference}/decision"),
-        (.post, "applications/{reference}/notes"), (.post, "applications/{reference}/evidence-requests"),
-        (.post, "applications/{reference}/evidence-received"), (.post, "applications/{reference}/review"),
-        (.post, "applications/{reference}/review/decision"), (.post, "applications/{reference}/payment"),
-        (.post, "applications/{reference}/badge"), (.get, "badges/{number}"), (.post, "badges/{number}/cancellation"),
-        (.post, "enforcement-cases"), (.get, "enforcement-cases/{reference}"), (.get, "mi"),
+    static let operations: [(method: HTTPRequest.Method, path: String, access: Permission)] = [
+        (.get, "applications", .viewCase), (.post, "applications", .editCase), (.get, "applications/{reference}", .viewCase),
+        (.post, "applications/{reference}/assessment", .assessCase), (.post, "applications/{reference}/decision", .decideCase),
+        (.post, "applications/{reference}/notes", .editCase), (.post, "applications/{reference}/evidence-requests", .editCase),
+        (.post, "applications/{reference}/evidence-received", .editCase), (.post, "applications/{reference}/review", .editCase),
+        (.post, "applications/{reference}/review/decision", .decideCase), (.post, "applications/{reference}/payment", .takePayments),
+        (.post, "applications/{reference}/badge", .issueBadge), (.get, "badges/{number}", .viewCase),
+        (.post, "badges/{number}/cancellation", .issueBadge), (.post, "enforcement-cases", .manageEnforcement),
+        (.get, "enforcement-cases/{reference}", .manageEnforcement), (.get, "mi", .viewMI),
     ]
 
     typealias Handler = @Sendable (Request, TenantRequestContext) async throws -> Response
@@ -52,10 +53,10 @@ struct CaseworkAPIController: Sendable {
         }
     }
 
-    func addRoutes(to api: RouterGroup<TenantRequestContext>) {
-        for (method, path) in Self.operations {
+    func addRoutes(to api: DeclaredRoutes) {
+        for (method, path, permission) in Self.operations {
             let routerPath = path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")
-            api.on(RouterPath(routerPath), method: method, use: handler(method, path))
+            api.on(routerPath, method: method, .permission(permission), use: handler(method, path))
         }
     }
 

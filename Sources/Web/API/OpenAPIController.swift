@@ -11,8 +11,8 @@ struct OpenAPIController: Sendable {
         return ByteBuffer(bytes: data)
     }()
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("api/v1/openapi.yaml") { _, _ in
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("api/v1/openapi.yaml", .anyone) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: Self.document))
         }
     }

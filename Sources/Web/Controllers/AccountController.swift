@@ -11,12 +11,12 @@ struct AccountController: Sendable {
     let pages: Pages
     let cookies: SessionCookies
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("account", use: account)
-        group.post("account/sign-out-everywhere", use: signOutEverywhere)
-        group.post("account/recovery-codes", use: recoveryCodes)
-        group.get("account/password", use: passwordPage)
-        group.post("account/password", use: changePassword)
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("account", .signedIn, use: account)
+        group.post("account/sign-out-everywhere", .signedIn, use: signOutEverywhere)
+        group.post("account/recovery-codes", .signedIn, use: recoveryCodes)
+        group.get("account/password", .signedIn, use: passwordPage)
+        group.post("account/password", .signedIn, use: changePassword)
     }
 
     struct AccountPage: Sendable {

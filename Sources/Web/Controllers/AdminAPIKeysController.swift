@@ -11,10 +11,10 @@ struct AdminAPIKeysController: Sendable {
     let access: AccessGuard
     let pages: Pages
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("admin/api-keys", use: list)
-        group.post("admin/api-keys", use: create)
-        group.post("admin/api-keys/:key/revoke", use: revoke)
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("admin/api-keys", .permission(.manageUsers), use: list)
+        group.post("admin/api-keys", .permission(.manageUsers), use: create)
+        group.post("admin/api-keys/:key/revoke", .permission(.manageUsers), use: revoke)
     }
 
     @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> Response {

@@ -11,12 +11,16 @@ struct AdminGroupsController: Sendable {
     let access: AccessGuard
     let pages: Pages
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("admin/groups", use: list)
-        group.post("admin/groups", use: create)
-        group.post("admin/memberships/:membership/approve") { request, context in try await decide(request, context, approve: true) }
-        group.post("admin/memberships/:membership/reject") { request, context in try await decide(request, context, approve: false) }
-        group.post("admin/memberships/:membership/revoke", use: revoke)
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("admin/groups", .permission(.manageUsers), use: list)
+        group.post("admin/groups", .permission(.manageUsers), use: create)
+        group.post("admin/memberships/:membership/approve", .permission(.manageUsers)) { request, context in
+            try await decide(request, context, approve: true)
+        }
+        group.post("admin/memberships/:membership/reject", .permission(.manageUsers)) { request, context in
+            try await decide(request, context, approve: false)
+        }
+        group.post("admin/memberships/:membership/revoke", .permission(.manageUsers), use: revoke)
     }
 
     struct GroupsPage: Sendable {

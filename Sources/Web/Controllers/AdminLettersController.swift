@@ -14,9 +14,9 @@ struct AdminLettersController: Sendable {
     let access: AccessGuard
     let pages: Pages
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("admin/letters", use: list)
-        group.post("admin/letters/:kind", use: save)
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("admin/letters", .permission(.managePolicy), use: list)
+        group.post("admin/letters/:kind", .permission(.managePolicy), use: save)
     }
 
     struct LettersPage: Sendable {

@@ -12,10 +12,10 @@ struct AdminPolicyController: Sendable {
     let access: AccessGuard
     let pages: Pages
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("admin/policy", use: show)
-        group.post("admin/policy", use: change)
-        group.post("admin/policy/rollback", use: rollBack)
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("admin/policy", .permission(.managePolicy), use: show)
+        group.post("admin/policy", .permission(.managePolicy), use: change)
+        group.post("admin/policy/rollback", .permission(.managePolicy), use: rollBack)
     }
 
     struct PolicyPage: Sendable {

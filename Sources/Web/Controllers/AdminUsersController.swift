@@ -14,17 +14,17 @@ struct AdminUsersController: Sendable {
     /// Set-up links are built from this, never from the request's Host.
     let publicBaseURL: PublicBaseURL
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("admin/users", use: list)
-        group.get("admin/users/new", use: invitePage)
-        group.post("admin/users/new", use: invite)
-        group.get("admin/users/:user", use: show)
-        group.post("admin/users/:user/unlock", use: unlock)
-        group.post("admin/users/:user/disable", use: disable)
-        group.post("admin/users/:user/sign-out-everywhere", use: signOutEverywhere)
-        group.post("admin/users/:user/groups", use: addToGroup)
-        group.post("admin/users/:user/teams", use: addToTeam)
-        group.post("admin/users/:user/teams/remove", use: removeFromTeam)
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("admin/users", .permission(.manageUsers), use: list)
+        group.get("admin/users/new", .permission(.manageUsers), use: invitePage)
+        group.post("admin/users/new", .permission(.manageUsers), use: invite)
+        group.get("admin/users/:user", .permission(.manageUsers), use: show)
+        group.post("admin/users/:user/unlock", .permission(.manageUsers), use: unlock)
+        group.post("admin/users/:user/disable", .permission(.manageUsers), use: disable)
+        group.post("admin/users/:user/sign-out-everywhere", .permission(.manageUsers), use: signOutEverywhere)
+        group.post("admin/users/:user/groups", .permission(.manageUsers), use: addToGroup)
+        group.post("admin/users/:user/teams", .permission(.manageUsers), use: addToTeam)
+        group.post("admin/users/:user/teams/remove", .permission(.manageUsers), use: removeFromTeam)
     }
 
     struct ListPage: Sendable {

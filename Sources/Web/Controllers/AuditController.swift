@@ -10,8 +10,8 @@ struct AuditController: Sendable {
     let access: AccessGuard
     let pages: Pages
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("admin/audit", use: list)
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("admin/audit", .permission(.viewAudit), use: list)
     }
 
     struct AuditPage: Sendable {

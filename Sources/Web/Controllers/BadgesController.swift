@@ -19,15 +19,15 @@ struct BadgesController: Sendable {
     /// GOV.UK Pay return URLs are built from this, never from the request's Host.
     let publicBaseURL: PublicBaseURL
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("badges", use: index)
-        group.post("badges/renewals/invite", use: inviteRenewals)
-        group.get("badges/:number", use: show)
-        group.post("badges/:number/issued", use: recordIssued)
-        group.post("badges/:number/cancel", use: cancel)
-        group.post("cases/:reference/payment", use: requestPayment)
-        group.post("cases/:reference/payment/check", use: checkPayment)
-        group.get("payments/:reference/return", use: paymentReturn)
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("badges", .permission(.viewCase), use: index)
+        group.post("badges/renewals/invite", .permission(.sendCommunications), use: inviteRenewals)
+        group.get("badges/:number", .permission(.viewCase), use: show)
+        group.post("badges/:number/issued", .permission(.issueBadge), use: recordIssued)
+        group.post("badges/:number/cancel", .permission(.issueBadge), use: cancel)
+        group.post("cases/:reference/payment", .permission(.takePayments), use: requestPayment)
+        group.post("cases/:reference/payment/check", .permission(.takePayments), use: checkPayment)
+        group.get("payments/:reference/return", .anyone, use: paymentReturn)
     }
 
     // MARK: on the case page

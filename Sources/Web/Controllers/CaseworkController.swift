@@ -17,24 +17,24 @@ struct CaseworkController: Sendable {
     let access: AccessGuard
     let pages: Pages
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("cases", use: queue)
-        group.get("cases/new", use: newPage)
-        group.post("cases/new", use: create)
-        group.get("cases/:reference", use: show)
-        group.post("cases/:reference/assign-to-me", use: assignToMe)
-        group.post("cases/:reference/assign", use: assign)
-        group.post("cases/:reference/representatives", use: addRepresentative)
-        group.post("cases/:reference/assess", use: assess)
-        group.post("cases/:reference/decide", use: decide)
-        group.post("cases/:reference/notes", use: note)
-        group.post("cases/:reference/evidence/request", use: requestEvidence)
-        group.post("cases/:reference/evidence/received", use: receiveEvidence)
-        group.post("cases/:reference/review", use: requestReview)
-        group.get("cases/:reference/letters/:letter", use: letter)
-        group.post("cases/:reference/review/decide", use: decideReview)
-        group.post("cases/:reference/badge", use: issueBadge)
-        group.post("cases/import", use: importOnline)
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("cases", .permission(.viewCase), use: queue)
+        group.get("cases/new", .permission(.editCase), use: newPage)
+        group.post("cases/new", .permission(.editCase), use: create)
+        group.get("cases/:reference", .permission(.viewCase), use: show)
+        group.post("cases/:reference/assign-to-me", .permission(.editCase), use: assignToMe)
+        group.post("cases/:reference/assign", .permission(.editCase), use: assign)
+        group.post("cases/:reference/representatives", .permission(.editCase), use: addRepresentative)
+        group.post("cases/:reference/assess", .permission(.assessCase), use: assess)
+        group.post("cases/:reference/decide", .permission(.decideCase), use: decide)
+        group.post("cases/:reference/notes", .permission(.editCase), use: note)
+        group.post("cases/:reference/evidence/request", .permission(.editCase), use: requestEvidence)
+        group.post("cases/:reference/evidence/received", .permission(.editCase), use: receiveEvidence)
+        group.post("cases/:reference/review", .permission(.editCase), use: requestReview)
+        group.get("cases/:reference/letters/:letter", .permission(.viewCase), use: letter)
+        group.post("cases/:reference/review/decide", .permission(.decideCase), use: decideReview)
+        group.post("cases/:reference/badge", .permission(.issueBadge), use: issueBadge)
+        group.post("cases/import", .permission(.editCase), use: importOnline)
         badges.addRoutes(to: group)
     }
 

@@ -25,6 +25,8 @@ struct CouncilRoutes: Sendable {
     let session: SessionMiddleware
     let access: AccessGuard
     let pages: Pages
+    /// Every route registered here with its declared access (read by the access sweep).
+    let catalogue = RouteCatalogue()
 
     init(config: WebConfig, deps: WebDependencies, pages: Pages, profiles: ProfileReader) {
         let identity = deps.identity
@@ -58,10 +60,16 @@ struct CouncilRoutes: Sendable {
     }
 
     func addRoutes(to group: RouterGroup<TenantRequestContext>, includingHome: Bool) {
-        api.addRoutes(to: group)
-        openAPI.addRoutes(to: group)
-        caseworkAPI.addRoutes(to: group.group("api/v1").add(middleware: apiKeyMiddleware))
-        let pages = group.group().add(middleware: PrivatePageMiddleware()).add(middleware: session)
+        let open = DeclaredRoutes(group: group, catalogue: catalogue, area: .api, guardian: access)
+        api.addRoutes(to: open)
+        openAPI.addRoutes(to: open)
+        caseworkAPI.addRoutes(
+            to: DeclaredRoutes(
+                group: group.group("api/v1").add(middleware: apiKeyMiddleware), catalogue: catalogue, area: .api, guardian: access,
+                prefix: "api/v1"))
+        let pages = DeclaredRoutes(
+            group: group.group().add(middleware: PrivatePageMiddleware()).add(middleware: session), catalogue: catalogue, area: .pages,
+            guardian: access)
         if includingHome { home.addRoutes(to: pages) }
         signIn.addRoutes(to: pages)
         account.addRoutes(to: pages)
@@ -79,7 +87,9 @@ struct CouncilRoutes: Sendable {
     /// Supplier operations at `/ops` on the service host: the same sign-in, 2FA and account pages
     /// over `kerb_ops`, and the list of councils. No council administration is mounted here.
     func addSupplierOpsRoutes(to group: RouterGroup<TenantRequestContext>, tenants: TenantDirectory) {
-        let pages = group.group().add(middleware: PrivatePageMiddleware()).add(middleware: session)
+        let pages = DeclaredRoutes(
+            group: group.group().add(middleware: PrivatePageMiddleware()).add(middleware: session), catalogue: catalogue, area: .ops,
+            guardian: access)
         OpsTenantsController(tenants: tenants, access: access, pages: self.pages).addRoutes(to: pages)
         signIn.addRoutes(to: pages)
         account.addRoutes(to: pages)

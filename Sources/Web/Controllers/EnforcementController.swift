@@ -14,14 +14,14 @@ struct EnforcementController: Sendable {
     let access: AccessGuard
     let pages: Pages
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("enforcement", use: index)
-        group.get("enforcement/new", use: newPage)
-        group.post("enforcement/new", use: create)
-        group.get("enforcement/:reference", use: show)
-        group.post("enforcement/:reference/investigate", use: investigate)
-        group.post("enforcement/:reference/evidence", use: addEvidence)
-        group.post("enforcement/:reference/close", use: close)
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("enforcement", .permission(.manageEnforcement), use: index)
+        group.get("enforcement/new", .permission(.manageEnforcement), use: newPage)
+        group.post("enforcement/new", .permission(.manageEnforcement), use: create)
+        group.get("enforcement/:reference", .permission(.manageEnforcement), use: show)
+        group.post("enforcement/:reference/investigate", .permission(.manageEnforcement), use: investigate)
+        group.post("enforcement/:reference/evidence", .permission(.manageEnforcement), use: addEvidence)
+        group.post("enforcement/:reference/close", .permission(.manageEnforcement), use: close)
     }
 
     @Sendable func index(_ request: Request, context: TenantRequestContext) async throws -> Response {

@@ -12,9 +12,9 @@ struct ManagementInformationController: Sendable {
     let access: AccessGuard
     let pages: Pages
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("mi", use: dashboard)
-        group.get("mi/summary.csv", use: csv)
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("mi", .permission(.viewMI), use: dashboard)
+        group.get("mi/summary.csv", .permission(.viewMI), use: csv)
     }
 
     struct Chart: Sendable {

@@ -11,8 +11,8 @@ struct OpsTenantsController: Sendable {
     let access: AccessGuard
     let pages: Pages
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get(use: list)
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("", .permission(.manageTenants), use: list)
     }
 
     struct TenantsPage: Sendable {

@@ -8,8 +8,8 @@ import Tenancy
 struct ProfileAPIController: Sendable {
     let profiles: ProfileReader
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("api/v1/profile") { _, context in
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("api/v1/profile", .anyone) { _, context in
             let profile = try await profiles.profile(of: context.tenant)
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],

@@ -14,16 +14,16 @@ struct SignInController: Sendable {
     let cookies: SessionCookies
     let throttle: ClientThrottle
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get("sign-in", use: signInPage)
-        group.post("sign-in", use: throttled(signIn))
-        group.get("sign-in/code", use: codePage)
-        group.post("sign-in/code", use: throttled(code))
-        group.get("sign-in/enrol", use: enrolPage)
-        group.post("sign-in/enrol", use: throttled(enrol))
-        group.post("sign-out", use: signOut)
-        group.get("setup", use: setupPage)
-        group.post("setup", use: throttled(setup))
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("sign-in", .anyone, use: signInPage)
+        group.post("sign-in", .anyone, use: throttled(signIn))
+        group.get("sign-in/code", .anyone, use: codePage)
+        group.post("sign-in/code", .anyone, use: throttled(code))
+        group.get("sign-in/enrol", .anyone, use: enrolPage)
+        group.post("sign-in/enrol", .anyone, use: throttled(enrol))
+        group.post("sign-out", .anyone, use: signOut)
+        group.get("setup", .anyone, use: setupPage)
+        group.post("setup", .anyone, use: throttled(setup))
     }
 
     /// Every credential a client can guess at goes through the per-client throttle first.

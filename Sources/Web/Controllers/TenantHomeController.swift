@@ -10,8 +10,8 @@ struct TenantHomeController: Sendable {
     let pages: Pages
     let profiles: ProfileReader
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
-        group.get { request, context in try await home(request, context) }
+    func addRoutes(to group: DeclaredRoutes) {
+        group.get("", .anyone) { request, context in try await home(request, context) }
     }
 
     struct HomePage: Sendable {

@@ -1,0 +1,86 @@
+import HTTPTypes
+import Hummingbird
+import NIOConcurrencyHelpers
+import Policy
+
+/// Who may call a route: declared where the route is registered, checked before its handler
+/// runs, and read by the access sweep (`AccessSweepTests`), which fails for any route in the
+/// router that has no declaration.
+public enum RouteAccess: Sendable, Hashable, CustomStringConvertible {
+    /// Anyone, signed in or not: sign-in, set-up, the start page.
+    case anyone
+    /// Any fully signed-in person (their own account pages).
+    case signedIn
+    /// A person (or API key) whose access groups grant this permission; the policy engine
+    /// decides, and a refusal is audited and answered 403.
+    case permission(Permission)
+
+    public var description: String {
+        switch self {
+        case .anyone: "anyone"
+        case .signedIn: "signed in"
+        case .permission(let permission): permission.rawValue
+        }
+    }
+}
+
+/// Every council route with its declared access, as registered (`GET cases/{reference}`).
+final class RouteCatalogue: Sendable {
+    struct Entry: Sendable, Hashable {
+        let method: HTTPRequest.Method
+        /// Relative to the council (or `/ops`), with parameters as `{name}` like the router's.
+        let path: String
+        let area: Area
+        let access: RouteAccess
+    }
+
+    /// Pages (session cookie), the JSON API (API key), or supplier operations.
+    enum Area: String, Sendable, Hashable { case pages, api, ops }
+
+    private let entries = NIOLockedValueBox(Set<Entry>())
+
+    func record(_ entry: Entry) { _ = entries.withLockedValue { $0.insert(entry) } }
+
+    var all: [Entry] { entries.withLockedValue { Array($0) } }
+
+    /// The declaration for a route of `area`, if it has one.
+    func access(_ method: HTTPRequest.Method, _ path: String, in area: Area) -> RouteAccess? {
+        entries.withLockedValue { entries in entries.first { $0.method == method && $0.path == path && $0.area == area }?.access }
+    }
+}
+
+/// A route group that cannot register a route without its access rule: each route is recorded
+/// in the catalogue and its handler runs only once `AccessGuard` allows the request.
+struct DeclaredRoutes {
+    typealias Handler = @Sendable (Request, TenantRequestContext) async throws -> Response
+
+    let group: RouterGroup<TenantRequestContext>
+    let catalogue: RouteCatalogue
+    let area: RouteCatalogue.Area
+    let guardian: AccessGuard
+    /// The group's own path below the council (`api/v1`), for the catalogue.
+    var prefix: String = ""
+
+    func on(_ path: String, method: HTTPRequest.Method, _ access: RouteAccess, use handler: @escaping Handler) {
+        let normalised = (prefix.split(separator: "/") + path.split(separator: "/"))
+            .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+        catalogue.record(.init(method: method, path: normalised, area: area, access: access))
+        let guardian = self.guardian
+        group.on(RouterPath(path), method: method) { request, context in
+            switch access {
+            case .anyone: break
+            case .signedIn: _ = try guardian.signedIn(context, allowingExpiredPassword: true)
+            case .permission(let permission): try await guardian.require(permission, context)
+            }
+            return try await handler(request, context)
+        }
+    }
+
+    func get(_ path: String = "", _ access: RouteAccess, use handler: @escaping Handler) {
+        on(path, method: .get, access, use: handler)
+    }
+
+    func post(_ path: String, _ access: RouteAccess, use handler: @escaping Handler) {
+        on(path, method: .post, access, use: handler)
+    }
+}
