@@ -63,7 +63,8 @@ let package = Package(
         .target(
             name: "Audit",
             dependencies: [
-                "Storage", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                "KerbCore", "Storage", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -180,7 +181,7 @@ let package = Package(
         .executableTarget(
             name: "Kerb",
             dependencies: [
-                "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore", "ContractFakes",
+                "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore", "ContractFakes", "Audit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

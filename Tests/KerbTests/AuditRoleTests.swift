@@ -57,6 +57,10 @@ import Testing
             Refusal(
                 sql: "SET session_replication_role = replica", sqlState: "42501",
                 message: "permission denied to set parameter \"session_replication_role\""),
+            Refusal(
+                sql:
+                    "INSERT INTO kerb_control.audit_anchors (schema_name, row_count, anchored_by) VALUES ('\(scope.schema)', 0, 'request')",
+                sqlState: "42501", message: "permission denied for schema kerb_control"),
         ]
     }
 

@@ -2,7 +2,7 @@
 -- (infra/lib/pg.sh does it for the embedded cluster; a DBA does it in production).
 --   kerb_admin  owns the database and the control plane, creates tenant roles and schemas,
 --               runs migrations (as each tenant's owner role). NOINHERIT: it reaches a tenant
---               schema only by SET ROLE.
+--               schema only by SET ROLE. Alone may write kerb_control.audit_anchors.
 --   kerb_app    the web process. Owns nothing; NOINHERIT member of each tenant's request role
 --               (never its owner), so every tenant query must first switch role (TenantDatabase
 --               does it per transaction) and no request can alter what the owner made.
