@@ -9,7 +9,7 @@ import Storage
 struct Kerb: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Blue Badge casework for UK councils, one schema per council.",
-        subcommands: [Serve.self, Migrate.self, TenantCommand.self, OpsCommand.self, PolicyCommand.self, Demo.self])
+        subcommands: [Serve.self, Migrate.self, TenantCommand.self, AuditCommand.self, OpsCommand.self, PolicyCommand.self, Demo.self])
 }
 
 /// Prints a failure as one line on stderr and exits non-zero; `KerbError`s say what to fix.
@@ -28,7 +28,7 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
 }
 
 /// Operator-facing text: storage errors carry the server's message for the operator's own terminal.
-private func describe(_ error: any KerbError) -> String {
+func describe(_ error: any KerbError) -> String {
     if let storage = error as? StorageError { return storage.description }
     return error.publicDetail
 }

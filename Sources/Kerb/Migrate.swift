@@ -34,8 +34,9 @@ struct Migrate: AsyncParsableCommand {
                     FileHandle.standardError.write(Data("kerb: \(failure.error!.description)\n".utf8))
                 }
                 let elapsed = ContinuousClock.now - started
+                let split = outcomes.filter(\.rolesSplit).count
                 print(
-                    "migrate: control plane +\(control.applied.count), \(scopes.count - 1) tenants + supplier ops, \(outcomes.count - failed.count) upgraded, \(failed.count) failed, in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))"
+                    "migrate: control plane +\(control.applied.count), \(scopes.count - 1) tenants + supplier ops, \(outcomes.count - failed.count) upgraded\(split > 0 ? " (\(split) given a request role)" : ""), \(failed.count) failed, in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))"
                 )
                 if !failed.isEmpty { throw ExitCode(4) }
             }

@@ -66,7 +66,7 @@ struct TenantCommand: AsyncParsableCommand {
                         "slug:       \(t.slug)\nauthority:  \(t.displayName) (\(t.authoritySlug))\nband:       \(t.band.rawValue)\nnation:     \(t.nation.rawValue)"
                     )
                     print(
-                        "status:     \(t.status.rawValue)\(t.statusReason.map { " — \($0)" } ?? "")\nschema:     \(t.scope.schema)\nrole:       \(t.scope.role)"
+                        "status:     \(t.status.rawValue)\(t.statusReason.map { " — \($0)" } ?? "")\nschema:     \(t.scope.schema)\nroles:      \(t.scope.ownerRole) (owner), \(t.scope.requestRole) (requests)"
                     )
                     print("hostnames:  \(([t.slug.rawValue + ".<base domain>"] + t.hostnames).joined(separator: ", "))")
                     print("migrations: \(d.migrations.joined(separator: ", "))")

@@ -4,7 +4,7 @@
 public struct Slug: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
     public let rawValue: String
 
-    /// Maximum length keeps derived identifiers (`kerb_t_<slug>`) well under PostgreSQL's 63 bytes.
+    /// Maximum length keeps derived identifiers (`kerb_t_<slug>`, `kerb_r_<slug>`) well under PostgreSQL's 63 bytes.
     public static let maxLength = 40
 
     public init?(_ raw: String) {
@@ -46,8 +46,11 @@ public struct Slug: Sendable, Hashable, Comparable, CustomStringConvertible, Cod
 
     /// The tenant's PostgreSQL schema, `t_<slug with _ for ->`.
     public var schemaName: String { "t_" + rawValue.replacingHyphens() }
-    /// The tenant's PostgreSQL role, which owns the schema and nothing else.
-    public var roleName: String { "kerb_t_" + rawValue.replacingHyphens() }
+    /// The role that owns the tenant's schema and nothing else; only migrations run as it.
+    public var ownerRoleName: String { "kerb_t_" + rawValue.replacingHyphens() }
+    /// The role the tenant's requests run as: it owns nothing and holds only the grants requests
+    /// need, so a request cannot alter, drop or truncate what the owner made.
+    public var requestRoleName: String { "kerb_r_" + rawValue.replacingHyphens() }
 
     public var description: String { rawValue }
     public static func < (lhs: Slug, rhs: Slug) -> Bool { lhs.rawValue < rhs.rawValue }

@@ -56,43 +56,47 @@ public final class AdminSession {
         try connection.query(sql.description, parameters)
     }
 
-    /// Switches the rest of the current transaction into the tenant's role and schema, the same
-    /// confinement the web process gets, then back with `leaveTenant()`.
+    /// Switches the rest of the current transaction into the tenant's request role and schema,
+    /// the same confinement the web process gets, then back with `leaveTenant()`. Seeding data
+    /// (onboarding, demo, tests) goes this way, so it writes the audit trail as requests do.
     public func enterTenant(_ scope: TenantScope) throws(StorageError) {
         try connection.query(
-            "SELECT set_config('role', $1, true), set_config('search_path', $2, true)", [scope.role, scope.schema])
+            "SELECT set_config('role', $1, true), set_config('search_path', $2, true)", [scope.requestRole, scope.schema])
+    }
+
+    /// Switches the rest of the current transaction into the tenant's owner role: for work that
+    /// needs ownership (ANALYZE, repairs by an operator), never for a request's data.
+    public func enterTenantAsOwner(_ scope: TenantScope) throws(StorageError) {
+        try connection.query(
+            "SELECT set_config('role', $1, true), set_config('search_path', $2, true)", [scope.ownerRole, scope.schema])
     }
 
     public func leaveTenant() throws(StorageError) {
         try connection.query("SELECT set_config('role', 'none', true), set_config('search_path', 'kerb_control', true)")
     }
 
-    /// Creates the tenant's role and schema (owned by that role) and lets both login roles switch
-    /// into it. The role has no login and no privilege anywhere else.
+    /// Creates the tenant's owner and request roles and its schema (owned by the owner). Both
+    /// have no login and no privilege anywhere else; the web process may switch only into the
+    /// request role. The request role's grants come with the migrations (`TenantRoles.grants`).
     public func createTenantRoleAndSchema(_ scope: TenantScope, appUser: String) throws(StorageError) {
-        let role = quoteIdentifier(scope.role)
-        try connection.execute(
-            script: """
-                CREATE ROLE \(role) NOLOGIN NOINHERIT;
-                GRANT \(role) TO CURRENT_USER;
-                GRANT \(role) TO \(quoteIdentifier(appUser));
-                CREATE SCHEMA \(quoteIdentifier(scope.schema)) AUTHORIZATION \(role);
-                """)
+        try connection.execute(script: TenantRoles.create(scope, appUser: appUser))
     }
 
-    /// Drops a tenant's schema and role. Only offboarding calls it, after a verified export.
+    /// Drops a tenant's schema and both its roles. Only offboarding calls it, after a verified export.
     public func dropTenantRoleAndSchema(_ scope: TenantScope) throws(StorageError) {
-        try connection.execute(
-            script: """
-                DROP SCHEMA IF EXISTS \(quoteIdentifier(scope.schema)) CASCADE;
-                DROP ROLE IF EXISTS \(quoteIdentifier(scope.role));
-                """)
+        try connection.execute(script: try TenantRoles.drop(scope, on: connection))
     }
 
-    /// Applies every pending tenant migration inside the current transaction (onboarding).
+    /// Applies every pending tenant migration inside the current transaction (onboarding), then
+    /// grants the request role once, as the owner.
     public func applyTenantMigrations(_ scope: TenantScope, _ migrations: [Migration]) throws(StorageError) {
         for migration in migrations {
-            try Migrator.apply(migration, to: .tenant(scope), on: connection, ownTransaction: false)
+            try Migrator.apply(migration, to: .tenant(scope), on: connection, ownTransaction: false, regrant: false)
         }
+        try connection.execute(
+            script: [
+                try TenantRoles.enterOwner(scope, on: connection), TenantRoles.grants(scope),
+                "SELECT set_config('role', 'none', true), set_config('search_path', 'kerb_control', true);",
+            ].joined(separator: "\n"))
     }
 }

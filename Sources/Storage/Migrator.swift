@@ -9,7 +9,9 @@ import NIOPosix
 /// Fast when there is nothing to do: one query reads the whole ledger and the tenant list, and
 /// pending work is computed in memory, so a no-op across thousands of tenants costs two round
 /// trips. Each migration runs as one simple-protocol script (one round trip) inside its own
-/// transaction with its ledger row, as the tenant's role, so it can only touch that schema.
+/// transaction with its ledger row, as the tenant's owner role, so it can only touch that schema,
+/// and ends by re-granting the request role (`TenantRoles.grants`). Tenants made before the
+/// owner/request split are converted on the way; the same first query finds them.
 public struct Migrator: Sendable {
     /// Where a migration applies.
     public enum Schema: Sendable, Hashable {
@@ -29,6 +31,8 @@ public struct Migrator: Sendable {
         public let schema: String
         public let applied: [String]
         public let error: StorageError?
+        /// This run gave the tenant its request role (it predated the owner/request split).
+        public var rolesSplit = false
     }
 
     public let database: AdminDatabase
@@ -68,12 +72,16 @@ public struct Migrator: Sendable {
         progress: @escaping @Sendable (_ done: Int, _ total: Int, _ outcome: Outcome) -> Void = { _, _, _ in }
     ) async throws -> [Outcome] {
         let tenant = self.tenant
-        let work: [(TenantScope, [Migration])] = try await database.session { session in
+        let appUser = database.config.appUser
+        let (work, census): ([(TenantScope, [Migration], split: Bool)], TenantRoles.Census) = try await database.session { session in
             let ledger = try Self.ledgerBySchema(session.connection)
-            return try scopes.compactMap { scope in
+            let census = try TenantRoles.census(session.connection, appUser: appUser)
+            let work = try scopes.compactMap { scope -> (TenantScope, [Migration], split: Bool)? in
                 let pending = try Self.pending(tenant, applied: ledger[scope.schema] ?? [:], schema: scope.schema)
-                return pending.isEmpty ? nil : (scope, pending)
+                let split = !census.isSplit(scope)
+                return pending.isEmpty && !split ? nil : (scope, pending, split)
             }
+            return (work, census)
         }
         guard !work.isEmpty else { return [] }
 
@@ -92,10 +100,17 @@ public struct Migrator: Sendable {
                                 return value
                             }
                             guard index < work.count else { break }
-                            let (scope, pending) = work[index]
+                            let (scope, pending, split) = work[index]
                             var applied: [String] = []
                             var failure: StorageError?
-                            for migration in pending {
+                            if split {
+                                do throws(StorageError) {
+                                    try Self.split(scope, appUser: appUser, census: census, on: session.connection)
+                                } catch {
+                                    failure = error
+                                }
+                            }
+                            for migration in pending where failure == nil {
                                 do throws(StorageError) {
                                     try Self.apply(migration, to: .tenant(scope), on: session.connection, ownTransaction: true)
                                     applied.append(migration.version)
@@ -104,7 +119,8 @@ public struct Migrator: Sendable {
                                     break
                                 }
                             }
-                            let outcome = Outcome(schema: scope.schema, applied: applied, error: failure)
+                            let outcome = Outcome(
+                                schema: scope.schema, applied: applied, error: failure, rolesSplit: split && failure == nil)
                             let count = done.withLockedValue { value -> Int in
                                 value += 1
                                 return value
@@ -163,23 +179,41 @@ public struct Migrator: Sendable {
         return all.filter { applied[$0.version] == nil }
     }
 
+    /// Gives a tenant made before the owner/request split its request role, in a transaction of
+    /// its own, and takes the web process out of the owner role.
+    static func split(_ scope: TenantScope, appUser: String, census: TenantRoles.Census, on conn: PQConnection) throws(StorageError) {
+        let script = try TenantRoles.split(scope, appUser: appUser, census: census, on: conn)
+        do {
+            try conn.execute(script: script)
+        } catch {
+            try? conn.execute(script: "ROLLBACK")
+            throw StorageError.migrationFailed(schema: scope.schema, version: "owner/request role split", message: "\(error)")
+        }
+    }
+
     /// Runs one migration and records it. With `ownTransaction` the script carries its own
-    /// BEGIN/COMMIT (one round trip); otherwise it joins the caller's transaction.
-    static func apply(_ migration: Migration, to schema: Schema, on conn: PQConnection, ownTransaction: Bool) throws(StorageError) {
+    /// BEGIN/COMMIT (one round trip); otherwise it joins the caller's transaction. A tenant
+    /// migration ends by re-granting the request role unless `regrant` is false (onboarding
+    /// applies them all in one transaction and grants once at the end).
+    static func apply(
+        _ migration: Migration, to schema: Schema, on conn: PQConnection, ownTransaction: Bool, regrant: Bool = true
+    ) throws(StorageError) {
         let enter: String
+        let grants: String
         switch schema {
         case .control:
             enter = "SELECT set_config('search_path', 'kerb_control', true);"
+            grants = ""
         case .tenant(let scope):
-            enter =
-                "SELECT set_config('role', \(try conn.literal(scope.role)), true), set_config('search_path', \(try conn.literal(scope.schema)), true);"
+            enter = try TenantRoles.enterOwner(scope, on: conn)
+            grants = regrant ? TenantRoles.grants(scope) : ""
         }
         let record = """
             SELECT set_config('role', 'none', true), set_config('search_path', 'kerb_control', true);
             INSERT INTO kerb_control.schema_migrations (schema_name, version, checksum)
             VALUES (\(try conn.literal(schema.name)), \(try conn.literal(migration.version)), \(try conn.literal(migration.checksum)));
             """
-        let script = [ownTransaction ? "BEGIN;" : "", enter, migration.sql, ";", record, ownTransaction ? "COMMIT;" : ""]
+        let script = [ownTransaction ? "BEGIN;" : "", enter, migration.sql, ";", grants, record, ownTransaction ? "COMMIT;" : ""]
             .joined(separator: "\n")
         do {
             try conn.execute(script: script)

@@ -3,10 +3,11 @@ import PostgresNIO
 
 /// The only way request code reaches a tenant's tables.
 ///
-/// Every transaction first switches, transaction-locally, into the tenant's role and schema
-/// (`set_config(…, true)` is `SET LOCAL` with the names bound as values). The login role owns
-/// nothing and has no privileges of its own, so a query that forgets a filter, or names another
-/// council's schema outright, is refused by PostgreSQL itself. `SET LOCAL` ends with the
+/// Every transaction first switches, transaction-locally, into the tenant's request role and
+/// schema (`set_config(…, true)` is `SET LOCAL` with the names bound as values). The login role
+/// owns nothing and has no privileges of its own, so a query that forgets a filter, or names
+/// another council's schema outright, is refused by PostgreSQL itself; and the request role owns
+/// nothing either, so no request can alter, drop or truncate a table or rewrite the audit trail. `SET LOCAL` ends with the
 /// transaction, so this stays correct behind a transaction-pooling pgBouncer.
 public struct TenantDatabase: Sendable {
     public let client: PostgresClient
@@ -21,7 +22,7 @@ public struct TenantDatabase: Sendable {
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 _ = try await connection.query(
-                    "SELECT set_config('role', \(scope.role), true), set_config('search_path', \(scope.schema), true)",
+                    "SELECT set_config('role', \(scope.requestRole), true), set_config('search_path', \(scope.schema), true)",
                     logger: logger
                 ).collect()
                 return try await body(connection)

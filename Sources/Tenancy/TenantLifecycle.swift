@@ -44,8 +44,9 @@ public struct TenantLifecycle: Sendable {
         public let adminSetupToken: String
     }
 
-    /// Creates the tenant's role and schema, runs every tenant migration, records the default
-    /// local policy as version 1 and invites the first authority admin, all in one transaction.
+    /// Creates the tenant's owner and request roles and its schema, runs every tenant migration
+    /// (as the owner) and grants the request role, then records the default local policy as
+    /// version 1 and invites the first authority admin as the request role, all in one transaction.
     public func onboard(_ request: OnboardingRequest) async throws -> Onboarded {
         guard let authority = catalogue.authority(request.authority) else {
             throw TenancyError.unknownAuthority(request.authority)
@@ -83,7 +84,7 @@ public struct TenantLifecycle: Sendable {
                 """,
                 [
                     slug.rawValue, authority.slug.rawValue, authority.name, authority.band.rawValue,
-                    authority.nation.rawValue, scope.schema, scope.role,
+                    authority.nation.rawValue, scope.schema, scope.ownerRole,
                 ])[0][0]
             for host in hostnames {
                 try session.query("INSERT INTO kerb_control.tenant_hostnames (hostname, tenant_id) VALUES ($1, $2::uuid)", [host, id])

@@ -34,7 +34,7 @@ import Testing
                 let rows = try await conn.query("SELECT current_user, authority FROM profile", logger: Self.logger)
                 return try await rows.decode((String, String).self).all()
             }
-            #expect(own.count == 1 && own[0].0 == a.scope.role && own[0].1 == a.authoritySlug)
+            #expect(own.count == 1 && own[0].0 == a.scope.requestRole && own[0].1 == a.authoritySlug)
 
             // Another council's tables by qualified name, the control plane, and DDL elsewhere:
             // all refused by PostgreSQL inside A's transaction.
@@ -113,7 +113,7 @@ import Testing
                 group.addTask { (tenant, try await pipeline.fetch(pipeline.statement(0), in: tenant.scope)) }
             }
             for try await (tenant, rows) in group {
-                #expect(rows == [[tenant.scope.role, tenant.authoritySlug]])
+                #expect(rows == [[tenant.scope.requestRole, tenant.authoritySlug]])
             }
         }
         // The control plane is out of reach of a tenant role, and the failure leaves the
@@ -139,6 +139,6 @@ import Testing
             #expect(Slug(hostile) == nil)
         }
         let scope = TenantScope(Slug("a-b")!)
-        #expect(scope.schema == "t_a_b" && scope.role == "kerb_t_a_b")
+        #expect(scope.schema == "t_a_b" && scope.ownerRole == "kerb_t_a_b" && scope.requestRole == "kerb_r_a_b")
     }
 }

@@ -6,7 +6,8 @@ import Testing
     func acceptsDNSLabels(_ raw: String) throws {
         let slug = try #require(Slug(raw))
         #expect(slug.schemaName == "t_" + raw.replacingOccurrences(of: "-", with: "_"))
-        #expect(slug.roleName == "kerb_t_" + raw.replacingOccurrences(of: "-", with: "_"))
+        #expect(slug.ownerRoleName == "kerb_t_" + raw.replacingOccurrences(of: "-", with: "_"))
+        #expect(slug.requestRoleName == "kerb_r_" + raw.replacingOccurrences(of: "-", with: "_"))
     }
 
     @Test(arguments: [

@@ -15,9 +15,9 @@ import Testing
 
         let owner = try await TestDatabase.adminQuery(
             "SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = $1", [tenant.scope.schema])
-        #expect(owner.first?.first == tenant.scope.role)
+        #expect(owner.first?.first == tenant.scope.ownerRole)
         let tables = try await TestDatabase.adminQuery(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tableowner = $2", [tenant.scope.schema, tenant.scope.role])
+            "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tableowner = $2", [tenant.scope.schema, tenant.scope.ownerRole])
         #expect(Int(tables[0][0] ?? "0")! >= 4)
         let ledger = try await TestDatabase.adminQuery(
             "SELECT version FROM kerb_control.schema_migrations WHERE schema_name = $1 ORDER BY version", [tenant.scope.schema])
@@ -71,8 +71,9 @@ import Testing
         let schema = try await TestDatabase.adminQuery(
             "SELECT count(*) FROM pg_namespace WHERE nspname = $1", [Slug(otherSlug)!.schemaName])
         #expect(schema[0][0] == "0")
-        let role = try await TestDatabase.adminQuery("SELECT count(*) FROM pg_roles WHERE rolname = $1", [Slug(otherSlug)!.roleName])
-        #expect(role[0][0] == "0")
+        let roles = try await TestDatabase.adminQuery(
+            "SELECT count(*) FROM pg_roles WHERE rolname IN ($1, $2)", [Slug(otherSlug)!.ownerRoleName, Slug(otherSlug)!.requestRoleName])
+        #expect(roles[0][0] == "0")
     }
 
     @Test func badInputIsRefusedWithAClearError() async throws {

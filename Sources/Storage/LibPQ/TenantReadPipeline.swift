@@ -5,7 +5,7 @@ import KerbCore
 ///
 /// PostgresNIO sends a Sync after every statement, so `BEGIN`, the role switch, the query and
 /// `COMMIT` cost four round trips. Here each read is queued on a libpq connection in pipeline
-/// mode as `set_config(role, search_path, local)` + the prepared query + one Sync: PostgreSQL runs
+/// mode as `set_config(request role, search_path, local)` + the prepared query + one Sync: PostgreSQL runs
 /// everything before a Sync as one implicit transaction, so the role switch binds the query and
 /// ends with it, exactly as `TenantDatabase.transaction` does. If the switch fails, PostgreSQL
 /// skips the query. Workers also batch whatever reads are waiting into one write.
@@ -146,7 +146,7 @@ public final class TenantReadPipeline: Sendable {
         var queuedPreparations: Set<String> = []
         for job in batch {
             let name = Self.preparedName(job)
-            if confined { try connection.sendPrepared("kerb_scope", [job.scope.role, job.scope.schema]) }
+            if confined { try connection.sendPrepared("kerb_scope", [job.scope.requestRole, job.scope.schema]) }
             // Prepare once per connection, even when the same read appears twice in a batch.
             let needsPrepare = !prepared.contains(name) && queuedPreparations.insert(name).inserted
             if needsPrepare { try connection.sendPrepare(name, statements[job.statement]) }
