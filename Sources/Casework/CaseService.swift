@@ -32,6 +32,10 @@ public struct CaseService: Sendable {
 
     // MARK: people
 
+    /// The team a case belongs to when nobody chose another. Migration 0011 creates it in every
+    /// council and makes it the default of `applications.team`.
+    public static let defaultTeam = "General casework"
+
     /// Records a person. Unless `confirmedNew`, refuses when the council may already know them
     /// (similar name with the same date of birth, postcode or NI number), listing the matches.
     public func addPerson(_ scope: TenantScope, _ details: PersonDetails, confirmedNew: Bool, by officer: Officer, logger: Logger)
@@ -105,11 +109,14 @@ public struct CaseService: Sendable {
         public var forOrganisation: Bool
         /// A draft can be saved and finished later; the processing clock starts when it is received.
         public var draft: Bool
+        /// The team the case belongs to; nil for the council's default team.
+        public var team: String?
 
         public init(
             personID: UUID, kind: ApplicationKind, replaceReason: ReplacementReason? = nil, channel: Channel, eligibility: Eligibility?,
-            existingBadge: String? = nil, draft: Bool = false, forOrganisation: Bool = false
+            existingBadge: String? = nil, draft: Bool = false, forOrganisation: Bool = false, team: String? = nil
         ) {
+            self.team = team
             self.forOrganisation = forOrganisation
             self.existingBadge = existingBadge.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.flatMap {
                 $0.isEmpty ? nil : $0
@@ -138,7 +145,8 @@ public struct CaseService: Sendable {
     }
 
     /// Opens an application and returns its reference. The evidence checklist comes from the
-    /// council's current local policy.
+    /// council's current local policy. The case belongs to `application.team`, or to the
+    /// council's default team.
     public func open(
         _ scope: TenantScope, _ application: NewApplication, evidence: LocalPolicyDocument.Evidence, by officer: Officer, now: Date,
         logger: Logger
@@ -160,6 +168,12 @@ public struct CaseService: Sendable {
                 .decode(String.self)
             { organisation = kind == "organisation" }
             guard let organisation else { throw CaseworkError.noSuchPerson }
+            let team = application.team ?? Self.defaultTeam
+            var known = false
+            for try await _ in try await conn.query("SELECT 1 FROM teams WHERE name = \(team)", logger: logger).decode(Int.self) {
+                known = true
+            }
+            guard known else { throw CaseworkError.invalid([FieldIssue(field: "team", message: "Choose one of the council's teams")]) }
             var eligibility = application.eligibility
             if let existing = application.existingBadge {
                 var found: (UUID, String, String, Bool)?
@@ -194,20 +208,21 @@ public struct CaseService: Sendable {
             for try await value in try await conn.query(
                 """
                 INSERT INTO applications (reference, person_id, kind, replace_reason, channel, eligibility, status, received_at, created_by,
-                    existing_badge, for_organisation)
+                    existing_badge, for_organisation, team)
                 VALUES (\(reference), \(application.personID), \(application.kind.rawValue), \(application.replaceReason?.rawValue),
                     \(application.channel.rawValue), \(eligibility?.rawValue), \(status.rawValue), \(receivedAt), \(officer.id),
-                    \(application.existingBadge), \(organisation))
+                    \(application.existingBadge), \(organisation), \(team))
                 RETURNING id
                 """, logger: logger
             ).decode(UUID.self) { id = value }
+            guard let id else { throw CaseworkError.noSuchCase }
             for kind in checklist {
-                _ = try await conn.query("INSERT INTO evidence_items (application_id, kind) VALUES (\(id!), \(kind))", logger: logger)
+                _ = try await conn.query("INSERT INTO evidence_items (application_id, kind) VALUES (\(id), \(kind))", logger: logger)
             }
             try await Self.event(
-                conn, id!, officer, application.draft ? "draft-saved" : "received",
-                "\(application.kind.rawValue) via \(application.channel.rawValue)", logger)
-            if !application.draft { try await letter(.acknowledgement, conn, id!, officer, [:], logger) }
+                conn, id, officer, application.draft ? "draft-saved" : "received",
+                "\(application.kind.rawValue) via \(application.channel.rawValue), team \(team)", logger)
+            if !application.draft { try await letter(.acknowledgement, conn, id, officer, [:], logger) }
             return reference
         }
     }
@@ -464,7 +479,8 @@ public struct CaseService: Sendable {
         public let id: UUID
         public let status: ApplicationStatus
         public let eligibility: Eligibility?
-        public let team: String?
+        /// Every case belongs to a team (the council's default one unless put in another).
+        public let team: String
         public let assignedTo: UUID?
         public let assessedBy: UUID?
     }
@@ -479,7 +495,7 @@ public struct CaseService: Sendable {
             ? "SELECT id, status, eligibility, team, assigned_to, assessed_by FROM applications WHERE reference = \(reference) FOR UPDATE"
             : "SELECT id, status, eligibility, team, assigned_to, assessed_by FROM applications WHERE reference = \(reference)"
         for try await (id, status, eligibility, team, assigned, assessed) in try await conn.query(query, logger: logger)
-            .decode((UUID, String, String?, String?, UUID?, UUID?).self)
+            .decode((UUID, String, String?, String, UUID?, UUID?).self)
         {
             return CaseRow(
                 id: id, status: ApplicationStatus(rawValue: status) ?? .draft,

@@ -255,4 +255,42 @@ import Testing
             #expect(try await find("okafor", teams: ["South"]) == [second])
         }
     }
+
+    /// Every case belongs to a team: the council's default one, which every council has from
+    /// onboarding, unless another is chosen. The schema refuses a case without one.
+    @Test func everyCaseBelongsToATeamTheCouncilsDefaultUnlessAnotherIsChosen() async throws {
+        try await withCases { cases, scope, officer, _ in
+            #expect(try await cases.assignees(scope, logger: Self.logger).teams == [CaseService.defaultTeam])
+            let person = try await cases.addPerson(
+                scope, Self.person(), confirmedNew: true, by: officer, logger: Self.logger)
+            let plain = try await cases.open(
+                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .pip), evidence: Self.evidence, by: officer,
+                now: Date(), logger: Self.logger)
+            #expect(try await cases.row(scope, reference: plain, logger: Self.logger).team == "General casework")
+            // A team the council does not have is refused at its field, and nothing is opened.
+            await #expect(throws: CaseworkError.invalid([FieldIssue(field: "team", message: "Choose one of the council's teams")])) {
+                _ = try await cases.open(
+                    scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .pip, team: "North"),
+                    evidence: Self.evidence, by: officer, now: Date(), logger: Self.logger)
+            }
+            #expect(try await cases.queue(scope, .open, visibleTeams: nil, logger: Self.logger).map(\.reference) == [plain])
+            try await cases.database.transaction(scope, logger: Self.logger) { conn in
+                _ = try await conn.query("INSERT INTO teams (name) VALUES ('North')", logger: Self.logger).collect()
+            }
+            let north = try await cases.open(
+                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .pip, team: "North"), evidence: Self.evidence,
+                by: officer, now: Date(), logger: Self.logger)
+            #expect(try await cases.row(scope, reference: north, logger: Self.logger).team == "North")
+            // No code path, nor hand-written SQL, can take a case out of every team.
+            do {
+                try await cases.database.transaction(scope, logger: Self.logger) { conn in
+                    _ = try await conn.query("UPDATE applications SET team = NULL WHERE reference = \(north)", logger: Self.logger)
+                        .collect()
+                }
+                Issue.record("a case was left without a team")
+            } catch let error as PSQLError {
+                #expect(error.serverInfo?[.sqlState] == "23502")  // not_null_violation
+            }
+        }
+    }
 }

@@ -230,6 +230,7 @@ struct CaseworkAPIController: Sendable {
         let issues = details.problems() + application.problems()
         guard issues.isEmpty else { throw CaseworkError.invalid(issues) }
         var withPerson = application
+        withPerson.team = CaseworkController.newCaseTeam(user)
         withPerson.personID = try await cases.addPerson(
             context.tenant.scope, details, confirmedNew: body.confirmedNewPerson ?? false, by: user.officer, logger: context.logger)
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document

@@ -1,0 +1,237 @@
+import Casework
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KerbTestSupport
+import Logging
+import Policy
+import PostgresNIO
+import Storage
+import Tenancy
+import Testing
+
+@testable import Identity
+@testable import Web
+
+/// Team compartments (issue 9, item 10): a person confined to their teams never sees, finds,
+/// counts or is warned about another team's case, and such a case answers exactly as one that
+/// does not exist, on pages and in the JSON API. Every test also checks that someone who sees
+/// every team does see the case, so an empty answer cannot pass by accident.
+@Suite struct TeamCompartmentTests {
+    static let logger = Logger(label: "test")
+    static let born = "27/03/1961"
+
+    /// A council with Margaret Oyelaran's case in the default team (nobody chose one) and Dennis
+    /// Okafor's in North. Priya's only group is confined to her teams, and she is in North; Alex,
+    /// the administrator, is also a case officer for every team.
+    struct World {
+        let council: AdminPageTests.Council
+        let foreign: String
+        let own: String
+        let margaret: UUID
+        var scope: TenantScope { council.tenant.scope }
+        var priya: Browser { council.other }
+        var alex: Browser { council.admin }
+    }
+
+    static func world(_ client: any TestClientProtocol, _ deps: WebDependencies) async throws -> World {
+        let council = try await AdminPageTests.council(client, deps, otherGroups: [])
+        let scope = council.tenant.scope
+        let groups = deps.identity.groups
+        let north = try await groups.createGroup(
+            scope,
+            AccessGroup(name: "North officers", permissions: [.viewCase, .editCase, .sendCommunications, .viewMI], ownTeamsOnly: true),
+            logger: logger)
+        try await groups.requestMembership(
+            scope, userID: council.otherID, groupID: north, requestedBy: council.adminID, needsApproval: false, now: Date(),
+            logger: logger)
+        try await groups.addTeam(scope, userID: council.otherID, team: "North", logger: logger)
+        let caseOfficers = try #require(try await groups.groups(scope, logger: logger).first { $0.name == "Case officers" }?.id)
+        try await groups.requestMembership(
+            scope, userID: council.adminID, groupID: caseOfficers, requestedBy: council.adminID, needsApproval: false, now: Date(),
+            logger: logger)
+        let alex = Officer(id: council.adminID, name: "Alex Morgan")
+        let none = LocalPolicyDocument.Evidence(proofOfIdentity: false, proofOfAddress: false, photo: false)
+        let margaret = try await deps.cases.addPerson(
+            scope,
+            PersonDetails(
+                fullName: "Margaret Oyelaran", dateOfBirth: CaseworkController.date(born), nino: "AB123456C",
+                addressLine1: "1 Example Street", town: "London", postcode: "SW1A 1AA"),
+            confirmedNew: true, by: alex, logger: logger)
+        let foreign = try await deps.cases.open(
+            scope, .init(personID: margaret, kind: .new, channel: .paper, eligibility: .walking), evidence: none, by: alex, now: Date(),
+            logger: logger)
+        let dennis = try await deps.cases.addPerson(
+            scope,
+            PersonDetails(
+                fullName: "Dennis Okafor", dateOfBirth: CaseworkController.date("02/11/1979"), addressLine1: "4 Mill Lane",
+                town: "Manchester", postcode: "M1 1AE"),
+            confirmedNew: true, by: alex, logger: logger)
+        let own = try await deps.cases.open(
+            scope, .init(personID: dennis, kind: .new, channel: .paper, eligibility: .pip, team: "North"), evidence: none, by: alex,
+            now: Date(), logger: logger)
+        return World(council: council, foreign: foreign, own: own, margaret: margaret)
+    }
+
+    /// A whole answer, with this request's id (in a header, and in the body of an error) taken
+    /// out, so two answers can be compared exactly.
+    struct Answer: Equatable {
+        let status: HTTPResponse.Status
+        let headers: [String]
+        let body: String
+    }
+
+    static func fetch(
+        _ client: any TestClientProtocol, _ uri: String, method: HTTPRequest.Method = .get, headers: HTTPFields = [:],
+        json: String? = nil
+    ) async throws -> Answer {
+        var headers = headers
+        if json != nil { headers[.contentType] = "application/json" }
+        let response = try await client.execute(
+            uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+        let requestID = try #require(response.headers[HTTPField.Name("X-Request-Id")!])
+        #expect(!requestID.isEmpty)
+        return Answer(
+            status: response.status,
+            headers: response.headers.filter { $0.name.canonicalName != "x-request-id" }.map { "\($0.name.canonicalName): \($0.value)" }
+                .sorted(),
+            body: String(buffer: response.body).replacingOccurrences(of: requestID, with: "{request id}"))
+    }
+
+    /// A page as `browser` (with its cookies) gets it.
+    static func page(_ client: any TestClientProtocol, _ browser: Browser, _ path: String, accept: String? = nil) async throws -> Answer {
+        var headers: HTTPFields = [:]
+        headers[.cookie] = await browser.cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ")
+        if let accept { headers[.accept] = accept }
+        return try await fetch(client, browser.base + path, headers: headers)
+    }
+
+    static func json(_ answer: Answer) -> Any? { try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) }
+
+    static func query(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+    }
+
+    // MARK: pages
+
+    @Test func anotherTeamsCaseIsInNoQueueNoSearchAndItsPageIsAMissingOnes() async throws {
+        try await SignInPageTests.withApp { client, deps in
+            let world = try await Self.world(client, deps)
+            for tab in ["mine", "team", "unassigned", "due", "open"] {
+                let queue = try await world.priya.get("/cases?show=\(tab)")
+                #expect(queue.status == .ok && !queue.html.contains(world.foreign), "\(tab)")
+            }
+            #expect(try await world.priya.get("/cases?show=open").html.contains(world.own))
+            #expect(try await world.alex.get("/cases?show=open").html.contains(world.foreign))
+            // Search: by reference, postcode (as typed or not), name (even misspelt).
+            for text in [world.foreign, world.foreign.lowercased(), "SW1A 1AA", "sw1a1aa", "Margaret Oyelaran", "margret oyelaren"] {
+                let path = "/cases?q=\(Self.query(text))"
+                // The search box shows what was typed, so look for the case's link, not its reference.
+                let all = try await world.alex.get(path)
+                #expect(all.html.contains("/cases/\(world.foreign)\"") && all.html.contains("<td>Margaret Oyelaran</td>"), "\(text)")
+                let found = try await world.priya.get(path)
+                #expect(found.status == .ok && !found.html.contains("/cases/\(world.foreign)\""), "\(text)")
+                #expect(!found.html.contains("<td>Margaret Oyelaran</td>"), "\(text)")
+            }
+            #expect(try await world.priya.get("/cases?q=okafor").html.contains(world.own))
+
+            // The case page, and a letter on it: exactly what a reference nobody has gets.
+            #expect(try await world.priya.get("/cases/\(world.own)").status == .ok)
+            #expect(try await world.alex.get("/cases/\(world.foreign)").status == .ok)
+            let missing = "BB-2099-999999"
+            let foreignPage = try await Self.page(client, world.priya, "/cases/\(world.foreign)")
+            let missingPage = try await Self.page(client, world.priya, "/cases/\(missing)")
+            #expect(foreignPage.status == .notFound)
+            #expect(foreignPage == missingPage)
+            #expect(!foreignPage.body.contains("Margaret") && foreignPage.body.contains("{request id}"))
+            let letter = "/letters/\(UUID().uuidString)"
+            let foreignLetter = try await Self.page(client, world.priya, "/cases/\(world.foreign)\(letter)")
+            let missingLetter = try await Self.page(client, world.priya, "/cases/\(missing)\(letter)")
+            #expect(foreignLetter.status == .notFound && foreignLetter == missingLetter)
+            // Asked for as JSON: the same problem, apart from its `instance` (the request id).
+            let foreignProblem = try await Self.page(client, world.priya, "/cases/\(world.foreign)", accept: "application/json")
+            let missingProblem = try await Self.page(client, world.priya, "/cases/\(missing)", accept: "application/json")
+            #expect(foreignProblem.status == .notFound && foreignProblem == missingProblem)
+            let problem = try #require(Self.json(foreignProblem) as? [String: Any])
+            #expect(problem["code"] as? String == "casework.no-such-case" && problem["instance"] as? String == "{request id}")
+            // Acting on it: the same 404 as acting on nothing.
+            try await world.priya.get("/cases")
+            let note = try await world.priya.post("/cases/\(world.foreign)/notes", [("note", "peek")])
+            let noNote = try await world.priya.post("/cases/\(missing)/notes", [("note", "peek")])
+            #expect(note.status == .notFound && noNote.status == .notFound)
+        }
+    }
+
+    // MARK: onboarding and existing councils
+
+    /// A council onboarded before teams were compulsory: migration 0011 gives it its default team
+    /// and puts every case without a team there, leaving chosen teams alone.
+    @Test func migrationGivesACouncilItsDefaultTeamAndEveryCaseATeam() async throws {
+        let lifecycle = try await TestDatabase.lifecycle()
+        let all = lifecycle.tenantMigrations
+        let before = all.filter { $0.version < "0011" }
+        let token = TestDatabase.uniqueToken()
+        let authority = "test-\(token)"
+        try await lifecycle.database.transaction { session in
+            try session.query(
+                "INSERT INTO kerb_control.authorities (slug, name, band, nation) VALUES ($1, $2, 'B', 'England')",
+                [authority, "Test Council \(token)"])
+        }
+        let catalogue = try AuthorityCatalogue(
+            authoritiesCSV: "slug,name,band,nation\n\(authority),Test Council \(token),B,England\n", bandsCSV: "band,rank,description\n")
+        let tenant = try await TenantLifecycle(database: lifecycle.database, catalogue: catalogue, tenantMigrations: before).onboard(
+            .init(authority: authority, adminName: "Alex Morgan", adminEmail: "alex.morgan@\(token).test.kerb.example", actor: "test")
+        ).tenant
+        let scope = tenant.scope
+        try await lifecycle.database.transaction { session in
+            try session.enterTenant(scope)
+            try session.query("INSERT INTO teams (name) VALUES ('North')")
+            try session.query(
+                "INSERT INTO people (id, full_name, address_line1, postcode) VALUES ('6f1c1b52-5b8e-4f0e-9a43-6d1f3f7f0a01', 'Ann Old', '1 Old St', 'M1 1AE')"
+            )
+            try session.query(
+                """
+                INSERT INTO applications (reference, person_id, kind, channel, status, team) VALUES
+                    ('BB-2025-000001', '6f1c1b52-5b8e-4f0e-9a43-6d1f3f7f0a01', 'NEW', 'PAPER', 'DRAFT', NULL),
+                    ('BB-2025-000002', '6f1c1b52-5b8e-4f0e-9a43-6d1f3f7f0a01', 'NEW', 'PAPER', 'DRAFT', 'North')
+                """)
+            try session.leaveTenant()
+        }
+        let outcomes = try await Migrator(database: lifecycle.database, control: [], tenant: all).migrateTenants([scope], parallelism: 1)
+        #expect(outcomes.first?.error == nil && outcomes.first?.applied.contains { $0.hasPrefix("0011_") } == true)
+        let (teams, cases) = try await lifecycle.database.transaction { session in
+            try session.enterTenant(scope)
+            let teams = try session.query("SELECT name FROM teams ORDER BY name").map { $0[0] ?? "" }
+            let cases = try session.query("SELECT reference, team FROM applications ORDER BY reference").map {
+                "\($0[0] ?? ""): \($0[1] ?? "")"
+            }
+            try session.leaveTenant()
+            return (teams, cases)
+        }
+        #expect(teams == ["General casework", "North"])
+        #expect(cases == ["BB-2025-000001: General casework", "BB-2025-000002: North"])
+        // From now on a case without a team cannot be stored.
+        do {
+            try await lifecycle.database.transaction { session in
+                try session.enterTenant(scope)
+                try session.query("UPDATE applications SET team = NULL WHERE reference = 'BB-2025-000002'")
+            }
+            Issue.record("a case was left without a team")
+        } catch StorageError.statementFailed(let state, _) {
+            #expect(state == "23502")
+        }
+    }
+
+    /// A council onboarded today starts with its default team.
+    @Test func aNewCouncilStartsWithItsDefaultTeam() async throws {
+        let tenant = try await TestDatabase.onboardTestTenant().tenant
+        let teams = try await TestDatabase.prepared().transaction { session in
+            try session.enterTenant(tenant.scope)
+            let teams = try session.query("SELECT name FROM teams").map { $0[0] ?? "" }
+            try session.leaveTenant()
+            return teams
+        }
+        #expect(teams == [CaseService.defaultTeam])
+    }
+}
