@@ -226,11 +226,17 @@ import Testing
             let number = try await world.badges.issue(
                 world.scope, reference: reference, start: today, expiry: today.adding(days: 30), deliverTo: .home, option: .standard,
                 register: world.register, by: world.decider, now: Date(), logger: Self.logger)
-            let due = try await world.badges.renewalsDue(world.scope, today: today, withinDays: 56, logger: Self.logger)
+            let due = try await world.badges.renewalsDue(world.scope, today: today, withinDays: 56, visibleTeams: nil, logger: Self.logger)
             #expect(due.map(\.number) == [number])
-            #expect(try await world.badges.renewalsDue(world.scope, today: today, withinDays: 29, logger: Self.logger).isEmpty)
-            #expect(try await world.badges.inviteRenewals(world.scope, by: world.officer, now: Date(), logger: Self.logger) == 1)
-            #expect(try await world.badges.inviteRenewals(world.scope, by: world.officer, now: Date(), logger: Self.logger) == 0)
+            #expect(
+                try await world.badges.renewalsDue(world.scope, today: today, withinDays: 29, visibleTeams: nil, logger: Self.logger)
+                    .isEmpty)
+            #expect(
+                try await world.badges.inviteRenewals(world.scope, visibleTeams: nil, by: world.officer, now: Date(), logger: Self.logger)
+                    == 1)
+            #expect(
+                try await world.badges.inviteRenewals(world.scope, visibleTeams: nil, by: world.officer, now: Date(), logger: Self.logger)
+                    == 0)
             let file = try await world.cases.file(world.scope, reference: reference, logger: Self.logger)
             #expect(file.letters.contains { $0.kind == "renewal-invitation" && $0.body.contains(number) })
         }

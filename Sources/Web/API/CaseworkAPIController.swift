@@ -490,10 +490,12 @@ struct CaseworkAPIController: Sendable {
     }
 
     @Sendable func managementInformation(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.viewMI, context)
+        let user = try await access.require(.viewMI, context)
         let target = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
             .processingTargetDays
-        let mi = try await cases.managementInformation(context.tenant.scope, targetDays: target, logger: context.logger)
+        let mi = try await cases.managementInformation(
+            context.tenant.scope, targetDays: target, visibleTeams: ManagementInformationController.visibleTeams(user),
+            logger: context.logger)
         func buckets(_ list: [ManagementInformation.Bucket]) -> [Figures.Bucket] { list.map { .init(label: $0.label, count: $0.count) } }
         return try APIJSON.response(
             Figures(

@@ -163,6 +163,76 @@ import Testing
         }
     }
 
+    @Test func renewalsOfAnotherTeamsBadgesAreNeitherListedNorSent() async throws {
+        try await SignInPageTests.withApp { client, deps in
+            let world = try await Self.world(client, deps)
+            // A live badge expiring in 30 days on each case (inside the default 56-day window).
+            for (number, reference) in [("2A3B4C", world.foreign), ("5D6E7F", world.own)] {
+                try await deps.cases.database.transaction(world.scope, logger: Self.logger) { conn in
+                    _ = try await conn.query(
+                        """
+                        INSERT INTO badges (badge_number, application_id, person_id, eligibility, start_date, expiry_date, deliver_to,
+                            status, ordered_at)
+                        SELECT \(number), a.id, a.person_id, 'PIP', current_date, current_date + 30, 'HOME', 'ISSUED', now()
+                        FROM applications a WHERE a.reference = \(reference)
+                        """, logger: Self.logger
+                    ).collect()
+                }
+            }
+            let all = try await world.alex.get("/badges")
+            #expect(all.html.contains("2A3B4C") && all.html.contains("5D6E7F"))
+            let hers = try await world.priya.get("/badges")
+            #expect(hers.status == .ok && hers.html.contains("5D6E7F") && !hers.html.contains("2A3B4C"))
+            #expect(hers.html.contains("Send 1 renewal invitation") && !hers.html.contains("Send 2 renewal invitations"))
+            #expect(!hers.html.contains("Margaret Oyelaran"))
+            #expect(try await world.priya.post("/badges/renewals/invite").status == .seeOther)
+            // Only her team's holder was written to; Margaret's invitation is still due.
+            let due = try await deps.badges.renewalsDue(
+                world.scope, today: Day(Date()), withinDays: 56, visibleTeams: nil, logger: Self.logger)
+            #expect(due.map(\.number) == ["2A3B4C"])
+            let foreignFile = try await deps.cases.file(world.scope, reference: world.foreign, logger: Self.logger)
+            #expect(!foreignFile.letters.contains { $0.kind == "renewal-invitation" })
+            let ownFile = try await deps.cases.file(world.scope, reference: world.own, logger: Self.logger)
+            #expect(ownFile.letters.contains { $0.kind == "renewal-invitation" && $0.body.contains("5D6E7F") })
+            // A badge page of another team's case is a missing badge's.
+            let foreignBadge = try await Self.page(client, world.priya, "/badges/2A3B4C")
+            let missingBadge = try await Self.page(client, world.priya, "/badges/KKKKKK")
+            #expect(foreignBadge.status == .notFound && foreignBadge == missingBadge)
+        }
+    }
+
+    @Test func managementInformationCountsAndListsOnlyTheTeamsCases() async throws {
+        try await SignInPageTests.withApp { client, deps in
+            let world = try await Self.world(client, deps)
+            // Margaret's case is 40 days old (an exception); another of the default team's is decided.
+            let alex = Officer(id: world.council.adminID, name: "Alex Morgan")
+            let decided = try await deps.cases.open(
+                world.scope, .init(personID: world.margaret, kind: .new, channel: .paper, eligibility: .pip),
+                evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: alex, now: Date(), logger: Self.logger)
+            try await deps.cases.decide(
+                world.scope, reference: decided, outcome: .approved, reasons: [], rationale: "", by: alex, now: Date(),
+                logger: Self.logger)
+            try await deps.cases.database.transaction(world.scope, logger: Self.logger) { conn in
+                _ = try await conn.query(
+                    "UPDATE applications SET received_at = now() - interval '40 days' WHERE reference = \(world.foreign)",
+                    logger: Self.logger
+                ).collect()
+            }
+            let everything = try await world.alex.get("/mi/summary.csv")
+            #expect(everything.html.contains("applications by status,Received,2") && everything.html.contains("decided,all,1"))
+            #expect(everything.html.contains(world.foreign) && everything.html.contains("decisions per officer (12 months),Alex Morgan,1"))
+
+            let csv = try await world.priya.get("/mi/summary.csv")
+            #expect(csv.status == .ok)
+            #expect(csv.html.contains("applications by status,Received,1") && csv.html.contains("applications by status,Approved,0"))
+            #expect(csv.html.contains("decided,all,0") && csv.html.contains("open cases by days on the clock,Over 28 days,0"))
+            #expect(!csv.html.contains(world.foreign) && !csv.html.contains(decided) && !csv.html.contains("Alex Morgan"))
+            let dashboard = try await world.priya.get("/mi")
+            #expect(dashboard.status == .ok && dashboard.html.contains("alt=\"Applications by status: Draft 0, Received 1, "))
+            #expect(!dashboard.html.contains(world.foreign) && dashboard.html.contains("No decisions yet"))
+        }
+    }
+
     // MARK: onboarding and existing councils
 
     /// A council onboarded before teams were compulsory: migration 0011 gives it its default team
