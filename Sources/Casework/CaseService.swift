@@ -37,55 +37,97 @@ public struct CaseService: Sendable {
     public static let defaultTeam = "General casework"
 
     /// Records a person. Unless `confirmedNew`, refuses when the council may already know them
-    /// (similar name with the same date of birth, postcode or NI number), listing the matches.
-    public func addPerson(_ scope: TenantScope, _ details: PersonDetails, confirmedNew: Bool, by officer: Officer, logger: Logger)
-        async throws -> UUID
-    {
+    /// (similar name with the same date of birth, postcode or NI number), listing the matches
+    /// among the people `visibleTeams` may see (nil: everyone; see `possibleDuplicates`).
+    ///
+    /// An NI number is one person's, so entering it again is refused, naming the clash, when the
+    /// officer can see the record that holds it. When that record is seen only through other
+    /// teams' cases, any refusal, whatever its wording, would tell a team-confined officer that the
+    /// number is on another team's books, and attaching the application to that record would show
+    /// them its details. So the new record is kept exactly as typed and linked to the existing one
+    /// (`same_nino_as`) for those who see both to reconcile: the officer sees what they would have
+    /// seen had the number been new, and no record they may not see is shown or changed. Entries
+    /// of one number are serialised by a lock, so two at once cannot both pass the check.
+    public func addPerson(
+        _ scope: TenantScope, _ details: PersonDetails, confirmedNew: Bool, visibleTeams: Set<String>?, by officer: Officer,
+        logger: Logger
+    ) async throws -> UUID {
         let issues = details.problems()
         guard issues.isEmpty, let postcode = UKFormats.postcode(details.postcode) else { throw CaseworkError.invalid(issues) }
         let nino = UKFormats.nino(details.nino)
         if !confirmedNew {
-            let matches = try await possibleDuplicates(scope, details, logger: logger)
+            let matches = try await possibleDuplicates(scope, details, visibleTeams: visibleTeams, logger: logger)
             if !matches.isEmpty { throw CaseworkError.possibleDuplicates(matches) }
         }
         let name = details.fullName.trimmingCharacters(in: .whitespaces)
         let email = details.email.isEmpty ? nil : details.email
         let phone = details.phone.isEmpty ? nil : details.phone
+        let visible = visibleTeams.map { $0.sorted() }
         do {
             return try await database.transaction(scope, logger: logger) { conn in
+                var sameNINOAs: UUID?
+                if let nino {
+                    // Keyed by schema too, so councils never wait on each other's entries.
+                    _ = try await conn.query(
+                        "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':people.nino:' || \(nino), 0))",
+                        logger: logger
+                    ).collect()
+                    var holders: [(id: UUID, linked: Bool, visible: Bool)] = []
+                    for try await row in try await conn.query(
+                        """
+                        SELECT p.id, p.same_nino_as IS NOT NULL,
+                            \(visible)::text[] IS NULL
+                            OR EXISTS (SELECT 1 FROM applications a WHERE a.person_id = p.id AND a.team = ANY(\(visible)))
+                        FROM people p WHERE p.nino = \(nino)
+                        """, logger: logger
+                    ).decode((UUID, Bool, Bool).self) { holders.append((row.0, row.1, row.2)) }
+                    if holders.contains(where: \.visible) { throw Self.ninoOnRecord }
+                    sameNINOAs = holders.first { !$0.linked }?.id
+                }
                 var id: UUID?
                 for try await value in try await conn.query(
                     """
                     INSERT INTO people (kind, full_name, date_of_birth, nino, address_line1, address_line2, town, postcode, email, phone,
-                        preferred_channel, vulnerable, created_by)
+                        preferred_channel, vulnerable, created_by, same_nino_as)
                     VALUES (\(details.isOrganisation ? "organisation" : "person"), \(name), \(details.dateOfBirth), \(nino),
                         \(details.addressLine1), \(details.addressLine2), \(details.town), \(postcode), \(email), \(phone),
-                        \(details.preferredChannel), \(details.vulnerable), \(officer.id))
+                        \(details.preferredChannel), \(details.vulnerable), \(officer.id), \(sameNINOAs))
                     RETURNING id
                     """, logger: logger
                 ).decode(UUID.self) { id = value }
-                return id!
+                guard let id else { throw CaseworkError.noSuchPerson }
+                return id
             }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw CaseworkError.invalid([
-                FieldIssue(field: "nino", message: "Someone with this National Insurance number is already on record")
-            ])
+            // Only an entry that bypassed the lock above can get here.
+            throw Self.ninoOnRecord
         }
     }
 
+    static let ninoOnRecord = CaseworkError.invalid([
+        FieldIssue(field: "nino", message: "Someone with this National Insurance number is already on record")
+    ])
+
     /// People who may be the same as `details`: a similar name (trigram similarity over 0.4)
-    /// with the same date of birth, postcode or NI number.
-    public func possibleDuplicates(_ scope: TenantScope, _ details: PersonDetails, logger: Logger) async throws -> [PersonMatch] {
+    /// with the same date of birth, postcode or NI number. Only people with a case in
+    /// `visibleTeams` count (nil: everyone), so a team-confined officer is never warned about
+    /// someone known only to another team.
+    public func possibleDuplicates(_ scope: TenantScope, _ details: PersonDetails, visibleTeams: Set<String>?, logger: Logger)
+        async throws -> [PersonMatch]
+    {
         let name = details.fullName.trimmingCharacters(in: .whitespaces).lowercased()
         let postcode = UKFormats.postcode(details.postcode)
         let nino = UKFormats.nino(details.nino)
+        let visible = visibleTeams.map { $0.sorted() }
         return try await database.transaction(scope, logger: logger) { conn in
             var matches: [PersonMatch] = []
             for try await (id, fullName, postcode, score) in try await conn.query(
                 """
-                SELECT id, full_name, postcode, kerb_ext.similarity(lower(full_name), \(name))::float8 AS score FROM people
+                SELECT id, full_name, postcode, kerb_ext.similarity(lower(full_name), \(name))::float8 AS score FROM people p
                 WHERE (date_of_birth = \(details.dateOfBirth)::date OR postcode = \(postcode) OR nino = \(nino))
                   AND (kerb_ext.similarity(lower(full_name), \(name)) > 0.4 OR nino = \(nino))
+                  AND (\(visible)::text[] IS NULL
+                       OR EXISTS (SELECT 1 FROM applications a WHERE a.person_id = p.id AND a.team = ANY(\(visible))))
                 ORDER BY score DESC LIMIT 5
                 """, logger: logger
             ).decode((UUID, String, String, Double).self) {

@@ -63,7 +63,11 @@ public struct OnlineApplications: Sendable {
         return outcome
     }
 
-    /// Records one application as a case of `team` (nil: the council's default team).
+    /// Records one application as a case of `team`. The applicant is matched, and look-alikes
+    /// flagged, only among people with cases in that team: the case's timeline is read by the
+    /// team, so it names nobody known only to another team, and the case never shows another
+    /// team's applicant record (a number held there gets a linked record of its own, as in
+    /// `CaseService.addPerson`).
     func record(
         _ scope: TenantScope, _ application: NationalApplication, team: String? = nil, by officer: Officer, now: Date, logger: Logger
     ) async throws -> String {
@@ -85,24 +89,27 @@ public struct OnlineApplications: Sendable {
         let submitted = NationalDate.parseInstant(application.submissionDate) ?? now
         let eligibility = application.eligibility.flatMap { Eligibility(rawValue: $0.typeCode) }
         let team = team ?? CaseService.defaultTeam
-        // Same person already on record (by NI number)? Otherwise a new record, with any
-        // look-alikes flagged on the case for an officer to check.
+        // Same person already on record in the team (by NI number)? Otherwise a new record, with
+        // any look-alikes flagged on the case for an officer to check.
         let existing = try await cases.database.transaction(scope, logger: logger) { conn in
             var id: UUID?
             if let nino = UKFormats.nino(person.nino ?? "") {
-                for try await value in try await conn.query("SELECT id FROM people WHERE nino = \(nino)", logger: logger).decode(UUID.self)
-                {
-                    id = value
-                }
+                for try await value in try await conn.query(
+                    """
+                    SELECT p.id FROM people p WHERE p.nino = \(nino)
+                      AND EXISTS (SELECT 1 FROM applications a WHERE a.person_id = p.id AND a.team = \(team))
+                    ORDER BY p.same_nino_as IS NOT NULL, p.created_at LIMIT 1
+                    """, logger: logger
+                ).decode(UUID.self) { id = value }
             }
             return id
         }
-        let lookAlikes = existing == nil ? try await cases.possibleDuplicates(scope, details, logger: logger) : []
+        let lookAlikes = existing == nil ? try await cases.possibleDuplicates(scope, details, visibleTeams: [team], logger: logger) : []
         let personID: UUID
         if let existing {
             personID = existing
         } else {
-            personID = try await cases.addPerson(scope, details, confirmedNew: true, by: officer, logger: logger)
+            personID = try await cases.addPerson(scope, details, confirmedNew: true, visibleTeams: [team], by: officer, logger: logger)
         }
         return try await cases.database.transaction(scope, logger: logger) { conn in
             let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger)

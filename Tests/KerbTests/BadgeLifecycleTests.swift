@@ -81,7 +81,7 @@ import Testing
                 PersonDetails(
                     fullName: name, dateOfBirth: Date(timeIntervalSince1970: -400_000_000), nino: "", addressLine1: "1 Example Street",
                     town: "London", postcode: "SW1A 1AA", phone: "020 7946 0000"),
-                confirmedNew: true, by: world.officer, logger: logger)
+                confirmedNew: true, visibleTeams: nil, by: world.officer, logger: logger)
         }
         let reference = try await world.cases.open(
             world.scope,
@@ -368,7 +368,7 @@ import Testing
             withBirthday.dateOfBirth = Date(timeIntervalSince1970: 0)
             #expect(withBirthday.problems().contains { $0.field == "date-of-birth" })
             let organisation = try await world.cases.addPerson(
-                world.scope, details, confirmedNew: true, by: world.officer, logger: Self.logger)
+                world.scope, details, confirmedNew: true, visibleTeams: nil, by: world.officer, logger: Self.logger)
             let reference = try await world.cases.open(
                 world.scope, .init(personID: organisation, kind: .new, channel: .paper, eligibility: nil, forOrganisation: true),
                 evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: world.officer, now: Date(),
@@ -379,7 +379,7 @@ import Testing
                 PersonDetails(
                     fullName: "Ivy Stone", dateOfBirth: Date(timeIntervalSince1970: -500_000_000), addressLine1: "1 Road",
                     postcode: "SE1 9SG"),
-                confirmedNew: true, by: world.officer, logger: Self.logger)
+                confirmedNew: true, visibleTeams: nil, by: world.officer, logger: Self.logger)
             await #expect(throws: CaseworkError.self) {
                 _ = try await world.cases.open(
                     world.scope, .init(personID: person, kind: .new, channel: .paper, eligibility: nil, forOrganisation: true),

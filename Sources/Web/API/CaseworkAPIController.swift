@@ -232,7 +232,9 @@ struct CaseworkAPIController: Sendable {
         var withPerson = application
         withPerson.team = CaseworkController.newCaseTeam(user)
         withPerson.personID = try await cases.addPerson(
-            context.tenant.scope, details, confirmedNew: body.confirmedNewPerson ?? false, by: user.officer, logger: context.logger)
+            context.tenant.scope, details, confirmedNew: body.confirmedNewPerson ?? false,
+            visibleTeams: CaseworkController.visibleTeams(user, through: [.viewCase, .editCase]), by: user.officer,
+            logger: context.logger)
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
         let reference = try await cases.open(
             context.tenant.scope, withPerson, evidence: policy.evidence, by: user.officer, now: Date(), logger: context.logger)

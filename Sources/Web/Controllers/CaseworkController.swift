@@ -160,7 +160,8 @@ struct CaseworkController: Sendable {
             let issues = details.problems() + application.problems()
             guard issues.isEmpty else { throw CaseworkError.invalid(issues) }
             let personID = try await cases.addPerson(
-                context.tenant.scope, details, confirmedNew: form["confirm-new"] == "yes", by: officer, logger: context.logger)
+                context.tenant.scope, details, confirmedNew: form["confirm-new"] == "yes",
+                visibleTeams: Self.visibleTeams(user, through: [.viewCase, .editCase]), by: officer, logger: context.logger)
             var withPerson = application
             withPerson.personID = personID
             let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document

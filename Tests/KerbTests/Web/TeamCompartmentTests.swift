@@ -58,7 +58,7 @@ import Testing
             PersonDetails(
                 fullName: "Margaret Oyelaran", dateOfBirth: CaseworkController.date(born), nino: "AB123456C",
                 addressLine1: "1 Example Street", town: "London", postcode: "SW1A 1AA"),
-            confirmedNew: true, by: alex, logger: logger)
+            confirmedNew: true, visibleTeams: nil, by: alex, logger: logger)
         let foreign = try await deps.cases.open(
             scope, .init(personID: margaret, kind: .new, channel: .paper, eligibility: .walking), evidence: none, by: alex, now: Date(),
             logger: logger)
@@ -67,7 +67,7 @@ import Testing
             PersonDetails(
                 fullName: "Dennis Okafor", dateOfBirth: CaseworkController.date("02/11/1979"), addressLine1: "4 Mill Lane",
                 town: "Manchester", postcode: "M1 1AE"),
-            confirmedNew: true, by: alex, logger: logger)
+            confirmedNew: true, visibleTeams: nil, by: alex, logger: logger)
         let own = try await deps.cases.open(
             scope, .init(personID: dennis, kind: .new, channel: .paper, eligibility: .pip, team: "North"), evidence: none, by: alex,
             now: Date(), logger: logger)
@@ -163,6 +163,54 @@ import Testing
         }
     }
 
+    @Test func aConfinedOfficerIsNotWarnedAboutAnotherTeamsApplicantNorToldTheirNINumberIsOnRecord() async throws {
+        try await SignInPageTests.withApp { client, deps in
+            let world = try await Self.world(client, deps)
+            func application(_ name: String, nino: String = "") -> [(String, String)] {
+                [
+                    ("full-name", name), ("date-of-birth", Self.born), ("nino", nino), ("address-line1", "1 Example Street"),
+                    ("town", "London"), ("postcode", "SW1A 1AA"), ("preferred-channel", "letter"), ("kind", "NEW"),
+                    ("replace-reason", ""), ("channel", "PAPER"), ("eligibility", "WALKD"),
+                ]
+            }
+            // Someone who sees every team is warned about Margaret, and told her number is taken.
+            try await world.alex.get("/cases/new")
+            let warned = try await world.alex.post("/cases/new", application("Margaret Oyelaren"))
+            #expect(
+                warned.status == .unprocessableContent && warned.html.contains("Possible matches already on record: Margaret Oyelaran"))
+            let taken = try await world.alex.post(
+                "/cases/new", application("Ruth Ambrose", nino: "AB 12 34 56 C") + [("confirm-new", "yes")])
+            #expect(
+                taken.status == .unprocessableContent
+                    && taken.html.contains("Someone with this National Insurance number is already on record"))
+
+            // Priya: no warning; the case opens in her team, with nothing of Margaret's on it.
+            try await world.priya.get("/cases/new")
+            let opened = try await world.priya.post("/cases/new", application("Margaret Oyelaren"))
+            #expect(opened.status == .seeOther)
+            let reference = try #require(opened.location?.components(separatedBy: "/cases/").last)
+            let page = try await world.priya.get("/cases/\(reference)")
+            #expect(page.status == .ok && page.html.contains("Margaret Oyelaren") && page.html.contains("team North"))
+            #expect(!page.html.contains("Margaret Oyelaran") && !page.html.contains(world.foreign))
+            // Her NI number: no refusal, whatever its wording; the record is kept as typed and
+            // linked to Margaret's for whoever sees both.
+            try await world.priya.get("/cases/new")
+            let sameNumber = try await world.priya.post("/cases/new", application("Ruth Ambrose", nino: "AB 12 34 56 C"))
+            #expect(sameNumber.status == .seeOther)
+            let ruthCase = try #require(sameNumber.location?.components(separatedBy: "/cases/").last)
+            let ruth = try await world.priya.get("/cases/\(ruthCase)")
+            #expect(ruth.html.contains("Ruth Ambrose") && !ruth.html.contains("Margaret") && !ruth.html.contains("National Insurance"))
+            let linked = try await deps.cases.database.transaction(world.scope, logger: Self.logger) { conn in
+                var link: UUID?
+                for try await value in try await conn.query(
+                    "SELECT same_nino_as FROM people WHERE full_name = 'Ruth Ambrose'", logger: Self.logger
+                ).decode(UUID?.self) { link = value }
+                return link
+            }
+            #expect(linked == world.margaret)
+        }
+    }
+
     @Test func renewalsOfAnotherTeamsBadgesAreNeitherListedNorSent() async throws {
         try await SignInPageTests.withApp { client, deps in
             let world = try await Self.world(client, deps)
@@ -230,6 +278,106 @@ import Testing
             let dashboard = try await world.priya.get("/mi")
             #expect(dashboard.status == .ok && dashboard.html.contains("alt=\"Applications by status: Draft 0, Received 1, "))
             #expect(!dashboard.html.contains(world.foreign) && dashboard.html.contains("No decisions yet"))
+        }
+    }
+
+    // MARK: the JSON API
+
+    /// Test only: the API's own handlers reached as the signed-in person named by `X-Test-User`.
+    /// API keys are never confined to teams, so this is how a confined caller is put through the
+    /// real handlers, guard and error middleware.
+    struct SignedInAs: RouterMiddleware {
+        typealias Context = TenantRequestContext
+        let identity: IdentityServices
+
+        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+            guard let id = request.headers[HTTPField.Name("X-Test-User")!].flatMap(UUID.init(uuidString:)) else {
+                throw HTTPError(.unauthorized)
+            }
+            let scope = context.tenant.scope
+            var context = context
+            context.user = SignedInUser(
+                sessionID: UUID(), stage: .complete, userID: id, fullName: "Test caller", email: "", hasTOTP: true,
+                passwordExpired: false, principal: try await identity.groups.principal(scope, userID: id, logger: context.logger),
+                security: try await identity.policies.current(scope, logger: context.logger).document.security)
+            return try await next(request, context)
+        }
+    }
+
+    @Test func theAPIAnswersAnotherTeamsCaseAsOneThatDoesNotExist() async throws {
+        _ = try await TestDatabase.prepared()
+        let deps = try await WebDependencies.live(
+            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
+        let pages = try await Pages.load()
+        let app = try await buildApplication(WebConfig(), deps, logger: Self.logger) { router in
+            let access = AccessGuard(database: deps.identity.database)
+            let badges = BadgesController(
+                identity: deps.identity, cases: deps.cases, badges: deps.badges, fees: deps.fees, external: deps.external, access: access,
+                pages: pages, publicBaseURL: PublicBaseURL.localhost(port: 8080))
+            CaseworkAPIController(identity: deps.identity, cases: deps.cases, badges: badges, enforcement: deps.enforcement, access: access)
+                .addRoutes(
+                    to: router.group("t/:tenant/api/as-signed-in", context: TenantRequestContext.self)
+                        .add(middleware: SignedInAs(identity: deps.identity)))
+        }
+        try await app.test(.router) { client in
+            let world = try await Self.world(client, deps)
+            let base = "/t/\(world.council.tenant.slug)/api/as-signed-in/"
+            func call(_ who: UUID, _ method: HTTPRequest.Method, _ path: String, json: String? = nil) async throws -> Answer {
+                var headers: HTTPFields = [:]
+                headers[HTTPField.Name("X-Test-User")!] = who.uuidString
+                return try await Self.fetch(client, base + path, method: method, headers: headers, json: json)
+            }
+            let priya = world.council.otherID
+            let alex = world.council.adminID
+            #expect(try await call(alex, .get, "applications/\(world.foreign)").status == .ok)
+            #expect(try await call(priya, .get, "applications/\(world.own)").status == .ok)
+            let foreign = try await call(priya, .get, "applications/\(world.foreign)")
+            let missing = try await call(priya, .get, "applications/BB-2099-999999")
+            #expect(foreign.status == .notFound && foreign == missing)
+            let problem = try #require(Self.json(foreign) as? [String: Any])
+            #expect(problem["code"] as? String == "casework.no-such-case" && problem["instance"] as? String == "{request id}")
+            #expect(foreign.headers.contains("content-type: application/problem+json"))
+            // Acting on it is acting on nothing.
+            let note = try await call(priya, .post, "applications/\(world.foreign)/notes", json: #"{"text":"peek"}"#)
+            let noNote = try await call(priya, .post, "applications/BB-2099-999999/notes", json: #"{"text":"peek"}"#)
+            #expect(note.status == .notFound && note == noNote)
+
+            // Lists and search.
+            func references(_ answer: Answer) -> [String] {
+                (Self.json(answer) as? [[String: Any]] ?? []).compactMap { $0["reference"] as? String }
+            }
+            #expect(Set(references(try await call(alex, .get, "applications?queue=open"))) == [world.foreign, world.own])
+            #expect(references(try await call(priya, .get, "applications?queue=open")) == [world.own])
+            for text in [world.foreign, "SW1A 1AA", "margret oyelaren"] {
+                #expect(references(try await call(alex, .get, "applications?q=\(Self.query(text))")) == [world.foreign], "\(text)")
+                let found = try await call(priya, .get, "applications?q=\(Self.query(text))")
+                #expect(found.status == .ok && references(found).isEmpty, "\(text)")
+            }
+
+            // Figures: Priya's count only North's case.
+            func received(_ answer: Answer) -> Int? {
+                ((Self.json(answer) as? [String: Any])?["byStatus"] as? [[String: Any]])?.first { $0["label"] as? String == "Received" }?[
+                    "count"] as? Int
+            }
+            #expect(received(try await call(alex, .get, "mi")) == 2)
+            #expect(received(try await call(priya, .get, "mi")) == 1)
+
+            // Taking in: no warning about Margaret, her NI number not refused; the case is North's.
+            func applicant(_ name: String, nino: String?) throws -> String {
+                var person: [String: String] = [
+                    "fullName": name, "dateOfBirth": "1961-03-27", "addressLine1": "1 Example Street", "postcode": "SW1A 1AA",
+                ]
+                person["nino"] = nino
+                let body: [String: Any] = ["applicant": person, "kind": "NEW", "channel": "PAPER", "eligibility": "WALKD"]
+                return String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+            }
+            let warned = try await call(alex, .post, "applications", json: applicant("Margaret Oyelaren", nino: nil))
+            #expect(
+                warned.status == .conflict && (Self.json(warned) as? [String: Any])?["code"] as? String == "casework.possible-duplicates")
+            let lookAlike = try await call(priya, .post, "applications", json: applicant("Margaret Oyelaren", nino: nil))
+            #expect(lookAlike.status == .created && (Self.json(lookAlike) as? [String: Any])?["team"] as? String == "North")
+            let sameNumber = try await call(priya, .post, "applications", json: applicant("Ruth Ambrose", nino: "AB123456C"))
+            #expect(sameNumber.status == .created && !sameNumber.body.contains("Margaret Oyelaran"))
         }
     }
 
