@@ -345,21 +345,28 @@ public struct BadgeService: Sendable {
         }
     }
 
-    /// Live badges expiring within `days` of `today` whose holder has not been invited to renew.
-    public func renewalsDue(_ scope: TenantScope, today: Day, withinDays days: Int, logger: Logger) async throws -> [Badge] {
+    /// Live badges expiring within `days` of `today` whose holder has not been invited to renew,
+    /// from cases of `visibleTeams` (nil: all), so a team-confined officer sees only their own.
+    public func renewalsDue(_ scope: TenantScope, today: Day, withinDays days: Int, visibleTeams: Set<String>?, logger: Logger)
+        async throws -> [Badge]
+    {
         try await database.transaction(scope, logger: logger) { conn in
             try await Self.badges(
-                conn, where: Self.renewalDue, [today.iso, String(days)], tail: "ORDER BY b.expiry_date", logger)
+                conn, where: Self.renewalDue, [today.iso, String(days)], visibleTeams: visibleTeams, tail: "ORDER BY b.expiry_date",
+                logger)
         }
     }
 
     /// Sends the renewal invitation to every holder whose badge expires within the council's
-    /// `renewal_invitation_days`, once per badge. Returns how many were sent.
-    public func inviteRenewals(_ scope: TenantScope, by officer: Officer, now: Date, logger: Logger) async throws -> Int {
+    /// `renewal_invitation_days`, once per badge, on cases of `visibleTeams` (nil: all, as the
+    /// scheduled run does), so nobody writes to another team's applicants. Returns how many were sent.
+    public func inviteRenewals(_ scope: TenantScope, visibleTeams: Set<String>?, by officer: Officer, now: Date, logger: Logger)
+        async throws -> Int
+    {
         try await database.transaction(scope, logger: logger) { conn in
             let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger)
             let due = try await Self.badges(
-                conn, where: Self.renewalDue, [Day(now).iso, String(policy.badge.renewalInvitationDays)],
+                conn, where: Self.renewalDue, [Day(now).iso, String(policy.badge.renewalInvitationDays)], visibleTeams: visibleTeams,
                 tail: "ORDER BY b.expiry_date FOR UPDATE OF b SKIP LOCKED", logger)
             var sent = 0
             for badge in due {
@@ -397,13 +404,19 @@ public struct BadgeService: Sendable {
         return badge
     }
 
-    /// Badges matching `condition` (SQL over `b`, with `$n` binds); `tail` orders or locks.
+    /// Badges matching `condition` (SQL over `b`, with `$n` binds); `tail` orders or locks. With
+    /// `visibleTeams`, only badges from those teams' cases (a badge without a case is in none).
     static func badges(
-        _ conn: PostgresConnection, where condition: String, _ binds: [String], tail: String = "ORDER BY b.ordered_at DESC",
-        _ logger: Logger
+        _ conn: PostgresConnection, where condition: String, _ binds: [String], visibleTeams: Set<String>? = nil,
+        tail: String = "ORDER BY b.ordered_at DESC", _ logger: Logger
     ) async throws -> [Badge] {
         var bindings = PostgresBindings()
         for value in binds { bindings.append(value) }
+        var condition = condition
+        if let visibleTeams {
+            bindings.append(visibleTeams.sorted())
+            condition = "(\(condition)) AND a.team = ANY($\(binds.count + 1)::text[])"
+        }
         var result: [Badge] = []
         for try await row in try await conn.query(
             PostgresQuery(unsafeSQL: columns + " WHERE " + condition + " " + tail, binds: bindings), logger: logger

@@ -93,7 +93,7 @@ public struct CaseSummary: Sendable {
     public let status: ApplicationStatus
     public let receivedAt: Date?
     public let assignedName: String?
-    public let team: String?
+    public let team: String
     /// Days on the processing clock (paused time excluded); nil for drafts.
     public let elapsedDays: Int?
 }
@@ -172,8 +172,8 @@ extension CaseService {
         case search(String)
     }
 
-    /// Open cases in a queue, oldest first. `visibleTeams` (nil: all) confines what is returned
-    /// to the teams the officer may see.
+    /// Open cases in a queue, oldest first (a search finds closed ones too). `visibleTeams` (nil:
+    /// all) confines what is returned, and so what a search finds, to the teams the officer may see.
     public func queue(_ scope: TenantScope, _ queue: Queue, visibleTeams: Set<String>?, limit: Int = 200, logger: Logger) async throws
         -> [CaseSummary]
     {
@@ -199,7 +199,7 @@ extension CaseService {
                 WHERE (\(mine)::uuid IS NULL OR a.assigned_to = \(mine))
                   AND (NOT \(unassigned) OR a.assigned_to IS NULL)
                   AND (\(teamFilter)::text[] IS NULL OR a.team = ANY(\(teamFilter)))
-                  AND (\(visible)::text[] IS NULL OR a.team IS NULL OR a.team = ANY(\(visible)))
+                  AND (\(visible)::text[] IS NULL OR a.team = ANY(\(visible)))
                   AND (\(minimumDays)::int IS NULL OR a.elapsed >= \(minimumDays))
                   AND (\(search)::text IS NULL OR lower(a.reference) = \(search) OR p.postcode = \(postcode)
                        OR lower(p.full_name) LIKE '%' || \(search) || '%' OR kerb_ext.similarity(lower(p.full_name), \(search)) > 0.3
@@ -208,7 +208,7 @@ extension CaseService {
                     a.received_at NULLS LAST, a.reference
                 LIMIT \(limit)
                 """, logger: logger
-            ).decode((String, String, String, String?, String, Date?, String?, String?, Int?).self) {
+            ).decode((String, String, String, String?, String, Date?, String?, String, Int?).self) {
                 rows.append(
                     CaseSummary(
                         reference: reference, applicantName: name, kind: ApplicationKind(rawValue: kind) ?? .new,

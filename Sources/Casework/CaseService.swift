@@ -32,56 +32,102 @@ public struct CaseService: Sendable {
 
     // MARK: people
 
+    /// The team a case belongs to when nobody chose another. Migration 0011 creates it in every
+    /// council and makes it the default of `applications.team`.
+    public static let defaultTeam = "General casework"
+
     /// Records a person. Unless `confirmedNew`, refuses when the council may already know them
-    /// (similar name with the same date of birth, postcode or NI number), listing the matches.
-    public func addPerson(_ scope: TenantScope, _ details: PersonDetails, confirmedNew: Bool, by officer: Officer, logger: Logger)
-        async throws -> UUID
-    {
+    /// (similar name with the same date of birth, postcode or NI number), listing the matches
+    /// among the people `visibleTeams` may see (nil: everyone; see `possibleDuplicates`).
+    ///
+    /// An NI number is one person's, so entering it again is refused, naming the clash, when the
+    /// officer can see the record that holds it. When that record is seen only through other
+    /// teams' cases, any refusal, whatever its wording, would tell a team-confined officer that the
+    /// number is on another team's books, and attaching the application to that record would show
+    /// them its details. So the new record is kept exactly as typed and linked to the existing one
+    /// (`same_nino_as`) for those who see both to reconcile: the officer sees what they would have
+    /// seen had the number been new, and no record they may not see is shown or changed. Entries
+    /// of one number are serialised by a lock, so two at once cannot both pass the check.
+    public func addPerson(
+        _ scope: TenantScope, _ details: PersonDetails, confirmedNew: Bool, visibleTeams: Set<String>?, by officer: Officer,
+        logger: Logger
+    ) async throws -> UUID {
         let issues = details.problems()
         guard issues.isEmpty, let postcode = UKFormats.postcode(details.postcode) else { throw CaseworkError.invalid(issues) }
         let nino = UKFormats.nino(details.nino)
         if !confirmedNew {
-            let matches = try await possibleDuplicates(scope, details, logger: logger)
+            let matches = try await possibleDuplicates(scope, details, visibleTeams: visibleTeams, logger: logger)
             if !matches.isEmpty { throw CaseworkError.possibleDuplicates(matches) }
         }
         let name = details.fullName.trimmingCharacters(in: .whitespaces)
         let email = details.email.isEmpty ? nil : details.email
         let phone = details.phone.isEmpty ? nil : details.phone
+        let visible = visibleTeams.map { $0.sorted() }
         do {
             return try await database.transaction(scope, logger: logger) { conn in
+                var sameNINOAs: UUID?
+                if let nino {
+                    // Keyed by schema too, so councils never wait on each other's entries.
+                    _ = try await conn.query(
+                        "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':people.nino:' || \(nino), 0))",
+                        logger: logger
+                    ).collect()
+                    var holders: [(id: UUID, linked: Bool, visible: Bool)] = []
+                    for try await row in try await conn.query(
+                        """
+                        SELECT p.id, p.same_nino_as IS NOT NULL,
+                            \(visible)::text[] IS NULL
+                            OR EXISTS (SELECT 1 FROM applications a WHERE a.person_id = p.id AND a.team = ANY(\(visible)))
+                        FROM people p WHERE p.nino = \(nino)
+                        """, logger: logger
+                    ).decode((UUID, Bool, Bool).self) { holders.append((row.0, row.1, row.2)) }
+                    if holders.contains(where: \.visible) { throw Self.ninoOnRecord }
+                    sameNINOAs = holders.first { !$0.linked }?.id
+                }
                 var id: UUID?
                 for try await value in try await conn.query(
                     """
                     INSERT INTO people (kind, full_name, date_of_birth, nino, address_line1, address_line2, town, postcode, email, phone,
-                        preferred_channel, vulnerable, created_by)
+                        preferred_channel, vulnerable, created_by, same_nino_as)
                     VALUES (\(details.isOrganisation ? "organisation" : "person"), \(name), \(details.dateOfBirth), \(nino),
                         \(details.addressLine1), \(details.addressLine2), \(details.town), \(postcode), \(email), \(phone),
-                        \(details.preferredChannel), \(details.vulnerable), \(officer.id))
+                        \(details.preferredChannel), \(details.vulnerable), \(officer.id), \(sameNINOAs))
                     RETURNING id
                     """, logger: logger
                 ).decode(UUID.self) { id = value }
-                return id!
+                guard let id else { throw CaseworkError.noSuchPerson }
+                return id
             }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw CaseworkError.invalid([
-                FieldIssue(field: "nino", message: "Someone with this National Insurance number is already on record")
-            ])
+            // Only an entry that bypassed the lock above can get here.
+            throw Self.ninoOnRecord
         }
     }
 
+    static let ninoOnRecord = CaseworkError.invalid([
+        FieldIssue(field: "nino", message: "Someone with this National Insurance number is already on record")
+    ])
+
     /// People who may be the same as `details`: a similar name (trigram similarity over 0.4)
-    /// with the same date of birth, postcode or NI number.
-    public func possibleDuplicates(_ scope: TenantScope, _ details: PersonDetails, logger: Logger) async throws -> [PersonMatch] {
+    /// with the same date of birth, postcode or NI number. Only people with a case in
+    /// `visibleTeams` count (nil: everyone), so a team-confined officer is never warned about
+    /// someone known only to another team.
+    public func possibleDuplicates(_ scope: TenantScope, _ details: PersonDetails, visibleTeams: Set<String>?, logger: Logger)
+        async throws -> [PersonMatch]
+    {
         let name = details.fullName.trimmingCharacters(in: .whitespaces).lowercased()
         let postcode = UKFormats.postcode(details.postcode)
         let nino = UKFormats.nino(details.nino)
+        let visible = visibleTeams.map { $0.sorted() }
         return try await database.transaction(scope, logger: logger) { conn in
             var matches: [PersonMatch] = []
             for try await (id, fullName, postcode, score) in try await conn.query(
                 """
-                SELECT id, full_name, postcode, kerb_ext.similarity(lower(full_name), \(name))::float8 AS score FROM people
+                SELECT id, full_name, postcode, kerb_ext.similarity(lower(full_name), \(name))::float8 AS score FROM people p
                 WHERE (date_of_birth = \(details.dateOfBirth)::date OR postcode = \(postcode) OR nino = \(nino))
                   AND (kerb_ext.similarity(lower(full_name), \(name)) > 0.4 OR nino = \(nino))
+                  AND (\(visible)::text[] IS NULL
+                       OR EXISTS (SELECT 1 FROM applications a WHERE a.person_id = p.id AND a.team = ANY(\(visible))))
                 ORDER BY score DESC LIMIT 5
                 """, logger: logger
             ).decode((UUID, String, String, Double).self) {
@@ -105,11 +151,14 @@ public struct CaseService: Sendable {
         public var forOrganisation: Bool
         /// A draft can be saved and finished later; the processing clock starts when it is received.
         public var draft: Bool
+        /// The team the case belongs to; nil for the council's default team.
+        public var team: String?
 
         public init(
             personID: UUID, kind: ApplicationKind, replaceReason: ReplacementReason? = nil, channel: Channel, eligibility: Eligibility?,
-            existingBadge: String? = nil, draft: Bool = false, forOrganisation: Bool = false
+            existingBadge: String? = nil, draft: Bool = false, forOrganisation: Bool = false, team: String? = nil
         ) {
+            self.team = team
             self.forOrganisation = forOrganisation
             self.existingBadge = existingBadge.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.flatMap {
                 $0.isEmpty ? nil : $0
@@ -138,7 +187,8 @@ public struct CaseService: Sendable {
     }
 
     /// Opens an application and returns its reference. The evidence checklist comes from the
-    /// council's current local policy.
+    /// council's current local policy. The case belongs to `application.team`, or to the
+    /// council's default team.
     public func open(
         _ scope: TenantScope, _ application: NewApplication, evidence: LocalPolicyDocument.Evidence, by officer: Officer, now: Date,
         logger: Logger
@@ -160,6 +210,12 @@ public struct CaseService: Sendable {
                 .decode(String.self)
             { organisation = kind == "organisation" }
             guard let organisation else { throw CaseworkError.noSuchPerson }
+            let team = application.team ?? Self.defaultTeam
+            var known = false
+            for try await _ in try await conn.query("SELECT 1 FROM teams WHERE name = \(team)", logger: logger).decode(Int.self) {
+                known = true
+            }
+            guard known else { throw CaseworkError.invalid([FieldIssue(field: "team", message: "Choose one of the council's teams")]) }
             var eligibility = application.eligibility
             if let existing = application.existingBadge {
                 var found: (UUID, String, String, Bool)?
@@ -194,20 +250,21 @@ public struct CaseService: Sendable {
             for try await value in try await conn.query(
                 """
                 INSERT INTO applications (reference, person_id, kind, replace_reason, channel, eligibility, status, received_at, created_by,
-                    existing_badge, for_organisation)
+                    existing_badge, for_organisation, team)
                 VALUES (\(reference), \(application.personID), \(application.kind.rawValue), \(application.replaceReason?.rawValue),
                     \(application.channel.rawValue), \(eligibility?.rawValue), \(status.rawValue), \(receivedAt), \(officer.id),
-                    \(application.existingBadge), \(organisation))
+                    \(application.existingBadge), \(organisation), \(team))
                 RETURNING id
                 """, logger: logger
             ).decode(UUID.self) { id = value }
+            guard let id else { throw CaseworkError.noSuchCase }
             for kind in checklist {
-                _ = try await conn.query("INSERT INTO evidence_items (application_id, kind) VALUES (\(id!), \(kind))", logger: logger)
+                _ = try await conn.query("INSERT INTO evidence_items (application_id, kind) VALUES (\(id), \(kind))", logger: logger)
             }
             try await Self.event(
-                conn, id!, officer, application.draft ? "draft-saved" : "received",
-                "\(application.kind.rawValue) via \(application.channel.rawValue)", logger)
-            if !application.draft { try await letter(.acknowledgement, conn, id!, officer, [:], logger) }
+                conn, id, officer, application.draft ? "draft-saved" : "received",
+                "\(application.kind.rawValue) via \(application.channel.rawValue), team \(team)", logger)
+            if !application.draft { try await letter(.acknowledgement, conn, id, officer, [:], logger) }
             return reference
         }
     }
@@ -464,7 +521,8 @@ public struct CaseService: Sendable {
         public let id: UUID
         public let status: ApplicationStatus
         public let eligibility: Eligibility?
-        public let team: String?
+        /// Every case belongs to a team (the council's default one unless put in another).
+        public let team: String
         public let assignedTo: UUID?
         public let assessedBy: UUID?
     }
@@ -479,7 +537,7 @@ public struct CaseService: Sendable {
             ? "SELECT id, status, eligibility, team, assigned_to, assessed_by FROM applications WHERE reference = \(reference) FOR UPDATE"
             : "SELECT id, status, eligibility, team, assigned_to, assessed_by FROM applications WHERE reference = \(reference)"
         for try await (id, status, eligibility, team, assigned, assessed) in try await conn.query(query, logger: logger)
-            .decode((UUID, String, String?, String?, UUID?, UUID?).self)
+            .decode((UUID, String, String?, String, UUID?, UUID?).self)
         {
             return CaseRow(
                 id: id, status: ApplicationStatus(rawValue: status) ?? .draft,

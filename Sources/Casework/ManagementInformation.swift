@@ -38,11 +38,19 @@ public struct ManagementInformation: Sendable {
 }
 
 extension CaseService {
-    public func managementInformation(_ scope: TenantScope, targetDays: Int, logger: Logger) async throws -> ManagementInformation {
-        try await database.transaction(scope, logger: logger) { conn in
+    /// The figures over the cases of `visibleTeams` (nil: every case), so a team-confined
+    /// manager counts, and sees listed, nothing of another team's.
+    public func managementInformation(_ scope: TenantScope, targetDays: Int, visibleTeams: Set<String>?, logger: Logger) async throws
+        -> ManagementInformation
+    {
+        let visible = visibleTeams.map { $0.sorted() }
+        return try await database.transaction(scope, logger: logger) { conn in
             var byStatus: [String: Int] = [:]
             for try await (status, count) in try await conn.query(
-                "SELECT status, count(*)::int FROM applications GROUP BY status", logger: logger
+                """
+                SELECT status, count(*)::int FROM applications WHERE \(visible)::text[] IS NULL OR team = ANY(\(visible))
+                GROUP BY status
+                """, logger: logger
             ).decode((String, Int).self) { byStatus[status] = count }
             var decided = 0
             var within = 0
@@ -53,6 +61,7 @@ extension CaseService {
                     - coalesce((SELECT sum(least(coalesce(c.resumed_at, now()), coalesce(a.decided_at, now())) - c.paused_at)
                                 FROM clock_pauses c WHERE c.application_id = a.id), interval '0')) / 86400)::int
                 FROM applications a WHERE a.received_at IS NOT NULL AND a.status <> 'WITHDRAWN'
+                    AND (\(visible)::text[] IS NULL OR a.team = ANY(\(visible)))
                 """, logger: logger
             ).decode((Bool, Int).self) {
                 if isDecided {
@@ -69,11 +78,12 @@ extension CaseService {
             var reviews = (0, 0, 0, 0)
             for try await row in try await conn.query(
                 """
-                SELECT count(*) FILTER (WHERE status = 'OPEN')::int,
-                       count(*) FILTER (WHERE status = 'OPEN' AND due_on < (now() AT TIME ZONE 'Europe/London')::date)::int,
-                       count(*) FILTER (WHERE status <> 'OPEN')::int,
-                       count(*) FILTER (WHERE status <> 'OPEN' AND (decided_at AT TIME ZONE 'Europe/London')::date <= due_on)::int
-                FROM reviews
+                SELECT count(*) FILTER (WHERE r.status = 'OPEN')::int,
+                       count(*) FILTER (WHERE r.status = 'OPEN' AND r.due_on < (now() AT TIME ZONE 'Europe/London')::date)::int,
+                       count(*) FILTER (WHERE r.status <> 'OPEN')::int,
+                       count(*) FILTER (WHERE r.status <> 'OPEN' AND (r.decided_at AT TIME ZONE 'Europe/London')::date <= r.due_on)::int
+                FROM reviews r JOIN applications a ON a.id = r.application_id
+                WHERE \(visible)::text[] IS NULL OR a.team = ANY(\(visible))
                 """, logger: logger
             ).decode((Int, Int, Int, Int).self) { reviews = row }
             let statuses = ApplicationStatus.allCases.map {
@@ -83,16 +93,19 @@ extension CaseService {
             for try await (name, count) in try await conn.query(
                 """
                 SELECT u.full_name, count(*)::int FROM (
-                    SELECT decided_by AS who FROM decisions WHERE decided_at > now() - interval '12 months'
-                    UNION ALL SELECT decided_by FROM reviews WHERE decided_at > now() - interval '12 months') d
-                JOIN users u ON u.id = d.who GROUP BY u.full_name ORDER BY count(*) DESC, u.full_name LIMIT 50
+                    SELECT d.decided_by AS who, d.application_id FROM decisions d WHERE d.decided_at > now() - interval '12 months'
+                    UNION ALL SELECT r.decided_by, r.application_id FROM reviews r WHERE r.decided_at > now() - interval '12 months') d
+                JOIN users u ON u.id = d.who JOIN applications a ON a.id = d.application_id
+                WHERE \(visible)::text[] IS NULL OR a.team = ANY(\(visible))
+                GROUP BY u.full_name ORDER BY count(*) DESC, u.full_name LIMIT 50
                 """, logger: logger
             ).decode((String, Int).self) { byOfficer.append(.init(label: name, count: count)) }
             var byMonth: [ManagementInformation.Bucket] = []
             for try await (month, count) in try await conn.query(
                 """
-                SELECT to_char(m, 'Mon YYYY'), (SELECT count(*)::int FROM decisions d
-                    WHERE date_trunc('month', d.decided_at AT TIME ZONE 'Europe/London') = m)
+                SELECT to_char(m, 'Mon YYYY'), (SELECT count(*)::int FROM decisions d JOIN applications a ON a.id = d.application_id
+                    WHERE date_trunc('month', d.decided_at AT TIME ZONE 'Europe/London') = m
+                      AND (\(visible)::text[] IS NULL OR a.team = ANY(\(visible))))
                 FROM generate_series(date_trunc('month', now() AT TIME ZONE 'Europe/London') - interval '11 months',
                                      date_trunc('month', now() AT TIME ZONE 'Europe/London'), interval '1 month') m
                 ORDER BY m
@@ -107,11 +120,13 @@ extension CaseService {
                             - coalesce((SELECT sum(coalesce(c.resumed_at, now()) - c.paused_at) FROM clock_pauses c
                                         WHERE c.application_id = a.id), interval '0'))) / 86400)::int AS days
                     FROM applications a WHERE a.status IN ('RECEIVED', 'AWAITING_APPLICANT', 'ASSESSED')
+                        AND (\(visible)::text[] IS NULL OR a.team = ANY(\(visible)))
                     UNION ALL
                     SELECT a.reference, 'review past its due day',
                         ((now() AT TIME ZONE 'Europe/London')::date - r.due_on)::int
                     FROM reviews r JOIN applications a ON a.id = r.application_id
-                    WHERE r.status = 'OPEN' AND r.due_on < (now() AT TIME ZONE 'Europe/London')::date) x
+                    WHERE r.status = 'OPEN' AND r.due_on < (now() AT TIME ZONE 'Europe/London')::date
+                        AND (\(visible)::text[] IS NULL OR a.team = ANY(\(visible)))) x
                 WHERE what LIKE 'review%' OR days > \(targetDays)
                 ORDER BY days DESC, reference LIMIT 500
                 """, logger: logger

@@ -27,10 +27,11 @@ public struct OnlineApplications: Sendable {
         public var skipped: [String] = []
     }
 
-    /// Imports every application submitted in the last `days` days not yet in Kerb.
+    /// Imports every application submitted in the last `days` days not yet in Kerb, as cases of
+    /// `team` (nil: the council's default team).
     public func importNew(
-        _ scope: TenantScope, client: NationalBlueBadgeClient, localAuthority: String, days: Int = 90, by officer: Officer, now: Date,
-        logger: Logger
+        _ scope: TenantScope, client: NationalBlueBadgeClient, localAuthority: String, days: Int = 90, team: String? = nil,
+        by officer: Officer, now: Date, logger: Logger
     ) async throws -> Outcome {
         var summaries: [ApplicationSummary] = []
         var page = 1
@@ -52,7 +53,7 @@ public struct OnlineApplications: Sendable {
         for summary in summaries where !known.contains(summary.applicationId.uuidString.lowercased()) {
             let application = try await client.application(id: summary.applicationId)
             do {
-                let reference = try await record(scope, application, by: officer, now: now, logger: logger)
+                let reference = try await record(scope, application, team: team, by: officer, now: now, logger: logger)
                 try await client.setApplicationStatus(id: summary.applicationId, "INPROGRESS")
                 outcome.imported.append(reference)
             } catch let error as CaseworkError {
@@ -62,9 +63,14 @@ public struct OnlineApplications: Sendable {
         return outcome
     }
 
-    func record(_ scope: TenantScope, _ application: NationalApplication, by officer: Officer, now: Date, logger: Logger) async throws
-        -> String
-    {
+    /// Records one application as a case of `team`. The applicant is matched, and look-alikes
+    /// flagged, only among people with cases in that team: the case's timeline is read by the
+    /// team, so it names nobody known only to another team, and the case never shows another
+    /// team's applicant record (a number held there gets a linked record of its own, as in
+    /// `CaseService.addPerson`).
+    func record(
+        _ scope: TenantScope, _ application: NationalApplication, team: String? = nil, by officer: Officer, now: Date, logger: Logger
+    ) async throws -> String {
         guard let nationalID = application.applicationId?.uuidString.lowercased() else { throw CaseworkError.noSuchCase }
         guard let kind = ApplicationKind(rawValue: application.applicationTypeCode) else {
             throw CaseworkError.invalid([
@@ -82,24 +88,28 @@ public struct OnlineApplications: Sendable {
             preferredChannel: contact.emailAddress == nil ? "letter" : "email", vulnerable: false)
         let submitted = NationalDate.parseInstant(application.submissionDate) ?? now
         let eligibility = application.eligibility.flatMap { Eligibility(rawValue: $0.typeCode) }
-        // Same person already on record (by NI number)? Otherwise a new record, with any
-        // look-alikes flagged on the case for an officer to check.
+        let team = team ?? CaseService.defaultTeam
+        // Same person already on record in the team (by NI number)? Otherwise a new record, with
+        // any look-alikes flagged on the case for an officer to check.
         let existing = try await cases.database.transaction(scope, logger: logger) { conn in
             var id: UUID?
             if let nino = UKFormats.nino(person.nino ?? "") {
-                for try await value in try await conn.query("SELECT id FROM people WHERE nino = \(nino)", logger: logger).decode(UUID.self)
-                {
-                    id = value
-                }
+                for try await value in try await conn.query(
+                    """
+                    SELECT p.id FROM people p WHERE p.nino = \(nino)
+                      AND EXISTS (SELECT 1 FROM applications a WHERE a.person_id = p.id AND a.team = \(team))
+                    ORDER BY p.same_nino_as IS NOT NULL, p.created_at LIMIT 1
+                    """, logger: logger
+                ).decode(UUID.self) { id = value }
             }
             return id
         }
-        let lookAlikes = existing == nil ? try await cases.possibleDuplicates(scope, details, logger: logger) : []
+        let lookAlikes = existing == nil ? try await cases.possibleDuplicates(scope, details, visibleTeams: [team], logger: logger) : []
         let personID: UUID
         if let existing {
             personID = existing
         } else {
-            personID = try await cases.addPerson(scope, details, confirmedNew: true, by: officer, logger: logger)
+            personID = try await cases.addPerson(scope, details, confirmedNew: true, visibleTeams: [team], by: officer, logger: logger)
         }
         return try await cases.database.transaction(scope, logger: logger) { conn in
             let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger)
@@ -122,14 +132,14 @@ public struct OnlineApplications: Sendable {
             for try await value in try await conn.query(
                 """
                 INSERT INTO applications (reference, person_id, kind, replace_reason, channel, eligibility, walking, status, received_at,
-                    national_id, existing_badge, created_by)
+                    national_id, existing_badge, created_by, team)
                 VALUES (\(reference), \(personID), \(kind.rawValue), \(replaceReason), 'ONLINE', \(eligibility?.rawValue), \(walking)::jsonb,
                     \(eligibility == nil ? "DRAFT" : "RECEIVED"), \(eligibility == nil ? nil : submitted), \(nationalID), \(ownBadge),
-                    \(officer.id))
+                    \(officer.id), \(team))
                 RETURNING id
                 """, logger: logger
             ).decode(UUID.self) { id = value }
-            let applicationID = id!
+            guard let applicationID = id else { throw CaseworkError.noSuchCase }
             // The form collects documents: tick off what it sent.
             let sent = Set((application.artifacts ?? []).map(\.type))
             let checklist: [(String, Bool, String)] = [

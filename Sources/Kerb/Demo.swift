@@ -128,7 +128,7 @@ struct Demo: AsyncParsableCommand {
                 let details = PersonDetails(
                     fullName: fullName, dateOfBirth: ISO8601DateFormatter().date(from: born + "T12:00:00Z"),
                     addressLine1: "\(10 + index) Example Street", town: "London", postcode: postcode)
-                let person = try await cases.addPerson(scope, details, confirmedNew: true, by: officer, logger: logger)
+                let person = try await cases.addPerson(scope, details, confirmedNew: true, visibleTeams: nil, by: officer, logger: logger)
                 _ = try await cases.open(
                     scope, .init(personID: person, kind: .new, channel: channel, eligibility: eligibility, draft: eligibility == nil),
                     evidence: evidence, by: officer, now: Date(), logger: logger)

@@ -28,7 +28,7 @@ public struct ScheduledCasework: Service {
         for tenant in tenants where tenant.isActive {
             do {
                 let actor = try await SystemActor.officer(deps.identity.database, tenant.scope, logger: logger)
-                let count = try await deps.badges.inviteRenewals(tenant.scope, by: actor, now: now, logger: logger)
+                let count = try await deps.badges.inviteRenewals(tenant.scope, visibleTeams: nil, by: actor, now: now, logger: logger)
                 if count > 0 { sent[tenant.slug.description] = count }
             } catch {
                 // One council's failure must not stop the others' letters.

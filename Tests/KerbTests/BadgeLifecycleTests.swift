@@ -82,7 +82,7 @@ import Testing
                 PersonDetails(
                     fullName: name, dateOfBirth: Date(timeIntervalSince1970: -400_000_000), nino: "", addressLine1: "1 Example Street",
                     town: "London", postcode: "SW1A 1AA", phone: "020 7946 0000"),
-                confirmedNew: true, by: world.officer, logger: logger)
+                confirmedNew: true, visibleTeams: nil, by: world.officer, logger: logger)
         }
         let reference = try await world.cases.open(
             world.scope,
@@ -227,11 +227,17 @@ import Testing
             let number = try await world.badges.issue(
                 world.scope, reference: reference, start: today, expiry: today.adding(days: 30), deliverTo: .home, option: .standard,
                 register: world.register, by: world.decider, now: Date(), logger: Self.logger)
-            let due = try await world.badges.renewalsDue(world.scope, today: today, withinDays: 56, logger: Self.logger)
+            let due = try await world.badges.renewalsDue(world.scope, today: today, withinDays: 56, visibleTeams: nil, logger: Self.logger)
             #expect(due.map(\.number) == [number])
-            #expect(try await world.badges.renewalsDue(world.scope, today: today, withinDays: 29, logger: Self.logger).isEmpty)
-            #expect(try await world.badges.inviteRenewals(world.scope, by: world.officer, now: Date(), logger: Self.logger) == 1)
-            #expect(try await world.badges.inviteRenewals(world.scope, by: world.officer, now: Date(), logger: Self.logger) == 0)
+            #expect(
+                try await world.badges.renewalsDue(world.scope, today: today, withinDays: 29, visibleTeams: nil, logger: Self.logger)
+                    .isEmpty)
+            #expect(
+                try await world.badges.inviteRenewals(world.scope, visibleTeams: nil, by: world.officer, now: Date(), logger: Self.logger)
+                    == 1)
+            #expect(
+                try await world.badges.inviteRenewals(world.scope, visibleTeams: nil, by: world.officer, now: Date(), logger: Self.logger)
+                    == 0)
             let file = try await world.cases.file(world.scope, reference: reference, logger: Self.logger)
             #expect(file.letters.contains { $0.kind == "renewal-invitation" && $0.body.contains(number) })
         }
@@ -363,7 +369,7 @@ import Testing
             withBirthday.dateOfBirth = Date(timeIntervalSince1970: 0)
             #expect(withBirthday.problems().contains { $0.field == "date-of-birth" })
             let organisation = try await world.cases.addPerson(
-                world.scope, details, confirmedNew: true, by: world.officer, logger: Self.logger)
+                world.scope, details, confirmedNew: true, visibleTeams: nil, by: world.officer, logger: Self.logger)
             let reference = try await world.cases.open(
                 world.scope, .init(personID: organisation, kind: .new, channel: .paper, eligibility: nil, forOrganisation: true),
                 evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: world.officer, now: Date(),
@@ -374,7 +380,7 @@ import Testing
                 PersonDetails(
                     fullName: "Ivy Stone", dateOfBirth: Date(timeIntervalSince1970: -500_000_000), addressLine1: "1 Road",
                     postcode: "SE1 9SG"),
-                confirmedNew: true, by: world.officer, logger: Self.logger)
+                confirmedNew: true, visibleTeams: nil, by: world.officer, logger: Self.logger)
             await #expect(throws: CaseworkError.self) {
                 _ = try await world.cases.open(
                     world.scope, .init(personID: person, kind: .new, channel: .paper, eligibility: nil, forOrganisation: true),

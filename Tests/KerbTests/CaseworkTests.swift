@@ -55,7 +55,7 @@ import Testing
                 fullName: " ", dateOfBirth: Date().addingTimeInterval(86_400), nino: "NOT-A-NINO", addressLine1: "", postcode: "XYZ",
                 preferredChannel: "email")
             await #expect(throws: CaseworkError.self) {
-                _ = try await cases.addPerson(scope, bad, confirmedNew: true, by: officer, logger: Self.logger)
+                _ = try await cases.addPerson(scope, bad, confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
             }
             let fields = Set(bad.problems().map(\.field))
             #expect(fields == ["full-name", "date-of-birth", "nino", "address-line1", "postcode", "email"])
@@ -64,10 +64,11 @@ import Testing
 
     @Test func aPossibleDuplicateIsFlaggedDespiteSpellingAndCanBeConfirmedNew() async throws {
         try await withCases { cases, scope, officer, _ in
-            let first = try await cases.addPerson(scope, Self.person(), confirmedNew: false, by: officer, logger: Self.logger)
+            let first = try await cases.addPerson(
+                scope, Self.person(), confirmedNew: false, visibleTeams: nil, by: officer, logger: Self.logger)
             do {
                 _ = try await cases.addPerson(
-                    scope, Self.person("Margaret Oyelaren"), confirmedNew: false, by: officer, logger: Self.logger)
+                    scope, Self.person("Margaret Oyelaren"), confirmedNew: false, visibleTeams: nil, by: officer, logger: Self.logger)
                 Issue.record("a near-identical person was not flagged")
             } catch CaseworkError.possibleDuplicates(let matches) {
                 #expect(matches.map(\.id) == [first])
@@ -75,15 +76,17 @@ import Testing
             // Same name elsewhere with another birthday is a different person: no warning.
             var other = Self.person(postcode: "M1 1AE")
             other.dateOfBirth = Date(timeIntervalSince1970: 0)
-            _ = try await cases.addPerson(scope, other, confirmedNew: false, by: officer, logger: Self.logger)
+            _ = try await cases.addPerson(scope, other, confirmedNew: false, visibleTeams: nil, by: officer, logger: Self.logger)
             // The officer can confirm a flagged one is new.
-            _ = try await cases.addPerson(scope, Self.person("Margaret Oyelaren"), confirmedNew: true, by: officer, logger: Self.logger)
+            _ = try await cases.addPerson(
+                scope, Self.person("Margaret Oyelaren"), confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
         }
     }
 
     @Test func aRefusalNeedsReasonsTheAssessorCannotDecideAndReviewsFollowTheRoute() async throws {
         try await withCases { cases, scope, assessor, decider in
-            let person = try await cases.addPerson(scope, Self.person(), confirmedNew: true, by: assessor, logger: Self.logger)
+            let person = try await cases.addPerson(
+                scope, Self.person(), confirmedNew: true, visibleTeams: nil, by: assessor, logger: Self.logger)
             let now = Date()
             let walking = try await cases.open(
                 scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .walking), evidence: Self.evidence, by: assessor,
@@ -168,7 +171,8 @@ import Testing
 
     @Test func aReplacementNeedsItsReasonAndADraftIsReceivedWhenSubmitted() async throws {
         try await withCases { cases, scope, officer, _ in
-            let person = try await cases.addPerson(scope, Self.person(), confirmedNew: true, by: officer, logger: Self.logger)
+            let person = try await cases.addPerson(
+                scope, Self.person(), confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
             await #expect(throws: CaseworkError.self) {
                 _ = try await cases.open(
                     scope, .init(personID: person, kind: .replace, channel: .phone, eligibility: .dla), evidence: Self.evidence,
@@ -189,7 +193,8 @@ import Testing
 
     @Test func waitingForTheApplicantStopsTheClockAndTheEscalationQueueCountsOnlyRunningTime() async throws {
         try await withCases { cases, scope, officer, _ in
-            let person = try await cases.addPerson(scope, Self.person(), confirmedNew: true, by: officer, logger: Self.logger)
+            let person = try await cases.addPerson(
+                scope, Self.person(), confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
             let now = Date()
             let start = now.addingTimeInterval(-20 * 86_400)
             let reference = try await cases.open(
@@ -225,9 +230,11 @@ import Testing
 
     @Test func searchFindsCasesByMisspeltNameReferenceOrPostcodeWithinVisibleTeams() async throws {
         try await withCases { cases, scope, officer, decider in
-            let margaret = try await cases.addPerson(scope, Self.person(), confirmedNew: true, by: officer, logger: Self.logger)
+            let margaret = try await cases.addPerson(
+                scope, Self.person(), confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
             let other = try await cases.addPerson(
-                scope, Self.person("Dennis Okafor", postcode: "M1 1AE"), confirmedNew: true, by: officer, logger: Self.logger)
+                scope, Self.person("Dennis Okafor", postcode: "M1 1AE"), confirmedNew: true, visibleTeams: nil, by: officer,
+                logger: Self.logger)
             let first = try await cases.open(
                 scope, .init(personID: margaret, kind: .new, channel: .paper, eligibility: .pip), evidence: Self.evidence, by: officer,
                 now: Date(),
@@ -254,5 +261,119 @@ import Testing
             #expect(try await find("okafor", teams: ["North"]).isEmpty)
             #expect(try await find("okafor", teams: ["South"]) == [second])
         }
+    }
+
+    /// Every case belongs to a team: the council's default one, which every council has from
+    /// onboarding, unless another is chosen. The schema refuses a case without one.
+    @Test func everyCaseBelongsToATeamTheCouncilsDefaultUnlessAnotherIsChosen() async throws {
+        try await withCases { cases, scope, officer, _ in
+            #expect(try await cases.assignees(scope, logger: Self.logger).teams == [CaseService.defaultTeam])
+            let person = try await cases.addPerson(
+                scope, Self.person(), confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
+            let plain = try await cases.open(
+                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .pip), evidence: Self.evidence, by: officer,
+                now: Date(), logger: Self.logger)
+            #expect(try await cases.row(scope, reference: plain, logger: Self.logger).team == "General casework")
+            // A team the council does not have is refused at its field, and nothing is opened.
+            await #expect(throws: CaseworkError.invalid([FieldIssue(field: "team", message: "Choose one of the council's teams")])) {
+                _ = try await cases.open(
+                    scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .pip, team: "North"),
+                    evidence: Self.evidence, by: officer, now: Date(), logger: Self.logger)
+            }
+            #expect(try await cases.queue(scope, .open, visibleTeams: nil, logger: Self.logger).map(\.reference) == [plain])
+            try await cases.database.transaction(scope, logger: Self.logger) { conn in
+                _ = try await conn.query("INSERT INTO teams (name) VALUES ('North')", logger: Self.logger).collect()
+            }
+            let north = try await cases.open(
+                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .pip, team: "North"), evidence: Self.evidence,
+                by: officer, now: Date(), logger: Self.logger)
+            #expect(try await cases.row(scope, reference: north, logger: Self.logger).team == "North")
+            // No code path, nor hand-written SQL, can take a case out of every team.
+            do {
+                try await cases.database.transaction(scope, logger: Self.logger) { conn in
+                    _ = try await conn.query("UPDATE applications SET team = NULL WHERE reference = \(north)", logger: Self.logger)
+                        .collect()
+                }
+                Issue.record("a case was left without a team")
+            } catch let error as PSQLError {
+                #expect(error.serverInfo?[.sqlState] == "23502")  // not_null_violation
+            }
+        }
+    }
+
+    /// A team-confined officer is warned only about people with a case in their teams, and an NI
+    /// number held only on another team's books is neither refused nor shown: their entry is kept
+    /// as typed, linked to the record holding the number. Whoever can see that record is refused.
+    @Test func aConfinedOfficerIsNeitherWarnedNorToldAboutAnotherTeamsApplicant() async throws {
+        try await withCases { cases, scope, officer, _ in
+            var margaret = Self.person()
+            margaret.nino = "AB 12 34 56 C"
+            let holder = try await cases.addPerson(scope, margaret, confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
+            _ = try await cases.open(
+                scope, .init(personID: holder, kind: .new, channel: .paper, eligibility: .pip), evidence: Self.evidence, by: officer,
+                now: Date(), logger: Self.logger)
+            try await cases.database.transaction(scope, logger: Self.logger) { conn in
+                _ = try await conn.query("INSERT INTO teams (name) VALUES ('North')", logger: Self.logger).collect()
+            }
+            let lookAlike = Self.person("Margaret Oyelaren")
+            // Everyone, and the default team, see her; North does not.
+            #expect(
+                try await cases.possibleDuplicates(scope, lookAlike, visibleTeams: nil, logger: Self.logger).map(\.id) == [holder])
+            #expect(
+                try await cases.possibleDuplicates(scope, lookAlike, visibleTeams: [CaseService.defaultTeam], logger: Self.logger)
+                    .map(\.id) == [holder])
+            #expect(try await cases.possibleDuplicates(scope, lookAlike, visibleTeams: ["North"], logger: Self.logger).isEmpty)
+            do {
+                _ = try await cases.addPerson(scope, lookAlike, confirmedNew: false, visibleTeams: nil, by: officer, logger: Self.logger)
+                Issue.record("an officer who sees every team was not warned")
+            } catch CaseworkError.possibleDuplicates(let matches) {
+                #expect(matches.map(\.id) == [holder])
+            }
+            let unwarned = try await cases.addPerson(
+                scope, lookAlike, confirmedNew: false, visibleTeams: ["North"], by: officer, logger: Self.logger)
+            #expect(unwarned != holder)
+
+            // Her NI number, typed by someone who can see her record: refused, naming the clash.
+            var sameNumber = Self.person("Ruth Ambrose", postcode: "M1 1AE")
+            sameNumber.nino = "ab123456c"
+            let onRecord = CaseworkError.invalid([
+                FieldIssue(field: "nino", message: "Someone with this National Insurance number is already on record")
+            ])
+            for visible: Set<String>? in [nil, [CaseService.defaultTeam, "North"]] {
+                await #expect(throws: onRecord) {
+                    _ = try await cases.addPerson(
+                        scope, sameNumber, confirmedNew: true, visibleTeams: visible, by: officer, logger: Self.logger)
+                }
+            }
+            // By someone confined to North: kept as typed, linked to her record, nothing of hers shown.
+            let kept = try await cases.addPerson(
+                scope, sameNumber, confirmedNew: false, visibleTeams: ["North"], by: officer, logger: Self.logger)
+            let rows = try await cases.database.transaction(scope, logger: Self.logger) { conn in
+                var rows: [UUID: (String, String?, UUID?)] = [:]
+                for try await (id, name, nino, link) in try await conn.query(
+                    "SELECT id, full_name, nino, same_nino_as FROM people WHERE id IN (\(holder), \(kept))", logger: Self.logger
+                ).decode((UUID, String, String?, UUID?).self) { rows[id] = (name, nino, link) }
+                return rows
+            }
+            #expect(rows[kept]?.0 == "Ruth Ambrose" && rows[kept]?.1 == "AB123456C" && rows[kept]?.2 == holder)
+            #expect(rows[holder]?.0 == "Margaret Oyelaran" && rows[holder]?.2 == nil)
+            // Once North has a case for that record, North sees the number as taken too.
+            _ = try await cases.open(
+                scope, .init(personID: kept, kind: .new, channel: .paper, eligibility: .pip, team: "North"), evidence: Self.evidence,
+                by: officer, now: Date(), logger: Self.logger)
+            await #expect(throws: onRecord) {
+                _ = try await cases.addPerson(
+                    scope, Self.person("Someone Else", postcode: "LS1 1AA").with(nino: "AB123456C"), confirmedNew: true,
+                    visibleTeams: ["North"], by: officer, logger: Self.logger)
+            }
+        }
+    }
+}
+
+extension PersonDetails {
+    fileprivate func with(nino: String) -> PersonDetails {
+        var copy = self
+        copy.nino = nino
+        return copy
     }
 }

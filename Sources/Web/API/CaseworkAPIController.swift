@@ -231,8 +231,11 @@ struct CaseworkAPIController: Sendable {
         let issues = details.problems() + application.problems()
         guard issues.isEmpty else { throw CaseworkError.invalid(issues) }
         var withPerson = application
+        withPerson.team = CaseworkController.newCaseTeam(user)
         withPerson.personID = try await cases.addPerson(
-            context.tenant.scope, details, confirmedNew: body.confirmedNewPerson ?? false, by: user.officer, logger: context.logger)
+            context.tenant.scope, details, confirmedNew: body.confirmedNewPerson ?? false,
+            visibleTeams: CaseworkController.visibleTeams(user, through: [.viewCase, .editCase]), by: user.officer,
+            logger: context.logger)
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
         let reference = try await cases.open(
             context.tenant.scope, withPerson, evidence: policy.evidence, by: user.officer, now: Date(), logger: context.logger)
@@ -490,10 +493,12 @@ struct CaseworkAPIController: Sendable {
     }
 
     @Sendable func managementInformation(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.viewMI, context)
+        let user = try await access.require(.viewMI, context)
         let target = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
             .processingTargetDays
-        let mi = try await cases.managementInformation(context.tenant.scope, targetDays: target, logger: context.logger)
+        let mi = try await cases.managementInformation(
+            context.tenant.scope, targetDays: target, visibleTeams: ManagementInformationController.visibleTeams(user),
+            logger: context.logger)
         func buckets(_ list: [ManagementInformation.Bucket]) -> [Figures.Bucket] { list.map { .init(label: $0.label, count: $0.count) } }
         return try APIJSON.response(
             Figures(

@@ -206,7 +206,8 @@ struct BadgesController: Sendable {
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
         let today = Day(Date())
         let due = try await badges.renewalsDue(
-            context.tenant.scope, today: today, withinDays: policy.badge.renewalInvitationDays, logger: context.logger)
+            context.tenant.scope, today: today, withinDays: policy.badge.renewalInvitationDays,
+            visibleTeams: CaseworkController.visibleTeams(user), logger: context.logger)
         var renewals = RecordPage.Section(
             heading: "Renewal invitations due",
             lead: [
@@ -235,7 +236,9 @@ struct BadgesController: Sendable {
 
     @Sendable func inviteRenewals(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let user = try await access.require(.sendCommunications, context)
-        _ = try await badges.inviteRenewals(context.tenant.scope, by: user.officer, now: Date(), logger: context.logger)
+        _ = try await badges.inviteRenewals(
+            context.tenant.scope, visibleTeams: CaseworkController.visibleTeams(user, through: [.sendCommunications, .viewCase]),
+            by: user.officer, now: Date(), logger: context.logger)
         return .redirect(to: "\(context.basePath)/badges")
     }
 

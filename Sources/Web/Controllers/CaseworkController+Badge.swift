@@ -41,8 +41,8 @@ extension CaseworkController {
             throw IntegrationError.notConfigured("The national Blue Badge service")
         }
         let outcome = try await OnlineApplications(cases: cases).importNew(
-            context.tenant.scope, client: national.client, localAuthority: national.localAuthority, by: user.officer, now: Date(),
-            logger: context.logger)
+            context.tenant.scope, client: national.client, localAuthority: national.localAuthority, team: Self.newCaseTeam(user),
+            by: user.officer, now: Date(), logger: context.logger)
         return try pages.render(
             "message",
             MessagePage(

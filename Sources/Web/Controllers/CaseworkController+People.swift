@@ -58,8 +58,7 @@ extension CaseworkController {
                                     }),
                             FormField(
                                 name: "assign-team", label: "Team", kind: .select,
-                                options: [.init(value: "", label: "No team", selected: file.row.team == nil)]
-                                    + teams.map { .init(value: $0, label: $0, selected: $0 == file.row.team) }),
+                                options: teams.map { .init(value: $0, label: $0, selected: $0 == file.row.team) }),
                         ], submit: "Assign"
                     ).with(errors: issues.filter { $0.field.hasPrefix("assign-") }),
                     folded: !issues.contains { $0.field.hasPrefix("assign-") }))

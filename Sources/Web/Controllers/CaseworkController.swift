@@ -109,11 +109,25 @@ struct CaseworkController: Sendable {
                 layout: .council(context, current: "/cases")))
     }
 
-    /// The teams whose cases this person may see, or nil for all: only if every group that
-    /// lets them view cases is confined to their own teams.
-    static func visibleTeams(_ user: SignedInUser) -> Set<String>? {
-        let granting = user.principal.groups.filter { $0.permissions.contains(.viewCase) }
-        return granting.allSatisfy(\.ownTeamsOnly) ? user.principal.teams : nil
+    /// The teams whose cases this person may see, count or be warned about, or nil for all. They
+    /// are confined to their own teams if, for any of `permissions` they hold, every group granting
+    /// it is confined: the strictest reading, so someone confined for cases is confined in the
+    /// figures too, whatever other group lets them see figures.
+    static func visibleTeams(_ user: SignedInUser, through permissions: [Permission] = [.viewCase]) -> Set<String>? {
+        let groups = user.principal.groups
+        let granting = permissions.map { permission in groups.filter { $0.permissions.contains(permission) } }.filter { !$0.isEmpty }
+        let confined = granting.isEmpty || granting.contains { $0.allSatisfy(\.ownTeamsOnly) }
+        return confined ? user.principal.teams : nil
+    }
+
+    /// The team a case this person opens goes to (nil: the council's default team). Someone
+    /// confined to teams that do not include the default one opens cases in the first of their
+    /// teams by name, so the case they open stays theirs to work.
+    static func newCaseTeam(_ user: SignedInUser) -> String? {
+        guard let visible = visibleTeams(user, through: [.viewCase, .editCase]), !visible.contains(CaseService.defaultTeam) else {
+            return nil
+        }
+        return visible.min()
     }
 
     // MARK: taking in an application
@@ -141,12 +155,13 @@ struct CaseworkController: Sendable {
             replaceReason: ReplacementReason(rawValue: form.text("replace-reason")),
             channel: Channel(rawValue: form.text("channel")) ?? .paper,
             eligibility: Eligibility(rawValue: form.text("eligibility")), existingBadge: form.text("existing-badge"), draft: draft,
-            forOrganisation: details.isOrganisation)
+            forOrganisation: details.isOrganisation, team: Self.newCaseTeam(user))
         do {
             let issues = details.problems() + application.problems()
             guard issues.isEmpty else { throw CaseworkError.invalid(issues) }
             let personID = try await cases.addPerson(
-                context.tenant.scope, details, confirmedNew: form["confirm-new"] == "yes", by: officer, logger: context.logger)
+                context.tenant.scope, details, confirmedNew: form["confirm-new"] == "yes",
+                visibleTeams: Self.visibleTeams(user, through: [.viewCase, .editCase]), by: officer, logger: context.logger)
             var withPerson = application
             withPerson.personID = personID
             let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
@@ -325,8 +340,7 @@ struct CaseworkController: Sendable {
                     } ?? "Not started"),
                 .init(
                     key: "Assigned to",
-                    value: [file.assignedName, file.row.team.map { "team \($0)" }].compactMap { $0 }.joined(separator: ", ").nonEmpty
-                        ?? "Unassigned"),
+                    value: "\(file.assignedName ?? "Unassigned"), team \(file.row.team)"),
                 .init(key: "Assessment", value: file.assessment ?? "Not assessed"),
             ],
             applicant: [
@@ -553,10 +567,6 @@ struct CaseworkController: Sendable {
         guard let reference = context.parameters.get("reference"), reference.count <= 32 else { throw CaseworkError.noSuchCase }
         return reference
     }
-}
-
-extension String {
-    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
 }
 
 extension SignedInUser {

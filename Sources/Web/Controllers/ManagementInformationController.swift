@@ -1,6 +1,7 @@
 import Casework
 import Foundation
 import Hummingbird
+import Identity
 import Policy
 
 /// Management information for those whose groups allow it: cases by status, the share decided
@@ -50,8 +51,8 @@ struct ManagementInformationController: Sendable {
     }
 
     @Sendable func dashboard(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.viewMI, context)
-        let (target, mi) = try await figures(context)
+        let user = try await access.require(.viewMI, context)
+        let (target, mi) = try await figures(context, user)
         let charts = [
             ("Applications by status", mi.byStatus), ("Open cases by days on the clock", mi.ageing),
             ("Decisions per month", mi.throughputByMonth),
@@ -77,8 +78,8 @@ struct ManagementInformationController: Sendable {
     }
 
     @Sendable func csv(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.viewMI, context)
-        let (target, mi) = try await figures(context)
+        let user = try await access.require(.viewMI, context)
+        let (target, mi) = try await figures(context, user)
         var csv = CSVExport(header: ["measure", "group", "value"])
         for row in mi.byStatus { csv.append(["applications by status", row.label, String(row.count)]) }
         for row in mi.ageing { csv.append(["open cases by days on the clock", row.label, String(row.count)]) }
@@ -97,9 +98,17 @@ struct ManagementInformationController: Sendable {
             body: .init(byteBuffer: ByteBuffer(string: csv.text)))
     }
 
-    private func figures(_ context: TenantRequestContext) async throws -> (Int, ManagementInformation) {
+    /// The figures over the cases this person may see (`CaseworkController.visibleTeams`).
+    private func figures(_ context: TenantRequestContext, _ user: SignedInUser) async throws -> (Int, ManagementInformation) {
         let target = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
             .processingTargetDays
-        return (target, try await cases.managementInformation(context.tenant.scope, targetDays: target, logger: context.logger))
+        let mi = try await cases.managementInformation(
+            context.tenant.scope, targetDays: target, visibleTeams: Self.visibleTeams(user), logger: context.logger)
+        return (target, mi)
+    }
+
+    /// Figures are confined as the person's case access is, whichever group grants them.
+    static func visibleTeams(_ user: SignedInUser) -> Set<String>? {
+        CaseworkController.visibleTeams(user, through: [.viewMI, .viewCase])
     }
 }

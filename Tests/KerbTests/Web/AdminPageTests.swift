@@ -190,7 +190,7 @@ import Web
                 scope,
                 PersonDetails(
                     fullName: "Ruth Adeyemi", dateOfBirth: Date(timeIntervalSince1970: 0), addressLine1: "2 Low St", postcode: "M1 1AE"),
-                confirmedNew: true, by: officer, logger: Self.logger)
+                confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
             let reference = try await deps.cases.open(
                 scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .blind),
                 evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: officer, now: Date(), logger: Self.logger)

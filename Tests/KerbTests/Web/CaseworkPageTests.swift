@@ -159,7 +159,7 @@ import Web
                     PersonDetails(
                         fullName: "Applicant \(team)", dateOfBirth: Date(timeIntervalSince1970: 0), addressLine1: "1 High St",
                         postcode: "M1 1AE"),
-                    confirmedNew: true, by: admin, logger: Self.logger)
+                    confirmedNew: true, visibleTeams: nil, by: admin, logger: Self.logger)
                 let reference = try await deps.cases.open(
                     scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .walking),
                     evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: admin, now: Date(),
