@@ -66,6 +66,8 @@ public struct StatutoryGuardrails: Codable, Sendable, Equatable {
     public struct Security: Codable, Sendable, Equatable {
         public var individualAccountsOnly: Bool
         public var mfaAvailable: Bool
+        /// The statutory baseline forbids switching two-factor authentication off.
+        public var mfaMandatory: Bool
         public var lockoutThresholdMax: Int
         public var passwordMinLengthMin: Int
         public var sessionIdleMinutesMax: Int

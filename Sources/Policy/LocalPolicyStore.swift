@@ -27,12 +27,20 @@ public struct LocalPolicyStore: Sendable {
         case noSuchVersion(Int)
         case reasonMissing
         case unchanged
+        /// The change switches protection off; it must be proposed and approved by another administrator.
+        case needsSecondAdministrator([String])
+        case noSuchProposal
+        /// The administrator who proposed a change cannot approve it.
+        case ownProposal
 
         public var kind: KerbErrorKind {
             switch self {
             case .noSuchVersion: .notFound
             case .reasonMissing: .invalid([FieldIssue(field: "reason", message: publicDetail)])
             case .unchanged: .invalid([FieldIssue(field: "reason", message: publicDetail)])
+            case .needsSecondAdministrator: .conflict
+            case .noSuchProposal: .notFound
+            case .ownProposal: .forbidden
             }
         }
 
@@ -41,6 +49,9 @@ public struct LocalPolicyStore: Sendable {
             case .noSuchVersion: "policy.no-such-version"
             case .reasonMissing: "policy.reason-missing"
             case .unchanged: "policy.unchanged"
+            case .needsSecondAdministrator: "policy.needs-second-administrator"
+            case .noSuchProposal: "policy.no-such-proposal"
+            case .ownProposal: "policy.own-proposal"
             }
         }
 
@@ -49,6 +60,10 @@ public struct LocalPolicyStore: Sendable {
             case .noSuchVersion(let v): "There is no version \(v) of the local policy"
             case .reasonMissing: "Enter the reason for the change"
             case .unchanged: "The policy is already like this: nothing was changed"
+            case .needsSecondAdministrator(let what):
+                "This change switches off \(what.joined(separator: " and ")): another administrator must approve it"
+            case .noSuchProposal: "There is no such proposed change waiting for approval"
+            case .ownProposal: "You proposed this change, so another administrator must approve it"
             }
         }
     }
@@ -103,10 +118,21 @@ public struct LocalPolicyStore: Sendable {
     public func change(
         _ scope: TenantScope, to document: LocalPolicyDocument, reason: String, actor: AuditEvent, logger: Logger
     ) async throws -> Int {
+        try await apply(scope, document, reason: reason, actor: actor, approvedWeakening: false, logger: logger)
+    }
+
+    /// Stores the next version; a weakening change only once a second administrator approved it.
+    func apply(
+        _ scope: TenantScope, _ document: LocalPolicyDocument, reason: String, actor: AuditEvent, approvedWeakening: Bool,
+        logger: Logger
+    ) async throws -> Int {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         try PolicyCheck.validate(document, within: try PolicyFile.bundledGuardrails(try await nation(scope, logger: logger)))
         guard !reason.isEmpty else { throw Failure.reasonMissing }
-        guard try await current(scope, logger: logger).document != document else { throw Failure.unchanged }
+        let current = try await current(scope, logger: logger).document
+        guard current != document else { throw Failure.unchanged }
+        let weakened = Self.weakens(from: current, to: document)
+        guard weakened.isEmpty || approvedWeakening else { throw Failure.needsSecondAdministrator(weakened) }
         let json = PolicyFile.json(document)
         return try await database.transaction(scope, logger: logger) { conn in
             // Two admins saving at once take consecutive versions instead of colliding.

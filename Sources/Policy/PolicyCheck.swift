@@ -30,6 +30,9 @@ public enum PolicyCheck {
         require((1...24).contains(s.sessionAbsoluteHours), "security.session_absolute_hours", "Sessions must end after 1 to 24 hours")
         require(
             !s.mfaRequired || rails.mfaAvailable, "security.mfa_required", "Two-factor authentication is not available in \(nation)")
+        require(
+            s.mfaRequired || !rails.mfaMandatory, "security.mfa_required",
+            "Two-factor authentication is required in \(nation): it cannot be switched off")
 
         let c = policy.casework
         require(

@@ -157,8 +157,13 @@ import Testing
             let store = LocalPolicyStore(database: accounts.database)
             var document = try await store.current(tenant.scope, logger: Self.logger).document
             document.security.mfaRequired = false
-            try await store.change(
-                tenant.scope, to: document, reason: "test", actor: AuditEvent(actorID: nil, actor: "test", action: ""), logger: Self.logger)
+            // Switching 2FA off takes a second administrator (issue 9, item 14).
+            let proposal = try await store.propose(
+                tenant.scope, to: document, reason: "test", actor: AuditEvent(actorID: UUID(), actor: "First Admin", action: ""),
+                logger: Self.logger)
+            try await store.approve(
+                tenant.scope, proposal: proposal, actor: AuditEvent(actorID: UUID(), actor: "Second Admin", action: ""), logger: Self.logger
+            )
             let outcome = try await accounts.signIn(tenant.scope, email: email, password: Self.password, now: later, logger: Self.logger)
             #expect(outcome == .passwordExpired(userID))
         }

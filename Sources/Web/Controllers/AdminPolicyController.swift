@@ -16,6 +16,7 @@ struct AdminPolicyController: Sendable {
         group.get("admin/policy", .permission(.managePolicy), use: show)
         group.post("admin/policy", .permission(.managePolicy), use: change)
         group.post("admin/policy/rollback", .permission(.managePolicy), use: rollBack)
+        group.post("admin/policy/proposals/:proposal/approve", .permission(.managePolicy), use: approve)
     }
 
     struct PolicyPage: Sendable {
@@ -29,7 +30,18 @@ struct AdminPolicyController: Sendable {
 
         let nation: String
         let form: FormModel
+        struct Proposal: Sendable {
+            let weakens: String
+            let reason: String
+            let by: String
+            let at: String
+            let approveAction: String
+            let ownProposal: Bool
+        }
+
         let versions: [Version]
+        let proposals: [Proposal]
+        let hasProposals: Bool
         let saved: String?
         let rollbackAction: String
         let csrf: String
@@ -39,7 +51,10 @@ struct AdminPolicyController: Sendable {
     @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
         try await access.require(.managePolicy, context)
         let current = try await identity.policies.current(context.tenant.scope, logger: context.logger)
-        let saved = request.uri.queryParameters.get("saved").map { "Saved as version \($0)." }
+        let saved =
+            request.uri.queryParameters.get("proposed") != nil
+            ? "The change switches protection off, so it waits for another administrator to approve it."
+            : request.uri.queryParameters.get("saved").flatMap { Int($0) }.map { "Saved as version \($0)." }
         return try await render(context, document: current.document, saved: saved)
     }
 
@@ -56,6 +71,12 @@ struct AdminPolicyController: Sendable {
                     context.tenant.scope, to: document, reason: form.text("reason"), actor: AccessGuard.actor(user, context),
                     logger: context.logger)
                 return .redirect(to: context.basePath + "/admin/policy?saved=\(version)")
+            } catch LocalPolicyStore.Failure.needsSecondAdministrator {
+                // Switching protection off waits for a second administrator.
+                try await identity.policies.propose(
+                    context.tenant.scope, to: document, reason: form.text("reason"), actor: AccessGuard.actor(user, context),
+                    logger: context.logger)
+                return .redirect(to: context.basePath + "/admin/policy?proposed=1")
             } catch let error as PolicyError {
                 guard case .invalid(let found) = error.kind else { throw error }
                 issues = found
@@ -65,6 +86,17 @@ struct AdminPolicyController: Sendable {
             }
         }
         return try await render(context, document: document, form: form, issues: issues, status: .unprocessableContent)
+    }
+
+    /// A second administrator approves a change that switches protection off.
+    @Sendable func approve(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let user = try await access.require(.managePolicy, context)
+        guard let id = context.parameters.get("proposal").flatMap(UUID.init(uuidString:)) else {
+            throw LocalPolicyStore.Failure.noSuchProposal
+        }
+        let version = try await identity.policies.approve(
+            context.tenant.scope, proposal: id, actor: AccessGuard.actor(user, context), logger: context.logger)
+        return .redirect(to: context.basePath + "/admin/policy?saved=\(version)")
     }
 
     @Sendable func rollBack(_ request: Request, context: TenantRequestContext) async throws -> Response {
@@ -92,6 +124,7 @@ struct AdminPolicyController: Sendable {
         let nation = try await identity.policies.nation(scope, logger: context.logger)
         let guardrails = try PolicyFile.bundledGuardrails(nation)
         let versions = try await identity.policies.versions(scope, logger: context.logger)
+        let proposals = try await identity.policies.pendingProposals(scope, logger: context.logger)
         var fields = PolicyForm.fields(document, guardrails: guardrails)
         fields.append(
             FormField(
@@ -107,6 +140,12 @@ struct AdminPolicyController: Sendable {
                         version: $0.version, reason: $0.reason, by: $0.createdBy, at: Formats.dateTime($0.createdAt),
                         current: $0.version == versions.first?.version)
                 },
+                proposals: proposals.map {
+                    PolicyPage.Proposal(
+                        weakens: $0.weakens.joined(separator: " and "), reason: $0.reason, by: $0.proposedByName,
+                        at: Formats.dateTime($0.proposedAt), approveAction: context.basePath + "/admin/policy/proposals/\($0.id)/approve",
+                        ownProposal: $0.proposedBy == context.user?.userID)
+                }, hasProposals: !proposals.isEmpty,
                 saved: saved, rollbackAction: context.basePath + "/admin/policy/rollback", csrf: context.csrfToken,
                 layout: .council(context, current: "/admin/policy")),
             status: status)
