@@ -122,9 +122,11 @@ public struct LocalPolicyStore: Sendable {
     }
 
     /// Stores the next version; a weakening change only once a second administrator approved it.
+    /// `alongside` runs in the same transaction (the approval of a proposal, so a change is
+    /// applied once and marked approved at once, or neither).
     func apply(
         _ scope: TenantScope, _ document: LocalPolicyDocument, reason: String, actor: AuditEvent, approvedWeakening: Bool,
-        logger: Logger
+        logger: Logger, alongside: (@Sendable (PostgresConnection) async throws -> Void)? = nil
     ) async throws -> Int {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         try PolicyCheck.validate(document, within: try PolicyFile.bundledGuardrails(try await nation(scope, logger: logger)))
@@ -151,6 +153,7 @@ public struct LocalPolicyStore: Sendable {
             event.target = "version \(next)"
             event.detail = reason
             try await AuditLog.record(event, on: conn, logger: logger)
+            try await alongside?(conn)
             return next
         }
     }

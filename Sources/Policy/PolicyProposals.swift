@@ -89,17 +89,20 @@ extension LocalPolicyStore {
             throw Failure.noSuchProposal
         }
         guard let approver = actor.actorID, approver != proposal.proposedBy else { throw Failure.ownProposal }
-        let version = try await apply(
+        return try await apply(
             scope, proposal.document, reason: "\(proposal.reason) (proposed by \(proposal.proposedByName))", actor: actor,
-            approvedWeakening: true, logger: logger)
-        try await database.transaction(scope, logger: logger) { conn in
-            _ = try await conn.query(
+            approvedWeakening: true, logger: logger
+        ) { conn in
+            // Marked approved in the change's own transaction: two approvals at once apply it once.
+            var marked = false
+            for try await _ in try await conn.query(
                 """
                 UPDATE policy_proposals SET status = 'approved', decided_by = \(approver), decided_by_name = \(actor.actor),
                     decided_at = now()
-                WHERE id = \(id) AND status = 'pending'
-                """, logger: logger)
+                WHERE id = \(id) AND status = 'pending' RETURNING id
+                """, logger: logger
+            ).decode(UUID.self) { marked = true }
+            guard marked else { throw Failure.noSuchProposal }
         }
-        return version
     }
 }
