@@ -31,7 +31,7 @@ enum Schemathesis {
         let path = ProcessInfo.processInfo.environment["KERB_SCHEMATHESIS"] ?? ""
         try #require(
             !path.isEmpty,
-            "KERB_SCHEMATHESIS is not set: run this test through infra/test (e.g. `infra/test --filter Schemathesis`), which installs schemathesis"
+            "KERB_SCHEMATHESIS is not set: run this test through infra/test (e.g. `infra/test --filter 'Schemathesis|GovUKPayContract'`), which installs schemathesis"
         )
         try #require(FileManager.default.isExecutableFile(atPath: path), "KERB_SCHEMATHESIS=\(path) is not an executable")
         return path
