@@ -34,6 +34,26 @@ ensure_packages() {
   command -v swift >/dev/null 2>&1 || die "Swift 6.2 or later is not on PATH (see https://www.swift.org/install/linux/)"
 }
 
+# schemathesis (PyPI), pinned, in a virtualenv under .kerb/: infra/test's API and GOV.UK Pay fake
+# contract checks run it (KERB_SCHEMATHESIS names it for the tests). Reinstalled when the pin moves.
+KERB_SCHEMATHESIS_VERSION=4.32.5
+
+ensure_schemathesis() {
+  local venv="$KERB_STATE/schemathesis"
+  if [ "$(cat "$venv/.kerb-version" 2>/dev/null)" != "$KERB_SCHEMATHESIS_VERSION" ] || [ ! -x "$venv/bin/schemathesis" ]; then
+    command -v python3 >/dev/null 2>&1 || ensure_packages python3
+    python3 -c 'import ensurepip, venv' 2>/dev/null || ensure_packages python3-venv
+    say "installing schemathesis $KERB_SCHEMATHESIS_VERSION into $venv"
+    rm -rf "$venv"
+    mkdir -p "$KERB_STATE"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$KERB_SCHEMATHESIS_VERSION" >&2
+    echo "$KERB_SCHEMATHESIS_VERSION" >"$venv/.kerb-version"
+  fi
+  KERB_SCHEMATHESIS="$venv/bin/schemathesis"
+  export KERB_SCHEMATHESIS
+}
+
 # The newest installed PostgreSQL's binaries (the Debian packages keep them off PATH).
 pg_bindir() {
   local dir

@@ -1,0 +1,74 @@
+import Audit
+import Casework
+import ContractFakes
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Identity
+import KerbTestSupport
+import Logging
+import NationalBlueBadge
+import Payments
+import Testing
+
+@testable import Web
+
+/// Issue 9: schemathesis generates requests from the OpenAPI document Kerb serves, sends them to
+/// a live Kerb with a key holding every permission a key can have, and checks that no answer is a
+/// 5xx and that every answer is one the document describes (status, content type, headers, body).
+/// Both national services are the contract fakes, so fee and badge operations reach them.
+@Suite struct APISchemathesisTests {
+    static let logger = Logger(label: "test")
+    /// The app's own log, without a line for each of schemathesis's hundreds of requests.
+    static let quiet: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    @Test func everyAnswerIsOneTheDocumentDescribes() async throws {
+        let schemathesis = try Schemathesis.executable()
+        _ = try await TestDatabase.prepared()
+        let tenant = try await TestDatabase.onboardTestTenant().tenant
+        let code = String(tenant.authoritySlug.uppercased().filter(\.isLetter))
+        let national = NationalBlueBadgeFake(tokens: ["national-token": code])
+        let pay = GovUKPayFake(apiKeys: ["api_test_key": "test council"])
+        let nationalURL = "http://127.0.0.1:\(try await national.start())"
+        let payClient = GovUKPayClient(baseURL: "http://127.0.0.1:\(try await pay.start())")
+        var deps = try await WebDependencies.live(
+            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
+        deps.external = ExternalServices(
+            national: { _ in
+                NationalRegister(client: NationalBlueBadgeClient(baseURL: nationalURL, token: "national-token"), localAuthority: code)
+            },
+            feeGateway: { _ in GovUKPayGateway(client: payClient, apiKey: "api_test_key") })
+        let wired = deps
+        let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: 0), wired, logger: Self.quiet)
+        do {
+            // The database clients run as the application's services: keys are made once it runs.
+            try await app.test(.live) { client in
+                let adminID = try #require(try await wired.identity.users.list(tenant.scope, logger: Self.logger).first?.id)
+                let key = try await APIKeyService(database: wired.identity.database).create(
+                    tenant.scope, name: "Schemathesis", permissions: Set(APIKeyService.grantable),
+                    by: AuditEvent(actorID: adminID, actor: "Alex Morgan", action: ""), now: Date(), logger: Self.logger
+                ).key
+                let base = "http://127.0.0.1:\(try #require(client.port))/t/\(tenant.slug)/api/v1"
+                let outcome = try await Schemathesis.run(
+                    schemathesis,
+                    [
+                        "\(base)/openapi.yaml", "--url", base, "--header", "Authorization: Bearer \(key)", "--max-examples", "15",
+                        "--workers", "2",
+                    ],
+                    secrets: [key])
+                Self.logger.info("schemathesis against the API took \(Int(outcome.seconds)) s")
+                #expect(outcome.status == 0, "schemathesis found answers the document does not describe:\n\(outcome.output)")
+            }
+        } catch {
+            await national.stop()
+            await pay.stop()
+            throw error
+        }
+        await national.stop()
+        await pay.stop()
+    }
+}
