@@ -196,7 +196,7 @@ import Yams
             #expect(tooLong.status == .unprocessableContent)
             let badge = try await world.call(
                 .post, "applications/\(reference)/badge", key: decider, json: #"{"startDate":"\#(today.iso)"}"#)
-            #expect(badge.status == .created && badge.body["status"] as? String == "ORDERED")
+            #expect(badge.status == .created && badge.body["status"] as? String == "ORDERED", "\(badge.body)")
             let number = try #require(badge.body["badgeNumber"] as? String)
             #expect(BadgeNumber.isValid(number) && badge.body["expiryDate"] as? String == today.adding(months: 36).iso)
             #expect(try await world.call(.get, "badges/\(number)", key: intake).body["holder"] as? String == "Ann Example")
