@@ -57,7 +57,9 @@ import Testing
                     schemathesis,
                     [
                         "\(base)/openapi.yaml", "--url", base, "--header", "Authorization: Bearer \(key)", "--max-examples", "15",
-                        "--workers", "2",
+                        // One worker: with two, hypothesis's example generation raced on a shared
+                        // cache (KeyError in lambda_sources) and schemathesis reported "inconsistent results".
+                        "--workers", "1",
                     ],
                     secrets: [key])
                 Self.logger.info("schemathesis against the API took \(Int(outcome.seconds)) s")
