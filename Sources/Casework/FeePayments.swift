@@ -70,7 +70,8 @@ public struct FeePayments: Sendable {
                 """, logger: logger)
             try await CaseService.event(conn, applicationID, officer, "payment-requested", "fee \(Self.pounds(fee)) via GOV.UK Pay", logger)
             try await caseLetters.record(.paymentRequest, conn, applicationID, officer, ["paymentLink": payment.nextURL ?? ""], logger)
-            return try await Self.records(conn, applicationID, logger).first!
+            guard let record = try await Self.records(conn, applicationID, logger).first else { throw CaseworkError.noSuchCase }
+            return record
         }
     }
 

@@ -82,7 +82,7 @@ public enum UKFormats {
         guard (5...7).contains(compact.count) else { return nil }
         let outward = String(compact.dropLast(3))
         let inward = String(compact.suffix(3))
-        let inwardOK = inward.first!.isNumber && inward.dropFirst().allSatisfy { $0.isLetter && !"CIKMOV".contains($0) }
+        let inwardOK = inward.first?.isNumber == true && inward.dropFirst().allSatisfy { $0.isLetter && !"CIKMOV".contains($0) }
         let outwardOK =
             outward == "GIR"
             || outward.range(
@@ -97,8 +97,9 @@ public enum UKFormats {
     public static func nino(_ text: String) -> String? {
         let compact = text.uppercased().filter { !$0.isWhitespace }
         guard compact.range(of: #"^[A-Z]{2}[0-9]{6}[A-D]$"#, options: .regularExpression) != nil else { return nil }
-        let first = compact.first!
-        let second = compact[compact.index(after: compact.startIndex)]
+        let letters = Array(compact.prefix(2))
+        guard letters.count == 2 else { return nil }
+        let (first, second) = (letters[0], letters[1])
         guard !"DFIQUV".contains(first), !"DFIOQUV".contains(second) else { return nil }
         guard !["BG", "GB", "KN", "NK", "NT", "TN", "ZZ"].contains(String(compact.prefix(2))) else { return nil }
         return compact

@@ -463,7 +463,7 @@ public final class NationalBlueBadgeFake: Sendable {
             if live { return nil }
             var numbers: [String] = []
             for _ in 0..<order.numberOfBadges {
-                let number = Self.allocate(&state)
+                guard let number = Self.allocate(&state) else { return [] }
                 let badge = NationalBadge(
                     badgeNumber: number, party: order.party, localAuthorityShortCode: order.localAuthorityShortCode,
                     localAuthorityRef: order.localAuthorityRef, applicationDate: order.applicationDate,
@@ -478,18 +478,21 @@ public final class NationalBlueBadgeFake: Sendable {
             return numbers
         }
         guard let numbers else { return Self.systemError("AlreadyExists.badge", "A badge with these details already exists.") }
+        guard !numbers.isEmpty else { return Self.systemError("Exhausted.badge", "No badge numbers are left.") }
         saveSequence()
         return FakeHTTP.json(NationalWire.DataResponse(data: numbers))
     }
 
     /// The next number from the national sequence that is free and not blacklisted.
-    static func allocate(_ state: inout State) -> String {
-        while true {
+    /// Nil once the sequence has run out (never in practice: 64 million numbers).
+    static func allocate(_ state: inout State) -> String? {
+        while state.nextSequenceValue >= 0 {
             let value = state.nextSequenceValue
             state.nextSequenceValue -= 1
             let number = BadgeNumber.encode(value)
             if !BadgeNumber.isBlacklisted(number) && state.badges[number] == nil { return number }
         }
+        return nil
     }
 
     /// The service's duplicate guard: holder name, date of birth, council, NINO, postcode and the
@@ -608,7 +611,9 @@ public final class NationalBlueBadgeFake: Sendable {
                 guard old.badge.expiryDate >= today else {
                     return Self.systemError("Invalid.badge.replace.expiryDate", "Cannot replace an expired badge.")
                 }
-                let newNumber = Self.allocate(&state)
+                guard let newNumber = Self.allocate(&state) else {
+                    return Self.systemError("Exhausted.badge", "No badge numbers are left.")
+                }
                 var badge = old.badge
                 badge.badgeNumber = newNumber
                 badge.statusCode = "ORDERED"

@@ -23,10 +23,9 @@ public enum BadgeNumber {
     }
 
     /// `value` in base 20 with no padding: `encode(1234) == "31E"`, `encode(63_999_999) == "KKKKKK"`.
-    /// - Precondition: `value >= 0`.
+    /// A negative value (a sequence run out) has no number: "".
     public static func encode(_ value: Int) -> String {
-        precondition(value >= 0, "badge numbers are not negative")
-        if value == 0 { return "0" }
+        guard value > 0 else { return value == 0 ? "0" : "" }
         var remaining = value
         var digits: [Character] = []
         while remaining > 0 {

@@ -55,9 +55,9 @@ public final class TenantReadPipeline: Sendable {
         self.statements = statements.map { $0.description }
     }
 
-    /// The handle for the n-th statement given at init.
-    public func statement(_ index: Int) -> Statement {
-        precondition(statements.indices.contains(index))
+    /// The handle for the n-th statement given at init; an index it was not given is refused.
+    public func statement(_ index: Int) throws(StorageError) -> Statement {
+        guard statements.indices.contains(index) else { throw .invalidSetting("the read pipeline has no statement \(index)") }
         return Statement(index: index)
     }
 

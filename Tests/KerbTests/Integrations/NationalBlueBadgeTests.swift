@@ -348,6 +348,7 @@ import Testing
 
     @Test func base20EncodingMatchesTheNationalService() {
         #expect(BadgeNumber.encode(1234) == "31E")
+        #expect(BadgeNumber.encode(-1) == "" && BadgeNumber.encode(0) == "0")
         #expect(BadgeNumber.encode(0) == "0")
         #expect(BadgeNumber.encode(63_999_999) == "KKKKKK")
         #expect(BadgeNumber.encode(3_200_000) == "100000")
