@@ -186,6 +186,14 @@ public func buildApplication(
     let pages = try await Pages.load()
     let router = try buildRouter(config, deps, pages: pages)
     configure(router)
+    return application(router, config, deps, logger: logger)
+}
+
+/// An application serving `router` with the services it needs running (database pool, read
+/// pipeline, hashing threads, and scheduled casework when configured).
+func application(
+    _ router: Router<KerbRequestContext>, _ config: WebConfig, _ deps: WebDependencies, logger: Logger
+) -> some ApplicationProtocol {
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "kerb"),

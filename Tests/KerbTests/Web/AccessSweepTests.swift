@@ -27,8 +27,7 @@ import Testing
         let deps = try await WebDependencies.live(
             TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
         let (router, catalogue) = try buildRouterWithCatalogue(WebConfig(), deps, pages: try await Pages.load())
-        var app = Application(router: router, logger: Self.logger)
-        app.addServices(deps.database, ReadPipelineService(pipeline: deps.reads), ThreadPoolService(pool: deps.identity.hashingThreads))
+        let app = application(router, WebConfig(), deps, logger: Self.logger)
 
         // 1. Every route in the router is declared.
         var routes: [(method: HTTPRequest.Method, path: String, area: RouteCatalogue.Area, access: RouteAccess)] = []

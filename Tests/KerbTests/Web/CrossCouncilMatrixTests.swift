@@ -99,8 +99,7 @@ import Testing
         let deps = try await WebDependencies.live(
             TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
         let (router, catalogue) = try buildRouterWithCatalogue(WebConfig(), deps, pages: try await Pages.load())
-        var app = Application(router: router, logger: Self.logger)
-        app.addServices(deps.database, ReadPipelineService(pipeline: deps.reads), ThreadPoolService(pool: deps.identity.hashingThreads))
+        let app = application(router, WebConfig(), deps, logger: Self.logger)
         let routes = catalogue.all.filter { $0.area != .ops && $0.path.contains("{") && $0.access != .anyone }
         #expect(routes.count > 25, "routes with identifiers: \(routes.count)")
         try await app.test(.router) { client in

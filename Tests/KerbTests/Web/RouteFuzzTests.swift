@@ -100,8 +100,7 @@ import Testing
             TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
         let router = try buildRouter(WebConfig(), deps, pages: try await Pages.load())
         let routes = router.routes.map { (method: $0.method, path: $0.path.description) }
-        var app = Application(router: router, logger: Self.logger)
-        app.addServices(deps.database, ReadPipelineService(pipeline: deps.reads), ThreadPoolService(pool: deps.identity.hashingThreads))
+        let app = application(router, WebConfig(), deps, logger: Self.logger)
         try await app.test(.router) { client in
             let admin = Browser(client, tenant: tenant)
             if ProcessInfo.processInfo.environment["KERB_FUZZ_TRACE"] != nil { FileHandle.standardError.write(Data("fuzz start\n".utf8)) }
