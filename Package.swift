@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "Communications",
             dependencies: [
-                "Storage", .product(name: "Mustache", package: "swift-mustache"),
+                "Storage", "Audit", .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources/letters")],
@@ -114,7 +114,7 @@ let package = Package(
         .target(
             name: "Enforcement",
             dependencies: [
-                "KerbCore", "Storage", "Casework",
+                "KerbCore", "Storage", "Audit", "Policy", "Casework",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

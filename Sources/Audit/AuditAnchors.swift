@@ -124,16 +124,20 @@ public enum AuditAnchors {
         }
 
         try session.enterTenant(scope)
-        // The canonical row text must stay the one `audit_canonical` builds in migration 0004;
-        // it is repeated here so that replacing that function cannot blind the check.
+        // The canonical row text must stay the one `audit_canonical` builds (migrations 0004 and
+        // 0013); it is repeated here so that replacing that function cannot blind the check.
         let firstBad = try session.query(
             """
             WITH chain AS (
                 SELECT e.seq, row_number() OVER (ORDER BY e.seq) AS position, e.prev_hash,
                        lag(e.hash) OVER (ORDER BY e.seq) AS previous_hash, e.hash,
-                       sha256(coalesce(e.prev_hash, '\\x'::bytea) || convert_to(json_build_array(e.seq,
-                           to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), e.actor_id, e.actor, e.action,
-                           e.target, e.outcome, e.detail, e.request_id)::text, 'UTF8')) AS recomputed
+                       sha256(coalesce(e.prev_hash, '\\x'::bytea) || convert_to(CASE WHEN e.changes IS NULL THEN
+                           json_build_array(e.seq, to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), e.actor_id,
+                               e.actor, e.action, e.target, e.outcome, e.detail, e.request_id)::text
+                       ELSE
+                           json_build_array(e.seq, to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), e.actor_id,
+                               e.actor, e.action, e.target, e.outcome, e.detail, e.request_id, e.changes)::text
+                       END, 'UTF8')) AS recomputed
                 FROM audit_events e
             )
             SELECT seq::text, position::text,

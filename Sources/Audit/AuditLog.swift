@@ -43,12 +43,29 @@ public struct AuditEntry: Sendable {
 /// chain itself (sequence, previous hash, hash) is computed by the database under a lock.
 public enum AuditLog {
     public static func record(_ event: AuditEvent, on conn: PostgresConnection, logger: Logger) async throws {
+        try await record(event, before: nil, after: nil, on: conn, logger: logger)
+    }
+
+    /// Records a change with the fields that differ between `before` and `after` (JSON objects
+    /// of the record's audited fields, as text; nil where the record did not or no longer exists).
+    public static func record(_ event: AuditEvent, before: String?, after: String?, on conn: PostgresConnection, logger: Logger)
+        async throws
+    {
+        // Without states the row is exactly an old-style row (changes NULL: the same hash input).
+        let withChanges = before != nil || after != nil
         _ = try await conn.query(
             """
-            INSERT INTO audit_events (actor_id, actor, action, target, outcome, detail, request_id)
+            INSERT INTO audit_events (actor_id, actor, action, target, outcome, detail, request_id, changes)
             VALUES (\(event.actorID), \(event.actor), \(event.action), \(event.target), \(event.outcome.rawValue),
-                    \(event.detail), \(event.requestID))
+                    \(event.detail), \(event.requestID), CASE WHEN \(withChanges) THEN audit_diff(\(before)::jsonb, \(after)::jsonb) END)
             """, logger: logger)
+    }
+
+    /// A record's audited fields as the JSON object `record(_:before:after:on:logger:)` takes.
+    public static func fields(_ values: [String: String?]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(values)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     /// Records an event in a transaction of its own (for refusals, which change nothing else).

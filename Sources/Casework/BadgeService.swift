@@ -1,3 +1,4 @@
+import Audit
 import Communications
 import Foundation
 import KerbCore
@@ -39,11 +40,45 @@ public struct Badge: Sendable, Equatable {
 /// expiry; issue, cancellation, and renewal invitations before expiry.
 public struct BadgeService: Sendable {
     public let database: TenantDatabase
+    public let clock: WallClock
     let caseLetters: CaseLetters
+    let access: CaseAccess
 
-    public init(database: TenantDatabase, letters: Letters) {
+    public init(database: TenantDatabase, letters: Letters, clock: WallClock = .system) {
         self.database = database
+        self.clock = clock
         self.caseLetters = CaseLetters(letters: letters)
+        self.access = CaseAccess(database: database)
+    }
+
+    /// The same service reading `clock` (a test's moment, or one "now" for a batch).
+    public func reading(_ clock: WallClock) -> BadgeService {
+        BadgeService(database: database, letters: caseLetters.letters, clock: clock)
+    }
+
+    /// The badge `number`, once `actor` may do `permission` to the case it came from (a badge
+    /// of another team's case answers as a missing badge), in the caller's transaction.
+    static func authorised(
+        _ conn: PostgresConnection, _ number: String, _ permission: Permission, as actor: Actor, lock: Bool = false, _ logger: Logger
+    ) async throws -> Badge {
+        let badge = try await Self.badge(conn, number, logger, lock: lock)
+        var team: String?
+        if let reference = badge.applicationReference { team = try await CaseService.row(conn, reference, lock: false, logger).team }
+        try CaseAccess.check(actor, permission, AccessTarget(team: team), resource: badge.number, hidden: CaseworkError.noSuchBadge)
+        return badge
+    }
+
+    /// The audited fields of a badge, as a JSON object (nil if there is none).
+    static func state(_ conn: PostgresConnection, _ number: String, _ logger: Logger) async throws -> String? {
+        for try await value in try await conn.query(
+            """
+            SELECT jsonb_build_object('badge_number', badge_number, 'status', status, 'start_date', start_date, 'expiry_date', expiry_date,
+                'deliver_to', deliver_to, 'cancel_reason', cancel_reason, 'replace_reason', replace_reason,
+                'renewal_invited_at', renewal_invited_at)::text
+            FROM badges WHERE badge_number = \(number)
+            """, logger: logger
+        ).decode(String.self) { return value }
+        return nil
     }
 
     /// What the issue form offers for an application, and whether it may be issued yet.
@@ -143,8 +178,10 @@ public struct BadgeService: Sendable {
     @discardableResult
     public func issue(
         _ scope: TenantScope, reference: String, start: Day, expiry: Day?, deliverTo: DeliverTo, option: DeliveryOption,
-        register: any BadgeRegister, by officer: Officer, now: Date, logger: Logger
+        register: any BadgeRegister, as actor: Actor, logger: Logger
     ) async throws -> String {
+        let officer = actor.officer
+        let now = clock.now()
         let today = Day(now)
         if deliverTo == .council, option == .fast {
             throw CaseworkError.invalid([
@@ -152,7 +189,8 @@ public struct BadgeService: Sendable {
             ])
         }
         // 1. Check everything and mark the order in flight.
-        let (applicationID, order, replacing) = try await database.transaction(scope, logger: logger) { conn in
+        let (applicationID, order, replacing) = try await access.run(scope, logger: logger) { conn in
+            _ = try await CaseService.authorised(conn, reference, .issueBadge, as: actor, lock: true, logger)
             let plan = try await Self.plan(conn, reference, today, logger)
             guard plan.applicationStatus == .approved else {
                 throw CaseworkError.wrongStatus(plan.applicationStatus, action: "given a badge")
@@ -199,14 +237,14 @@ public struct BadgeService: Sendable {
         // it is cleared, the case's timeline says what the register answered, and the officer
         // gets a 409 that says what to do.
         guard BadgeNumber.isValid(number) else {
-            try await unusableAnswer(scope, applicationID, officer, "a malformed badge number", logger: logger)
+            try await unusableAnswer(scope, applicationID, reference, actor, "a malformed badge number", logger: logger)
             throw CaseworkError.registerAnswerUnusable("a malformed badge number")
         }
         do {
-            try await record(scope, applicationID, number, order, replacing, deliverTo, option, officer, now, logger)
+            try await record(scope, applicationID, number, order, replacing, deliverTo, option, actor, now, logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             let why = "badge number \(number), which this council already holds"
-            try await unusableAnswer(scope, applicationID, officer, why, logger: logger)
+            try await unusableAnswer(scope, applicationID, reference, actor, why, logger: logger)
             throw CaseworkError.registerAnswerUnusable(why)
         }
         return number
@@ -216,9 +254,11 @@ public struct BadgeService: Sendable {
     private func record(
         _ scope: TenantScope, _ applicationID: UUID, _ number: String, _ order: BadgeRegisterOrder,
         _ replacing: (old: Badge, reason: ReplacementReason)?,
-        _ deliverTo: DeliverTo, _ option: DeliveryOption, _ officer: Officer, _ now: Date, _ logger: Logger
+        _ deliverTo: DeliverTo, _ option: DeliveryOption, _ actor: Actor, _ now: Date, _ logger: Logger
     ) async throws {
+        let officer = actor.officer
         try await database.transaction(scope, logger: logger) { conn in
+            let replacedBefore = try await replacing.asyncMap { try await Self.state(conn, $0.old.number, logger) }
             _ = try await conn.query(
                 "UPDATE badge_orders SET badge_number = \(number) WHERE application_id = \(applicationID)", logger: logger)
             var replaces: String?
@@ -247,19 +287,30 @@ public struct BadgeService: Sendable {
                 [
                     "badgeNumber": number, "startDate": order.start.long, "expiryDate": order.expiry.long,
                     "toCouncil": deliverTo == .council, "replaces": replaces ?? "",
-                ], logger)
+                ], now: now, logger)
+            try await AuditLog.record(
+                actor.audit("badge.order", target: number, detail: order.applicationReference), before: nil,
+                after: try await Self.state(conn, number, logger), on: conn, logger: logger)
+            if let replaces {
+                try await AuditLog.record(
+                    actor.audit("badge.replace", target: replaces, detail: "replaced by \(number)"), before: replacedBefore ?? nil,
+                    after: try await Self.state(conn, replaces, logger), on: conn, logger: logger)
+            }
         }
     }
 
     /// Clears the in-flight mark and records on the case what the register answered.
-    private func unusableAnswer(_ scope: TenantScope, _ applicationID: UUID, _ officer: Officer, _ why: String, logger: Logger) async throws
-    {
+    private func unusableAnswer(
+        _ scope: TenantScope, _ applicationID: UUID, _ reference: String, _ actor: Actor, _ why: String, logger: Logger
+    ) async throws {
         try await database.transaction(scope, logger: logger) { conn in
             _ = try await conn.query("DELETE FROM badge_orders WHERE application_id = \(applicationID)", logger: logger)
             try await CaseService.event(
-                conn, applicationID, officer, "badge-order-unusable",
+                conn, applicationID, actor.officer, "badge-order-unusable",
                 "the national register answered with \(why); no badge recorded — check with the national service before ordering again",
                 logger)
+            try await AuditLog.record(
+                actor.audit("badge.order-unusable", target: reference, detail: why), on: conn, logger: logger)
         }
     }
 
@@ -303,39 +354,59 @@ public struct BadgeService: Sendable {
     }
 
     /// The register confirmed the badge was printed and sent (or handed over at the council).
-    public func recordIssued(_ scope: TenantScope, number: String, by officer: Officer, now: Date, logger: Logger) async throws {
-        try await database.transaction(scope, logger: logger) { conn in
-            let badge = try await Self.badge(conn, number, logger, lock: true)
+    public func recordIssued(_ scope: TenantScope, number: String, as actor: Actor, logger: Logger) async throws {
+        let now = clock.now()
+        try await access.run(scope, logger: logger) { conn in
+            let badge = try await Self.authorised(conn, number, .issueBadge, as: actor, lock: true, logger)
             guard badge.status == .ordered else { throw CaseworkError.badgeNotLive("Only an ordered badge can be recorded as issued") }
+            let before = try await Self.state(conn, badge.number, logger)
             _ = try await conn.query(
-                "UPDATE badges SET status = 'ISSUED', issued_at = \(now) WHERE badge_number = \(number)", logger: logger)
-            try await Self.badgeEvent(conn, number, officer, "badge-issued", "badge \(number) issued", logger)
+                "UPDATE badges SET status = 'ISSUED', issued_at = \(now) WHERE badge_number = \(badge.number)", logger: logger)
+            try await Self.badgeEvent(conn, badge.number, actor.officer, "badge-issued", "badge \(badge.number) issued", logger)
+            try await AuditLog.record(
+                actor.audit("badge.issued", target: badge.number), before: before, after: try await Self.state(conn, badge.number, logger),
+                on: conn, logger: logger)
         }
     }
 
     /// Cancels a live badge in the register and here, with the scheme's reason.
     public func cancel(
-        _ scope: TenantScope, number: String, reason: CancelReason, register: any BadgeRegister, by officer: Officer, now: Date,
-        logger: Logger
+        _ scope: TenantScope, number: String, reason: CancelReason, register: any BadgeRegister, as actor: Actor, logger: Logger
     ) async throws {
+        let now = clock.now()
         let today = Day(now)
-        let badge = try await database.transaction(scope, logger: logger) { conn in try await Self.badge(conn, number, logger) }
+        let badge = try await access.run(scope, logger: logger) { conn in
+            try await Self.authorised(conn, number, .issueBadge, as: actor, logger)
+        }
+        let number = badge.number
         guard badge.isLive(today: today) else {
             throw CaseworkError.badgeNotLive("Only an ordered or issued badge that has not expired can be cancelled")
         }
         try await register.cancel(number: number, reason: reason)
         try await database.transaction(scope, logger: logger) { conn in
+            let before = try await Self.state(conn, number, logger)
             _ = try await conn.query(
                 """
                 UPDATE badges SET status = 'CANCELLED', cancel_reason = \(reason.rawValue), ended_at = \(now)
                 WHERE badge_number = \(number) AND status IN ('ORDERED', 'ISSUED')
                 """, logger: logger)
-            try await Self.badgeEvent(conn, number, officer, "badge-cancelled", "badge \(number) cancelled: \(reason.rawValue)", logger)
+            try await Self.badgeEvent(
+                conn, number, actor.officer, "badge-cancelled", "badge \(number) cancelled: \(reason.rawValue)", logger)
+            try await AuditLog.record(
+                actor.audit("badge.cancel", target: number, detail: reason.rawValue), before: before,
+                after: try await Self.state(conn, number, logger), on: conn, logger: logger)
         }
     }
 
-    public func badge(_ scope: TenantScope, number: String, logger: Logger) async throws -> Badge {
-        try await database.transaction(scope, logger: logger) { conn in try await Self.badge(conn, number, logger) }
+    /// The badge, if `actor` may see the case it came from.
+    public func badge(_ scope: TenantScope, number: String, as actor: Actor, logger: Logger) async throws -> Badge {
+        try await access.run(scope, logger: logger) { conn in try await Self.authorised(conn, number, .viewCase, as: actor, logger) }
+    }
+
+    /// A badge read in another module's transaction (an enforcement case shows the badge it is
+    /// about, whoever's case it came from), or nil if the council holds no such badge.
+    public static func linked(_ conn: PostgresConnection, number: String, logger: Logger) async throws -> Badge? {
+        do { return try await badge(conn, number, logger) } catch CaseworkError.noSuchBadge { return nil }
     }
 
     /// A person's badges, newest first.
@@ -360,10 +431,12 @@ public struct BadgeService: Sendable {
     /// Sends the renewal invitation to every holder whose badge expires within the council's
     /// `renewal_invitation_days`, once per badge, on cases of `visibleTeams` (nil: all, as the
     /// scheduled run does), so nobody writes to another team's applicants. Returns how many were sent.
-    public func inviteRenewals(_ scope: TenantScope, visibleTeams: Set<String>?, by officer: Officer, now: Date, logger: Logger)
-        async throws -> Int
-    {
-        try await database.transaction(scope, logger: logger) { conn in
+    public func inviteRenewals(_ scope: TenantScope, as actor: Actor, logger: Logger) async throws -> Int {
+        let officer = actor.officer
+        let now = clock.now()
+        let visibleTeams = actor.visibleTeams(through: [.viewCase, .sendCommunications])
+        return try await access.run(scope, logger: logger) { conn in
+            try CaseAccess.check(actor, .sendCommunications, .none, resource: "renewal invitations", hidden: CaseworkError.noSuchBadge)
             let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger)
             let due = try await Self.badges(
                 conn, where: Self.renewalDue, [Day(now).iso, String(policy.badge.renewalInvitationDays)], visibleTeams: visibleTeams,
@@ -373,10 +446,16 @@ public struct BadgeService: Sendable {
                 guard let reference = badge.applicationReference else { continue }
                 let row = try await CaseService.row(conn, reference, lock: false, logger)
                 try await caseLetters.record(
-                    .renewalInvitation, conn, row.id, officer, ["badgeNumber": badge.number, "expiryDate": badge.expiry.long], logger)
+                    .renewalInvitation, conn, row.id, officer, ["badgeNumber": badge.number, "expiryDate": badge.expiry.long], now: now,
+                    logger)
                 _ = try await conn.query(
                     "UPDATE badges SET renewal_invited_at = \(now) WHERE badge_number = \(badge.number)", logger: logger)
                 sent += 1
+            }
+            if sent > 0 {
+                try await AuditLog.record(
+                    actor.audit("badge.renewal-invitations", target: "\(sent) badges", detail: due.map(\.number).joined(separator: ", ")),
+                    on: conn, logger: logger)
             }
             return sent
         }

@@ -99,9 +99,10 @@ public struct CaseSummary: Sendable {
 }
 
 extension CaseService {
-    public func file(_ scope: TenantScope, reference: String, logger: Logger) async throws -> CaseFile {
-        try await database.transaction(scope, logger: logger) { conn in
-            let row = try await Self.row(conn, reference, lock: false, logger)
+    /// The whole case, if `actor` may see it (another team's case answers as a missing one).
+    public func file(_ scope: TenantScope, reference: String, as actor: Actor, logger: Logger) async throws -> CaseFile {
+        try await access.run(scope, logger: logger) { conn in
+            let row = try await Self.authorised(conn, reference, .viewCase, as: actor, lock: false, logger)
             var main: (String, String?, String, Date?, String?, String?, String, Date?, String, String, String, String, Bool)?
             for try await value in try await conn.query(
                 """

@@ -11,7 +11,8 @@ struct CaseLetters: Sendable {
 
     /// Renders and records a letter for the case, with the facts every letter may quote.
     func record(
-        _ kind: LetterKind, _ conn: PostgresConnection, _ id: UUID, _ officer: Officer, _ extra: [String: any Sendable], _ logger: Logger
+        _ kind: LetterKind, _ conn: PostgresConnection, _ id: UUID, _ officer: Officer, _ extra: [String: any Sendable], now: Date,
+        _ logger: Logger
     ) async throws {
         var facts: (String, String, String, String, Date?)?
         for try await row in try await conn.query(
@@ -23,7 +24,7 @@ struct CaseLetters: Sendable {
         guard let facts else { throw CaseworkError.noSuchCase }
         let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger)
         var context: [String: any Sendable] = [
-            "council": facts.0, "applicant": facts.1, "reference": facts.3, "date": CaseService.longDate(Date()),
+            "council": facts.0, "applicant": facts.1, "reference": facts.3, "date": CaseService.longDate(now),
             "received": facts.4.map(CaseService.longDate) ?? "", "targetDays": policy.casework.processingTargetDays,
             "reviewDays": policy.casework.reviewResponseWorkingDays, "feeDue": policy.badge.feePence > 0,
             "fee": String(format: "£%d.%02d", policy.badge.feePence / 100, policy.badge.feePence % 100),

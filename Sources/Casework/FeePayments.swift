@@ -1,3 +1,4 @@
+import Audit
 import Communications
 import Foundation
 import KerbCore
@@ -11,12 +12,19 @@ import Storage
 /// is not ordered while a fee is due (`BadgeService.issue`).
 public struct FeePayments: Sendable {
     public let database: TenantDatabase
+    public let clock: WallClock
     let caseLetters: CaseLetters
+    let access: CaseAccess
 
-    public init(database: TenantDatabase, letters: Letters) {
+    public init(database: TenantDatabase, letters: Letters, clock: WallClock = .system) {
         self.database = database
+        self.clock = clock
         self.caseLetters = CaseLetters(letters: letters)
+        self.access = CaseAccess(database: database)
     }
+
+    /// The same service reading `clock` (a test's moment, or one "now" for a batch).
+    public func reading(_ clock: WallClock) -> FeePayments { FeePayments(database: database, letters: caseLetters.letters, clock: clock) }
 
     public struct Record: Sendable, Equatable {
         public let id: UUID
@@ -46,10 +54,12 @@ public struct FeePayments: Sendable {
 
     /// Creates a GOV.UK Pay payment for the council's fee and sends the applicant the link.
     public func request(
-        _ scope: TenantScope, reference: String, gateway: any FeeGateway, returnURL: String, by officer: Officer, now: Date, logger: Logger
+        _ scope: TenantScope, reference: String, gateway: any FeeGateway, returnURL: String, as actor: Actor, logger: Logger
     ) async throws -> Record {
-        let (applicationID, fee, reusable) = try await database.transaction(scope, logger: logger) { conn in
-            let row = try await CaseService.row(conn, reference, lock: false, logger)
+        let officer = actor.officer
+        let now = clock.now()
+        let (applicationID, fee, reusable) = try await access.run(scope, logger: logger) { conn in
+            let row = try await CaseService.authorised(conn, reference, .takePayments, as: actor, lock: false, logger)
             let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger)
             guard row.status == .approved, policy.badge.feePence > 0, try await !Self.isPaid(conn, row.id, logger) else {
                 throw CaseworkError.paymentNotNeeded
@@ -69,8 +79,12 @@ public struct FeePayments: Sendable {
                 VALUES (\(applicationID), 'GOVUKPAY', \(payment.id), \(reference), \(fee), \(payment.status), \(payment.nextURL), \(now), \(now), \(officer.id))
                 """, logger: logger)
             try await CaseService.event(conn, applicationID, officer, "payment-requested", "fee \(Self.pounds(fee)) via GOV.UK Pay", logger)
-            try await caseLetters.record(.paymentRequest, conn, applicationID, officer, ["paymentLink": payment.nextURL ?? ""], logger)
+            try await caseLetters.record(
+                .paymentRequest, conn, applicationID, officer, ["paymentLink": payment.nextURL ?? ""], now: now, logger)
             guard let record = try await Self.records(conn, applicationID, logger).first else { throw CaseworkError.noSuchCase }
+            try await AuditLog.record(
+                actor.audit("payment.request", target: reference, detail: "fee \(Self.pounds(fee)), GOV.UK Pay \(payment.id)"),
+                on: conn, logger: logger)
             return record
         }
     }
@@ -78,11 +92,13 @@ public struct FeePayments: Sendable {
     /// Asks GOV.UK Pay for the outcome of every unfinished payment on the case and records it.
     /// Returns the case's payments, newest first.
     @discardableResult
-    public func refresh(_ scope: TenantScope, reference: String, gateway: any FeeGateway, by officer: Officer, now: Date, logger: Logger)
+    public func refresh(_ scope: TenantScope, reference: String, gateway: any FeeGateway, as actor: Actor, logger: Logger)
         async throws -> [Record]
     {
-        let (applicationID, open) = try await database.transaction(scope, logger: logger) { conn in
-            let row = try await CaseService.row(conn, reference, lock: false, logger)
+        let officer = actor.officer
+        let now = clock.now()
+        let (applicationID, open) = try await access.run(scope, logger: logger) { conn in
+            let row = try await CaseService.authorised(conn, reference, .viewCase, as: actor, lock: false, logger)
             return (row.id, try await Self.records(conn, row.id, logger).filter { $0.provider == "GOVUKPAY" && !$0.isFinished })
         }
         var outcomes: [(Record, FeePayment)] = []
@@ -103,6 +119,9 @@ public struct FeePayments: Sendable {
                     ? "fee \(Self.pounds(record.amountPence)) paid (GOV.UK Pay \(record.providerID ?? ""))"
                     : "payment \(outcome.status)" + (outcome.failureCode.map { " (\($0))" } ?? "")
                 try await CaseService.event(conn, applicationID, officer, "payment", detail, logger)
+                try await AuditLog.record(
+                    actor.audit("payment.status", target: reference, detail: detail), before: AuditLog.fields(["status": record.status]),
+                    after: AuditLog.fields(["status": outcome.status]), on: conn, logger: logger)
             }
             return try await Self.records(conn, applicationID, logger)
         }

@@ -1,3 +1,4 @@
+import Audit
 import Communications
 import Foundation
 import KerbCore
@@ -31,8 +32,9 @@ public struct OnlineApplications: Sendable {
     /// `team` (nil: the council's default team).
     public func importNew(
         _ scope: TenantScope, client: NationalBlueBadgeClient, localAuthority: String, days: Int = 90, team: String? = nil,
-        by officer: Officer, now: Date, logger: Logger
+        as actor: Actor, logger: Logger
     ) async throws -> Outcome {
+        let now = cases.clock.now()
         var summaries: [ApplicationSummary] = []
         var page = 1
         while true {
@@ -53,7 +55,7 @@ public struct OnlineApplications: Sendable {
         for summary in summaries where !known.contains(summary.applicationId.uuidString.lowercased()) {
             let application = try await client.application(id: summary.applicationId)
             do {
-                let reference = try await record(scope, application, team: team, by: officer, now: now, logger: logger)
+                let reference = try await record(scope, application, team: team, as: actor, logger: logger)
                 try await client.setApplicationStatus(id: summary.applicationId, "INPROGRESS")
                 outcome.imported.append(reference)
             } catch let error as CaseworkError {
@@ -69,8 +71,10 @@ public struct OnlineApplications: Sendable {
     /// team's applicant record (a number held there gets a linked record of its own, as in
     /// `CaseService.addPerson`).
     func record(
-        _ scope: TenantScope, _ application: NationalApplication, team: String? = nil, by officer: Officer, now: Date, logger: Logger
+        _ scope: TenantScope, _ application: NationalApplication, team: String? = nil, as actor: Actor, logger: Logger
     ) async throws -> String {
+        let officer = actor.officer
+        let now = cases.clock.now()
         guard let nationalID = application.applicationId?.uuidString.lowercased() else { throw CaseworkError.noSuchCase }
         guard let kind = ApplicationKind(rawValue: application.applicationTypeCode) else {
             throw CaseworkError.invalid([
@@ -91,7 +95,8 @@ public struct OnlineApplications: Sendable {
         let team = team ?? CaseService.defaultTeam
         // Same person already on record in the team (by NI number)? Otherwise a new record, with
         // any look-alikes flagged on the case for an officer to check.
-        let existing = try await cases.database.transaction(scope, logger: logger) { conn in
+        let existing = try await cases.access.run(scope, logger: logger) { conn in
+            try CaseAccess.check(actor, .editCase, AccessTarget(team: team), resource: "import", hidden: CaseworkError.noSuchCase)
             var id: UUID?
             if let nino = UKFormats.nino(person.nino ?? "") {
                 for try await value in try await conn.query(
@@ -109,7 +114,7 @@ public struct OnlineApplications: Sendable {
         if let existing {
             personID = existing
         } else {
-            personID = try await cases.addPerson(scope, details, confirmedNew: true, visibleTeams: [team], by: officer, logger: logger)
+            personID = try await cases.addPerson(scope, details, confirmedNew: true, visibleTeams: [team], as: actor, logger: logger)
         }
         return try await cases.database.transaction(scope, logger: logger) { conn in
             let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger)
@@ -166,7 +171,12 @@ public struct OnlineApplications: Sendable {
                     conn, applicationID, officer, "possible-duplicate",
                     "check against " + lookAlikes.map { "\($0.fullName), \($0.postcode)" }.joined(separator: "; "), logger)
             }
-            if eligibility != nil { try await caseLetters.record(.acknowledgement, conn, applicationID, officer, [:], logger) }
+            if eligibility != nil {
+                try await caseLetters.record(.acknowledgement, conn, applicationID, officer, [:], now: now, logger)
+            }
+            try await AuditLog.record(
+                actor.audit("case.import", target: reference, detail: "national application \(nationalID)"), before: nil,
+                after: try await CaseService.state(conn, applicationID, logger), on: conn, logger: logger)
             return reference
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import KerbCore
 import Logging
+import Policy
 import PostgresNIO
 import Storage
 
@@ -34,8 +35,9 @@ extension CaseService {
     /// Records someone acting for the case's applicant; on the case's timeline.
     public func addRepresentative(
         _ scope: TenantScope, reference: String, fullName: String, relationship: Representative.Relationship?, mayApply: Bool,
-        mayReceive: Bool, mayDiscuss: Bool, contact: String, by officer: Officer, logger: Logger
+        mayReceive: Bool, mayDiscuss: Bool, contact: String, as actor: Actor, logger: Logger
     ) async throws {
+        let officer = actor.officer
         let name = fullName.trimmingCharacters(in: .whitespaces)
         var issues: [FieldIssue] = []
         if name.isEmpty { issues.append(FieldIssue(field: "rep-name", message: "Enter the representative's full name")) }
@@ -44,15 +46,19 @@ extension CaseService {
             issues.append(FieldIssue(field: "rep-may-discuss", message: "Choose at least one thing they may do"))
         }
         guard issues.isEmpty, let relationship else { throw CaseworkError.invalid(issues) }
-        try await database.transaction(scope, logger: logger) { conn in
-            let row = try await Self.row(conn, reference, lock: true, logger)
+        try await change(
+            scope, reference, .editCase, as: actor, allowed: Set(ApplicationStatus.allCases), action: "given a representative",
+            audit: "case.representative", logger: logger
+        ) { conn, id, _, _ in
             _ = try await conn.query(
                 """
                 INSERT INTO representatives (person_id, full_name, relationship, may_apply, may_receive, may_discuss, contact)
                 SELECT person_id, \(name), \(relationship.rawValue), \(mayApply), \(mayReceive), \(mayDiscuss), \(contact)
-                FROM applications WHERE id = \(row.id)
+                FROM applications WHERE id = \(id)
                 """, logger: logger)
-            try await Self.event(conn, row.id, officer, "representative", "\(name), \(relationship.label.lowercased())", logger)
+            let detail = "\(name), \(relationship.label.lowercased())"
+            try await Self.event(conn, id, officer, "representative", detail, logger)
+            return detail
         }
     }
 

@@ -1,7 +1,9 @@
+import Audit
 import Casework
 import Foundation
 import KerbCore
 import Logging
+import Policy
 import PostgresNIO
 import Storage
 
@@ -134,15 +136,34 @@ public enum EnforcementError: KerbError, Equatable {
 public struct EnforcementService: Sendable {
     public let database: TenantDatabase
     public let badges: BadgeService
+    public let clock: WallClock
 
-    public init(database: TenantDatabase, badges: BadgeService) {
+    public init(database: TenantDatabase, badges: BadgeService, clock: WallClock = .system) {
         self.database = database
         self.badges = badges
+        self.clock = clock
+    }
+
+    /// The same service reading `clock` (a test's moment, or one "now" for a batch).
+    public func reading(_ clock: WallClock) -> EnforcementService {
+        EnforcementService(database: database, badges: badges.reading(clock), clock: clock)
+    }
+
+    /// Enforcement is one permission, not confined by team: a refusal is audited and answered 403.
+    private func authorise(_ actor: Actor, _ scope: TenantScope, _ what: String, logger: Logger) async throws {
+        guard case .deny(let reason) = AccessPolicy.decide(actor.principal, .manageEnforcement, .none) else { return }
+        try await AuditLog.record(
+            actor.audit(
+                "access.denied", target: "\(Permission.manageEnforcement.rawValue) \(what)", detail: reason.rawValue, outcome: .denied),
+            database: database, scope: scope, logger: logger)
+        throw AccessDenied(reason: reason)
     }
 
     /// Opens a case from a report; returns its reference (EN-YYYY-NNNNNN).
-    public func report(_ scope: TenantScope, _ report: MisuseReport, by officer: Officer, now: Date, logger: Logger) async throws -> String
-    {
+    public func report(_ scope: TenantScope, _ report: MisuseReport, as actor: Actor, logger: Logger) async throws -> String {
+        try await authorise(actor, scope, "report", logger: logger)
+        let officer = actor.officer
+        let now = clock.now()
         let issues = report.problems()
         guard issues.isEmpty else { throw EnforcementError.invalid(issues) }
         let number = report.badgeNumber.trimmingCharacters(in: .whitespaces).uppercased()
@@ -164,33 +185,41 @@ public struct EnforcementService: Sendable {
                 RETURNING id
                 """, logger: logger
             ).decode(UUID.self) { id = value }
-            try await Self.event(conn, id!, officer, "reported", "badge \(number) at \(report.location)", logger)
+            guard let id else { throw EnforcementError.noSuchCase }
+            try await Self.event(conn, id, officer, "reported", "badge \(number) at \(report.location)", logger)
+            try await AuditLog.record(
+                actor.audit("enforcement.report", target: reference, detail: "badge \(number)"), before: nil,
+                after: try await Self.state(conn, id, logger), on: conn, logger: logger)
             return reference
         }
     }
 
-    public func investigate(_ scope: TenantScope, reference: String, by officer: Officer, logger: Logger) async throws {
-        try await change(scope, reference, logger: logger) { conn, id in
+    public func investigate(_ scope: TenantScope, reference: String, as actor: Actor, logger: Logger) async throws {
+        let officer = actor.officer
+        try await change(scope, reference, as: actor, audit: "enforcement.investigate", logger: logger) { conn, id in
             _ = try await conn.query(
                 "UPDATE enforcement_cases SET status = 'INVESTIGATING', assigned_to = \(officer.id) WHERE id = \(id)", logger: logger)
             try await Self.event(conn, id, officer, "investigating", "taken on by \(officer.name)", logger)
+            return "taken on by \(officer.name)"
         }
     }
 
     public func addEvidence(
-        _ scope: TenantScope, reference: String, description: String, capturedAt: Date, by officer: Officer, logger: Logger
+        _ scope: TenantScope, reference: String, description: String, capturedAt: Date, as actor: Actor, logger: Logger
     ) async throws {
+        let officer = actor.officer
         let description = description.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !description.isEmpty else {
             throw EnforcementError.invalid([FieldIssue(field: "evidence", message: "Describe the evidence")])
         }
-        try await change(scope, reference, logger: logger) { conn, id in
+        try await change(scope, reference, as: actor, audit: "enforcement.evidence", logger: logger) { conn, id in
             _ = try await conn.query(
                 """
                 INSERT INTO enforcement_evidence (case_id, description, captured_at, added_by)
                 VALUES (\(id), \(description), \(capturedAt), \(officer.id))
                 """, logger: logger)
             try await Self.event(conn, id, officer, "evidence", String(description.prefix(80)), logger)
+            return "evidence of \(description.count) characters"
         }
     }
 
@@ -198,20 +227,22 @@ public struct EnforcementService: Sendable {
     /// badge (REVOKE) in the national register first; if that fails, the case stays open.
     public func close(
         _ scope: TenantScope, reference: String, outcome: EnforcementOutcome, rationale: String, register: (any BadgeRegister)?,
-        by officer: Officer, now: Date, logger: Logger
+        as actor: Actor, logger: Logger
     ) async throws {
+        let officer = actor.officer
+        let now = clock.now()
         let rationale = rationale.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !rationale.isEmpty else {
             throw EnforcementError.invalid([FieldIssue(field: "rationale", message: "Explain the outcome")])
         }
-        let file = try await self.file(scope, reference: reference, logger: logger)
+        let file = try await self.file(scope, reference: reference, as: actor, logger: logger)
         guard file.status != .closed else { throw EnforcementError.closed }
         if outcome == .cancellation {
             guard let badge = file.badge, badge.isLive(today: Day(now)), let register else { throw EnforcementError.noBadgeToCancel }
             try await badges.cancel(
-                scope, number: badge.number, reason: .revoked, register: register, by: officer, now: now, logger: logger)
+                scope, number: badge.number, reason: .revoked, register: register, as: actor, logger: logger)
         }
-        try await change(scope, reference, logger: logger) { conn, id in
+        try await change(scope, reference, as: actor, audit: "enforcement.close", logger: logger) { conn, id in
             _ = try await conn.query(
                 """
                 UPDATE enforcement_cases SET status = 'CLOSED', outcome = \(outcome.rawValue), outcome_rationale = \(rationale),
@@ -219,6 +250,7 @@ public struct EnforcementService: Sendable {
                 WHERE id = \(id)
                 """, logger: logger)
             try await Self.event(conn, id, officer, "closed", "\(outcome.rawValue): \(rationale)", logger)
+            return outcome.rawValue
         }
     }
 
@@ -232,9 +264,10 @@ public struct EnforcementService: Sendable {
     }
 
     /// Cases, open first then newest; `badge` narrows to reports about one badge number.
-    public func cases(_ scope: TenantScope, openOnly: Bool, badge: String? = nil, limit: Int = 200, logger: Logger) async throws
-        -> [Summary]
-    {
+    public func cases(
+        _ scope: TenantScope, openOnly: Bool, badge: String? = nil, limit: Int = 200, as actor: Actor, logger: Logger
+    ) async throws -> [Summary] {
+        try await authorise(actor, scope, "list", logger: logger)
         let badge = badge?.trimmingCharacters(in: .whitespaces).uppercased()
         return try await database.transaction(scope, logger: logger) { conn in
             var rows: [Summary] = []
@@ -254,7 +287,8 @@ public struct EnforcementService: Sendable {
         }
     }
 
-    public func file(_ scope: TenantScope, reference: String, logger: Logger) async throws -> EnforcementCase {
+    public func file(_ scope: TenantScope, reference: String, as actor: Actor, logger: Logger) async throws -> EnforcementCase {
+        try await authorise(actor, scope, reference, logger: logger)
         let main = try await database.transaction(scope, logger: logger) { conn in
             var found: (UUID, String, String?, Date, String, String, String, String, String, String?, String?, String?)?
             for try await row in try await conn.query(
@@ -275,10 +309,10 @@ public struct EnforcementService: Sendable {
             for try await (at, actor, kind, detail) in try await conn.query(
                 "SELECT at, actor, kind, detail FROM enforcement_events WHERE case_id = \(found.0) ORDER BY id DESC", logger: logger
             ).decode((Date, String, String, String).self) { events.append(.init(at: at, actor: actor, kind: kind, detail: detail)) }
-            return (found, evidence, events)
+            let badge = try await found.2.asyncMap { try await BadgeService.linked(conn, number: $0, logger: logger) } ?? nil
+            return (found, evidence, events, badge)
         }
-        let (row, evidence, events) = main
-        let badge = try await row.2.asyncMap { try await badges.badge(scope, number: $0, logger: logger) }
+        let (row, evidence, events, badge) = main
         return EnforcementCase(
             reference: reference, reportedBadge: row.1, badge: badge, reportedAt: row.3, reportedBy: row.4, location: row.5,
             vehicleRegistration: row.6, observation: row.7, status: EnforcementStatus(rawValue: row.8) ?? .open, assignedName: row.9,
@@ -286,9 +320,13 @@ public struct EnforcementService: Sendable {
     }
 
     /// Runs `body` on an open case, locked.
+    /// One enforcement step: the open case locked, `body`'s change and timeline entry, and the
+    /// audit row with the fields that changed, in one transaction.
     private func change(
-        _ scope: TenantScope, _ reference: String, logger: Logger, _ body: (PostgresConnection, UUID) async throws -> Void
+        _ scope: TenantScope, _ reference: String, as actor: Actor, audit action: String, logger: Logger,
+        _ body: (PostgresConnection, UUID) async throws -> String
     ) async throws {
+        try await authorise(actor, scope, reference, logger: logger)
         try await database.transaction(scope, logger: logger) { conn in
             var found: (UUID, String)?
             for try await row in try await conn.query(
@@ -296,8 +334,25 @@ public struct EnforcementService: Sendable {
             ).decode((UUID, String).self) { found = row }
             guard let found else { throw EnforcementError.noSuchCase }
             guard found.1 != "CLOSED" else { throw EnforcementError.closed }
-            try await body(conn, found.0)
+            let before = try await Self.state(conn, found.0, logger)
+            let detail = try await body(conn, found.0)
+            try await AuditLog.record(
+                actor.audit(action, target: reference, detail: detail), before: before, after: try await Self.state(conn, found.0, logger),
+                on: conn,
+                logger: logger)
         }
+    }
+
+    /// The audited fields of an enforcement case, as a JSON object (free text by length only).
+    static func state(_ conn: PostgresConnection, _ id: UUID, _ logger: Logger) async throws -> String? {
+        for try await value in try await conn.query(
+            """
+            SELECT jsonb_build_object('status', status, 'badge', badge, 'assigned_to', assigned_to, 'outcome', outcome,
+                'outcome_rationale_characters', length(outcome_rationale), 'closed_at', closed_at)::text
+            FROM enforcement_cases WHERE id = \(id)
+            """, logger: logger
+        ).decode(String.self) { return value }
+        return nil
     }
 
     static func event(_ conn: PostgresConnection, _ id: UUID, _ officer: Officer, _ kind: String, _ detail: String, _ logger: Logger)

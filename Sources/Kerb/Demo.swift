@@ -116,8 +116,11 @@ struct Demo: AsyncParsableCommand {
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             let cases = CaseService(database: TenantDatabase(client: client), letters: try Letters.bundled())
-            let officer = Officer(id: id, name: name)
-            let evidence = LocalPolicyDocument.Evidence(proofOfIdentity: true, proofOfAddress: true, photo: true)
+            // The demo officer takes the applications in, as they would at the counter.
+            let officer = Actor(
+                officer: Officer(id: id, name: name),
+                principal: Principal(userID: id, groups: [AccessGroup(name: "Demo intake", permissions: [.viewCase, .editCase])]),
+                requestID: "demo-seed")
             let applicants: [(String, String, String, Eligibility?, Casework.Channel)] = [
                 ("Margaret Oyelaran", "1954-03-27", "SW1P 3JX", .walking, .paper),
                 ("David Whitcombe", "1979-11-02", "W2 1JU", .pip, .online),
@@ -128,10 +131,10 @@ struct Demo: AsyncParsableCommand {
                 let details = PersonDetails(
                     fullName: fullName, dateOfBirth: ISO8601DateFormatter().date(from: born + "T12:00:00Z"),
                     addressLine1: "\(10 + index) Example Street", town: "London", postcode: postcode)
-                let person = try await cases.addPerson(scope, details, confirmedNew: true, visibleTeams: nil, by: officer, logger: logger)
-                _ = try await cases.open(
-                    scope, .init(personID: person, kind: .new, channel: channel, eligibility: eligibility, draft: eligibility == nil),
-                    evidence: evidence, by: officer, now: Date(), logger: logger)
+                _ = try await cases.takeIn(
+                    scope, details, confirmedNew: true,
+                    .init(personID: UUID(), kind: .new, channel: channel, eligibility: eligibility, draft: eligibility == nil), as: officer,
+                    logger: logger)
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KerbCore
 
 /// What a user may do: the catalogue access groups draw from (seed 001 rec 6 and 10: access
 /// groups, multiple membership, least privilege). Stable raw values: they are stored.
@@ -98,4 +99,15 @@ public enum AccessPolicy {
         }
         return inScope ? .allow : .deny(.outsideTeam)
     }
+}
+
+/// A refusal by the policy engine: 403, with the reason the user can act on.
+public struct AccessDenied: KerbError, Equatable {
+    public let reason: DenialReason
+
+    public init(reason: DenialReason) { self.reason = reason }
+
+    public var kind: KerbErrorKind { .forbidden }
+    public var code: String { "access.denied" }
+    public var publicDetail: String { "You do not have permission to do this: \(reason.rawValue). Ask your council's Kerb administrator." }
 }

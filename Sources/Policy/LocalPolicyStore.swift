@@ -90,6 +90,21 @@ public struct LocalPolicyStore: Sendable {
         return try PolicyFile.parseLocal(json: text)
     }
 
+    /// The policy in force and the nation whose calendar and guardrails bind the council, in one
+    /// statement inside the caller's transaction.
+    public static func inForceWithNation(on conn: PostgresConnection, logger: Logger) async throws -> (LocalPolicyDocument, Nation) {
+        var found: (String?, String?)?
+        for try await row in try await conn.query(
+            "SELECT (SELECT document::text FROM policy_versions ORDER BY version DESC LIMIT 1), (SELECT nation FROM profile)",
+            logger: logger
+        ).decode((String?, String?).self) { found = row }
+        guard let text = found?.0 else { throw PolicyError.unreadable("the council has no local policy") }
+        guard let name = found?.1, let nation = Nation(rawValue: name) else {
+            throw PolicyError.unreadable("the council has no nation on record")
+        }
+        return (try PolicyFile.parseLocal(json: text), nation)
+    }
+
     public func current(_ scope: TenantScope, logger: Logger) async throws -> PolicyVersion {
         guard let latest = try await versions(scope, limit: 1, logger: logger).first else {
             throw PolicyError.unreadable("the council has no local policy")

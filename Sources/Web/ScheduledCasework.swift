@@ -21,14 +21,14 @@ public struct ScheduledCasework: Service {
 
     /// One pass over every active council (or just `only`); returns invitations sent per council slug.
     @discardableResult
-    public func runOnce(now: Date, only: [Tenant]? = nil) async throws -> [String: Int] {
+    public func runOnce(only: [Tenant]? = nil) async throws -> [String: Int] {
         var sent: [String: Int] = [:]
         var tenants = only ?? []
         if only == nil { tenants = try await deps.tenants.all(logger: logger) }
         for tenant in tenants where tenant.isActive {
             do {
-                let actor = try await SystemActor.officer(deps.identity.database, tenant.scope, logger: logger)
-                let count = try await deps.badges.inviteRenewals(tenant.scope, visibleTeams: nil, by: actor, now: now, logger: logger)
+                let actor = try await SystemActor.actor(deps.identity.database, tenant.scope, logger: logger)
+                let count = try await deps.badges.inviteRenewals(tenant.scope, as: actor, logger: logger)
                 if count > 0 { sent[tenant.slug.description] = count }
             } catch {
                 // One council's failure must not stop the others' letters.
@@ -50,7 +50,7 @@ public struct ScheduledCasework: Service {
             // Let the pool and the directory settle first.
             guard (try? await Task.sleep(for: .seconds(30))) != nil else { return }
             while !Task.isCancelled {
-                _ = try? await runOnce(now: Date())
+                _ = try? await runOnce()
                 guard (try? await Task.sleep(for: interval)) != nil else { return }
             }
         }

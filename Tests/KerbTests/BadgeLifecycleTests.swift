@@ -82,28 +82,28 @@ import Testing
                 PersonDetails(
                     fullName: name, dateOfBirth: Date(timeIntervalSince1970: -400_000_000), nino: "", addressLine1: "1 Example Street",
                     town: "London", postcode: "SW1A 1AA", phone: "020 7946 0000"),
-                confirmedNew: true, visibleTeams: nil, by: world.officer, logger: logger)
+                confirmedNew: true, visibleTeams: nil, as: .caseworker(world.officer), logger: logger)
         }
         let reference = try await world.cases.open(
             world.scope,
             .init(
                 personID: person, kind: kind, replaceReason: replaceReason, channel: .paper, eligibility: kind == .replace ? nil : .pip,
                 existingBadge: existing),
-            evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: world.officer, now: Date(), logger: logger)
+            as: .caseworker(world.officer), logger: logger)
         try await world.cases.decide(
-            world.scope, reference: reference, outcome: .approved, reasons: [], rationale: "", by: world.decider, now: Date(),
+            world.scope, reference: reference, outcome: .approved, reasons: [], rationale: "", as: .caseworker(world.decider),
             logger: logger)
         return reference
     }
 
     func pay(_ world: World, _ reference: String) async throws {
         let payment = try await world.fees.request(
-            world.scope, reference: reference, gateway: world.gateway, returnURL: "https://council.example/return", by: world.officer,
-            now: Date(), logger: Self.logger)
+            world.scope, reference: reference, gateway: world.gateway, returnURL: "https://council.example/return",
+            as: .caseworker(world.officer), logger: Self.logger)
         #expect(payment.status == "created" && payment.nextURL != nil)
         #expect(world.pay.settle(id: try #require(payment.providerID), status: .success))
         let records = try await world.fees.refresh(
-            world.scope, reference: reference, gateway: world.gateway, by: world.officer, now: Date(), logger: Self.logger)
+            world.scope, reference: reference, gateway: world.gateway, as: .caseworker(world.officer), logger: Self.logger)
         #expect(records.first?.status == "success")
     }
 
@@ -115,15 +115,15 @@ import Testing
             await #expect(throws: CaseworkError.feeNotPaid) {
                 try await world.badges.issue(
                     world.scope, reference: reference, start: today, expiry: today.adding(months: 36), deliverTo: .home, option: .standard,
-                    register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+                    register: world.register, as: .caseworker(world.decider), logger: Self.logger)
             }
             // A declined card leaves it unpaid; a second attempt succeeds.
             let first = try await world.fees.request(
-                world.scope, reference: reference, gateway: world.gateway, returnURL: "https://council.example/return", by: world.officer,
-                now: Date(), logger: Self.logger)
+                world.scope, reference: reference, gateway: world.gateway, returnURL: "https://council.example/return",
+                as: .caseworker(world.officer), logger: Self.logger)
             #expect(world.pay.settle(id: try #require(first.providerID), status: .failed, code: "P0010"))
             let afterDecline = try await world.fees.refresh(
-                world.scope, reference: reference, gateway: world.gateway, by: world.officer, now: Date(), logger: Self.logger)
+                world.scope, reference: reference, gateway: world.gateway, as: .caseworker(world.officer), logger: Self.logger)
             #expect(afterDecline.first?.status == "failed" && afterDecline.first?.failureCode == "P0010")
             try await pay(world, reference)
             // Beyond three years, or starting in the past: refused, nothing ordered.
@@ -133,7 +133,7 @@ import Testing
                 do {
                     try await world.badges.issue(
                         world.scope, reference: reference, start: start, expiry: expiry, deliverTo: .home, option: .standard,
-                        register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+                        register: world.register, as: .caseworker(world.decider), logger: Self.logger)
                     Issue.record("an order from \(start) to \(expiry) was accepted")
                 } catch CaseworkError.invalid(let issues) {
                     #expect(issues.contains { $0.field == field })
@@ -141,7 +141,7 @@ import Testing
             }
             #expect(world.national.requests.filter { $0.hasPrefix("POST /badges") }.isEmpty)
             // The schema refuses it too, whatever the code does.
-            let person = try await world.cases.row(world.scope, reference: reference, logger: Self.logger)
+            let person = try await world.cases.file(world.scope, reference: reference, as: .reader, logger: Self.logger).row
             await #expect(throws: (any Error).self) {
                 try await world.cases.database.transaction(world.scope, logger: Self.logger) { conn in
                     _ = try await conn.query(
@@ -155,18 +155,18 @@ import Testing
             // Within the limits: ordered from the register, numbered in the national format.
             let number = try await world.badges.issue(
                 world.scope, reference: reference, start: today, expiry: today.adding(months: 36), deliverTo: .home, option: .standard,
-                register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+                register: world.register, as: .caseworker(world.decider), logger: Self.logger)
             #expect(BadgeNumber.isValid(number))
             #expect(world.national.badge(number)?.expiryDate == today.adding(months: 36).iso)
             // Once only.
             await #expect(throws: CaseworkError.badgeAlreadyOrdered) {
                 try await world.badges.issue(
                     world.scope, reference: reference, start: today, expiry: today.adding(months: 36), deliverTo: .home, option: .standard,
-                    register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+                    register: world.register, as: .caseworker(world.decider), logger: Self.logger)
             }
-            try await world.badges.recordIssued(world.scope, number: number, by: world.decider, now: Date(), logger: Self.logger)
-            #expect(try await world.badges.badge(world.scope, number: number, logger: Self.logger).status == .issued)
-            let file = try await world.cases.file(world.scope, reference: reference, logger: Self.logger)
+            try await world.badges.recordIssued(world.scope, number: number, as: .caseworker(world.decider), logger: Self.logger)
+            #expect(try await world.badges.badge(world.scope, number: number, as: .reader, logger: Self.logger).status == .issued)
+            let file = try await world.cases.file(world.scope, reference: reference, as: .reader, logger: Self.logger)
             #expect(file.letters.map(\.kind).contains("badge-ordered"))
             #expect(file.letters.first { $0.kind == "badge-ordered" }?.body.contains(number) == true)
         }
@@ -179,15 +179,15 @@ import Testing
             let today = Day(Date())
             let original = try await world.badges.issue(
                 world.scope, reference: reference, start: today, expiry: today.adding(months: 30), deliverTo: .home, option: .standard,
-                register: world.register, by: world.decider, now: Date(), logger: Self.logger)
-            let badge = try await world.badges.badge(world.scope, number: original, logger: Self.logger)
+                register: world.register, as: .caseworker(world.decider), logger: Self.logger)
+            let badge = try await world.badges.badge(world.scope, number: original, as: .reader, logger: Self.logger)
             // Not yet issued: it cannot be replaced.
             await #expect(throws: CaseworkError.self) {
                 _ = try await Self.approved(
                     world, kind: .replace, existing: original, replaceReason: .lost, personID: badge.personID)
             }
             _ = world.national.markIssued(original)
-            try await world.badges.recordIssued(world.scope, number: original, by: world.decider, now: Date(), logger: Self.logger)
+            try await world.badges.recordIssued(world.scope, number: original, as: .caseworker(world.decider), logger: Self.logger)
             let replacement = try await Self.approved(
                 world, kind: .replace, existing: original, replaceReason: .lost, personID: badge.personID)
             try await pay(world, replacement)
@@ -196,23 +196,23 @@ import Testing
             // Whatever expiry is asked for, the replacement keeps the old one.
             let newNumber = try await world.badges.issue(
                 world.scope, reference: replacement, start: today, expiry: today.adding(months: 36), deliverTo: .council, option: .standard,
-                register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+                register: world.register, as: .caseworker(world.decider), logger: Self.logger)
             #expect(newNumber != original)
-            let new = try await world.badges.badge(world.scope, number: newNumber, logger: Self.logger)
+            let new = try await world.badges.badge(world.scope, number: newNumber, as: .reader, logger: Self.logger)
             #expect(new.expiry == today.adding(months: 30) && new.replaces == original && new.status == .ordered)
-            let old = try await world.badges.badge(world.scope, number: original, logger: Self.logger)
+            let old = try await world.badges.badge(world.scope, number: original, as: .reader, logger: Self.logger)
             #expect(old.status == .replaced && old.replaceReason == .lost)
             #expect(world.national.badge(original)?.statusCode == "REPLACED")
             // Cancel the new one: cancelled here and nationally, and no longer live.
             try await world.badges.cancel(
-                world.scope, number: newNumber, reason: .deceased, register: world.register, by: world.decider, now: Date(),
+                world.scope, number: newNumber, reason: .deceased, register: world.register, as: .caseworker(world.decider),
                 logger: Self.logger)
-            let cancelled = try await world.badges.badge(world.scope, number: newNumber, logger: Self.logger)
+            let cancelled = try await world.badges.badge(world.scope, number: newNumber, as: .reader, logger: Self.logger)
             #expect(cancelled.status == .cancelled && cancelled.cancelReason == .deceased && !cancelled.isLive(today: today))
             #expect(world.national.badge(newNumber)?.statusCode == "CANCELLED")
             await #expect(throws: CaseworkError.self) {
                 try await world.badges.cancel(
-                    world.scope, number: newNumber, reason: .noLongerNeeded, register: world.register, by: world.decider, now: Date(),
+                    world.scope, number: newNumber, reason: .noLongerNeeded, register: world.register, as: .caseworker(world.decider),
                     logger: Self.logger)
             }
         }
@@ -226,19 +226,19 @@ import Testing
             // Expires in 30 days: inside the default 56-day invitation window.
             let number = try await world.badges.issue(
                 world.scope, reference: reference, start: today, expiry: today.adding(days: 30), deliverTo: .home, option: .standard,
-                register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+                register: world.register, as: .caseworker(world.decider), logger: Self.logger)
             let due = try await world.badges.renewalsDue(world.scope, today: today, withinDays: 56, visibleTeams: nil, logger: Self.logger)
             #expect(due.map(\.number) == [number])
             #expect(
                 try await world.badges.renewalsDue(world.scope, today: today, withinDays: 29, visibleTeams: nil, logger: Self.logger)
                     .isEmpty)
             #expect(
-                try await world.badges.inviteRenewals(world.scope, visibleTeams: nil, by: world.officer, now: Date(), logger: Self.logger)
+                try await world.badges.inviteRenewals(world.scope, as: .caseworker(world.officer), logger: Self.logger)
                     == 1)
             #expect(
-                try await world.badges.inviteRenewals(world.scope, visibleTeams: nil, by: world.officer, now: Date(), logger: Self.logger)
+                try await world.badges.inviteRenewals(world.scope, as: .caseworker(world.officer), logger: Self.logger)
                     == 0)
-            let file = try await world.cases.file(world.scope, reference: reference, logger: Self.logger)
+            let file = try await world.cases.file(world.scope, reference: reference, as: .reader, logger: Self.logger)
             #expect(file.letters.contains { $0.kind == "renewal-invitation" && $0.body.contains(number) })
         }
     }
@@ -250,7 +250,7 @@ import Testing
             let today = Day(Date())
             let number = try await world.badges.issue(
                 world.scope, reference: reference, start: today, expiry: today.adding(months: 36), deliverTo: .home, option: .standard,
-                register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+                register: world.register, as: .caseworker(world.decider), logger: Self.logger)
             let enforcement = EnforcementService(database: world.cases.database, badges: world.badges)
             // A report without what was seen is refused and opens nothing.
             await #expect(throws: EnforcementError.self) {
@@ -258,49 +258,49 @@ import Testing
                     world.scope,
                     MisuseReport(
                         badgeNumber: number, location: "", vehicleRegistration: "", observation: "", reportedBy: "CEO 12", seenAt: Date()),
-                    by: world.officer, now: Date(), logger: Self.logger)
+                    as: .caseworker(world.officer), logger: Self.logger)
             }
-            #expect(try await enforcement.cases(world.scope, openOnly: false, logger: Self.logger).isEmpty)
+            #expect(try await enforcement.cases(world.scope, openOnly: false, as: .reader, logger: Self.logger).isEmpty)
             let case1 = try await enforcement.report(
                 world.scope,
                 MisuseReport(
                     badgeNumber: number.lowercased(), location: "Marylebone Road bay 4", vehicleRegistration: "ab12 cde",
                     observation: "Driver walked briskly away; holder not present", reportedBy: "CEO 12", seenAt: Date()),
-                by: world.officer, now: Date(), logger: Self.logger)
+                as: .caseworker(world.officer), logger: Self.logger)
             let forged = try await enforcement.report(
                 world.scope,
                 MisuseReport(
                     badgeNumber: "ZZZZZZ", location: "Baker Street", vehicleRegistration: "", observation: "Photocopied badge",
                     reportedBy: "Member of the public", seenAt: Date()),
-                by: world.officer, now: Date(), logger: Self.logger)
-            #expect(try await enforcement.file(world.scope, reference: forged, logger: Self.logger).badge == nil)
-            try await enforcement.investigate(world.scope, reference: case1, by: world.officer, logger: Self.logger)
+                as: .caseworker(world.officer), logger: Self.logger)
+            #expect(try await enforcement.file(world.scope, reference: forged, as: .reader, logger: Self.logger).badge == nil)
+            try await enforcement.investigate(world.scope, reference: case1, as: .caseworker(world.officer), logger: Self.logger)
             try await enforcement.addEvidence(
-                world.scope, reference: case1, description: "Photo of the dashboard at 10:02", capturedAt: Date(), by: world.officer,
+                world.scope, reference: case1, description: "Photo of the dashboard at 10:02", capturedAt: Date(),
+                as: .caseworker(world.officer),
                 logger: Self.logger)
             // Closing needs a rationale; a cancellation cancels the badge (REVOKE) nationally.
             await #expect(throws: EnforcementError.self) {
                 try await enforcement.close(
-                    world.scope, reference: case1, outcome: .cancellation, rationale: " ", register: world.register, by: world.officer,
-                    now: Date(), logger: Self.logger)
+                    world.scope, reference: case1, outcome: .cancellation, rationale: " ", register: world.register,
+                    as: .caseworker(world.officer), logger: Self.logger)
             }
             try await enforcement.close(
                 world.scope, reference: case1, outcome: .cancellation, rationale: "Repeated misuse by a relative", register: world.register,
-                by: world.officer, now: Date(), logger: Self.logger)
-            let file = try await enforcement.file(world.scope, reference: case1, logger: Self.logger)
+                as: .caseworker(world.officer), logger: Self.logger)
+            let file = try await enforcement.file(world.scope, reference: case1, as: .reader, logger: Self.logger)
             #expect(file.status == .closed && file.outcome == .cancellation && file.badge?.number == number)
             #expect(file.badge?.status == .cancelled && file.badge?.cancelReason == .revoked)
             #expect(world.national.badge(number)?.statusCode == "CANCELLED")
             #expect(file.evidence.count == 1 && file.vehicleRegistration == "AB12 CDE")
             await #expect(throws: EnforcementError.closed) {
-                try await enforcement.investigate(world.scope, reference: case1, by: world.officer, logger: Self.logger)
+                try await enforcement.investigate(world.scope, reference: case1, as: .caseworker(world.officer), logger: Self.logger)
             }
             // A forged number cannot be "cancelled".
             await #expect(throws: EnforcementError.noBadgeToCancel) {
                 try await enforcement.close(
                     world.scope, reference: forged, outcome: .cancellation, rationale: "Forged", register: world.register,
-                    by: world.officer,
-                    now: Date(), logger: Self.logger)
+                    as: .caseworker(world.officer), logger: Self.logger)
             }
         }
     }
@@ -333,14 +333,14 @@ import Testing
                     eligibility: NationalEligibility(typeCode: "DLA")))
             let importer = OnlineApplications(cases: world.cases)
             let first = try await importer.importNew(
-                world.scope, client: world.nationalClient, localAuthority: "TESTLA", by: world.officer, now: Date(), logger: Self.logger)
+                world.scope, client: world.nationalClient, localAuthority: "TESTLA", as: .caseworker(world.officer), logger: Self.logger)
             #expect(first.imported.count == 1 && first.skipped.isEmpty)
             // Importing again takes nothing twice; the other council's application never arrives.
             let second = try await importer.importNew(
-                world.scope, client: world.nationalClient, localAuthority: "TESTLA", by: world.officer, now: Date(), logger: Self.logger)
+                world.scope, client: world.nationalClient, localAuthority: "TESTLA", as: .caseworker(world.officer), logger: Self.logger)
             #expect(second.imported.isEmpty)
             let reference = try #require(first.imported.first)
-            let file = try await world.cases.file(world.scope, reference: reference, logger: Self.logger)
+            let file = try await world.cases.file(world.scope, reference: reference, as: .reader, logger: Self.logger)
             #expect(file.channel == .online && file.row.status == .received && file.applicantName == "Edith Online")
             #expect(file.evidence.first { $0.kind == "Proof of identity" }?.receivedAt != nil)
             #expect(file.evidence.first { $0.kind == "Proof of address" }?.receivedAt == nil)
@@ -349,12 +349,12 @@ import Testing
             #expect(payments.map(\.provider) == ["NATIONAL"] && payments.first?.reference == "PVAUETDW43CM")
             // From import to an ordered badge: approve; the fee was paid online.
             try await world.cases.decide(
-                world.scope, reference: reference, outcome: .approved, reasons: [], rationale: "", by: world.decider, now: Date(),
+                world.scope, reference: reference, outcome: .approved, reasons: [], rationale: "", as: .caseworker(world.decider),
                 logger: Self.logger)
             let today = Day(Date())
             let number = try await world.badges.issue(
                 world.scope, reference: reference, start: today, expiry: today.adding(months: 36), deliverTo: .home, option: .standard,
-                register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+                register: world.register, as: .caseworker(world.decider), logger: Self.logger)
             #expect(BadgeNumber.isValid(number))
         }
     }
@@ -369,10 +369,10 @@ import Testing
             withBirthday.dateOfBirth = Date(timeIntervalSince1970: 0)
             #expect(withBirthday.problems().contains { $0.field == "date-of-birth" })
             let organisation = try await world.cases.addPerson(
-                world.scope, details, confirmedNew: true, visibleTeams: nil, by: world.officer, logger: Self.logger)
+                world.scope, details, confirmedNew: true, visibleTeams: nil, as: .caseworker(world.officer), logger: Self.logger)
             let reference = try await world.cases.open(
                 world.scope, .init(personID: organisation, kind: .new, channel: .paper, eligibility: nil, forOrganisation: true),
-                evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: world.officer, now: Date(),
+                as: .caseworker(world.officer),
                 logger: Self.logger)
             // A person's application still needs its criterion, in code and in the schema.
             let person = try await world.cases.addPerson(
@@ -380,11 +380,11 @@ import Testing
                 PersonDetails(
                     fullName: "Ivy Stone", dateOfBirth: Date(timeIntervalSince1970: -500_000_000), addressLine1: "1 Road",
                     postcode: "SE1 9SG"),
-                confirmedNew: true, visibleTeams: nil, by: world.officer, logger: Self.logger)
+                confirmedNew: true, visibleTeams: nil, as: .caseworker(world.officer), logger: Self.logger)
             await #expect(throws: CaseworkError.self) {
                 _ = try await world.cases.open(
                     world.scope, .init(personID: person, kind: .new, channel: .paper, eligibility: nil, forOrganisation: true),
-                    evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: world.officer, now: Date(),
+                    as: .caseworker(world.officer),
                     logger: Self.logger)
             }
             await #expect(throws: (any Error).self) {
@@ -397,16 +397,18 @@ import Testing
                 }
             }
             try await world.cases.decide(
-                world.scope, reference: reference, outcome: .approved, reasons: [], rationale: "", by: world.decider, now: Date(),
+                world.scope, reference: reference, outcome: .approved, reasons: [], rationale: "", as: .caseworker(world.decider),
                 logger: Self.logger)
             try await pay(world, reference)
             let today = Day(Date())
             let number = try await world.badges.issue(
                 world.scope, reference: reference, start: today, expiry: today.adding(months: 36), deliverTo: .home, option: .standard,
-                register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+                register: world.register, as: .caseworker(world.decider), logger: Self.logger)
             let national = try #require(world.national.badge(number))
             #expect(national.party.typeCode == "ORG" && (national.eligibilityCode ?? "").isEmpty)
-            #expect(try await world.badges.badge(world.scope, number: number, logger: Self.logger).holderName == "Riverside Care Home")
+            #expect(
+                try await world.badges.badge(world.scope, number: number, as: .reader, logger: Self.logger).holderName
+                    == "Riverside Care Home")
         }
     }
 }
@@ -424,7 +426,7 @@ import Testing
             try await lifecycle.pay(world, first)
             let number = try await world.badges.issue(
                 world.scope, reference: first, start: today, expiry: today.adding(months: 36), deliverTo: .home, option: .standard,
-                register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+                register: world.register, as: .caseworker(world.decider), logger: Self.logger)
             // A register that restarted its numbering (as the demo's once did) answers the same number.
             let restarted = NationalBlueBadgeFake(tokens: ["token-test": "TESTLA"])
             let port = try await restarted.start()
@@ -436,14 +438,14 @@ import Testing
             await #expect(throws: CaseworkError.registerAnswerUnusable("badge number \(number), which this council already holds")) {
                 try await world.badges.issue(
                     world.scope, reference: second, start: today, expiry: today.adding(months: 36), deliverTo: .home, option: .standard,
-                    register: stale, by: world.decider, now: Date(), logger: Self.logger)
+                    register: stale, as: .caseworker(world.decider), logger: Self.logger)
             }
             // Not stuck "in flight": the case says what happened, and the officer can order again.
-            let file = try await world.cases.file(world.scope, reference: second, logger: Self.logger)
+            let file = try await world.cases.file(world.scope, reference: second, as: .reader, logger: Self.logger)
             #expect(file.events.contains { $0.kind == "badge-order-unusable" && $0.detail.contains(number) })
             let again = try await world.badges.issue(
                 world.scope, reference: second, start: today, expiry: today.adding(months: 36), deliverTo: .home, option: .standard,
-                register: world.register, by: world.decider, now: Date(), logger: Self.logger)
+                register: world.register, as: .caseworker(world.decider), logger: Self.logger)
             #expect(again != number && BadgeNumber.isValid(again))
         }
     }

@@ -55,7 +55,8 @@ import Testing
                 fullName: " ", dateOfBirth: Date().addingTimeInterval(86_400), nino: "NOT-A-NINO", addressLine1: "", postcode: "XYZ",
                 preferredChannel: "email")
             await #expect(throws: CaseworkError.self) {
-                _ = try await cases.addPerson(scope, bad, confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
+                _ = try await cases.addPerson(
+                    scope, bad, confirmedNew: true, visibleTeams: nil, as: .caseworker(officer), logger: Self.logger)
             }
             let fields = Set(bad.problems().map(\.field))
             #expect(fields == ["full-name", "date-of-birth", "nino", "address-line1", "postcode", "email"])
@@ -65,10 +66,11 @@ import Testing
     @Test func aPossibleDuplicateIsFlaggedDespiteSpellingAndCanBeConfirmedNew() async throws {
         try await withCases { cases, scope, officer, _ in
             let first = try await cases.addPerson(
-                scope, Self.person(), confirmedNew: false, visibleTeams: nil, by: officer, logger: Self.logger)
+                scope, Self.person(), confirmedNew: false, visibleTeams: nil, as: .caseworker(officer), logger: Self.logger)
             do {
                 _ = try await cases.addPerson(
-                    scope, Self.person("Margaret Oyelaren"), confirmedNew: false, visibleTeams: nil, by: officer, logger: Self.logger)
+                    scope, Self.person("Margaret Oyelaren"), confirmedNew: false, visibleTeams: nil, as: .caseworker(officer),
+                    logger: Self.logger)
                 Issue.record("a near-identical person was not flagged")
             } catch CaseworkError.possibleDuplicates(let matches) {
                 #expect(matches.map(\.id) == [first])
@@ -76,55 +78,61 @@ import Testing
             // Same name elsewhere with another birthday is a different person: no warning.
             var other = Self.person(postcode: "M1 1AE")
             other.dateOfBirth = Date(timeIntervalSince1970: 0)
-            _ = try await cases.addPerson(scope, other, confirmedNew: false, visibleTeams: nil, by: officer, logger: Self.logger)
+            _ = try await cases.addPerson(
+                scope, other, confirmedNew: false, visibleTeams: nil, as: .caseworker(officer), logger: Self.logger)
             // The officer can confirm a flagged one is new.
             _ = try await cases.addPerson(
-                scope, Self.person("Margaret Oyelaren"), confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
+                scope, Self.person("Margaret Oyelaren"), confirmedNew: true, visibleTeams: nil, as: .caseworker(officer),
+                logger: Self.logger)
         }
     }
 
     @Test func aRefusalNeedsReasonsTheAssessorCannotDecideAndReviewsFollowTheRoute() async throws {
         try await withCases { cases, scope, assessor, decider in
             let person = try await cases.addPerson(
-                scope, Self.person(), confirmedNew: true, visibleTeams: nil, by: assessor, logger: Self.logger)
+                scope, Self.person(), confirmedNew: true, visibleTeams: nil, as: .caseworker(assessor), logger: Self.logger)
             let now = Date()
-            let walking = try await cases.open(
-                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .walking), evidence: Self.evidence, by: assessor,
-                now: now, logger: Self.logger)
+            let walking = try await cases.reading(.fixed(now)).open(
+                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .walking), as: .caseworker(assessor),
+                logger: Self.logger)
             #expect(walking.hasPrefix("BB-"))
-            try await cases.assess(scope, reference: walking, findings: "Walks 200 m unaided", by: assessor, now: now, logger: Self.logger)
-            // The assessor may not decide.
-            await #expect(throws: CaseworkError.assessorCannotDecide) {
-                try await cases.decide(
-                    scope, reference: walking, outcome: .approved, reasons: [], rationale: "", by: assessor, now: now, logger: Self.logger)
+            try await cases.reading(.fixed(now)).assess(
+                scope, reference: walking, findings: "Walks 200 m unaided", as: .caseworker(assessor), logger: Self.logger)
+            // The assessor may not decide: the policy engine refuses it on the locked case.
+            await #expect(throws: AccessDenied(reason: .separationOfDuties)) {
+                try await cases.reading(.fixed(now)).decide(
+                    scope, reference: walking, outcome: .approved, reasons: [], rationale: "", as: .caseworker(assessor),
+                    logger: Self.logger)
             }
             // A refusal without reasons or rationale is refused, and changes nothing.
             await #expect(throws: CaseworkError.self) {
-                try await cases.decide(
-                    scope, reference: walking, outcome: .refused, reasons: [], rationale: "Not eligible", by: decider, now: now,
+                try await cases.reading(.fixed(now)).decide(
+                    scope, reference: walking, outcome: .refused, reasons: [], rationale: "Not eligible", as: .caseworker(decider),
                     logger: Self.logger)
             }
             await #expect(throws: CaseworkError.self) {
-                try await cases.decide(
-                    scope, reference: walking, outcome: .refused, reasons: [.walkingNotSubstantial], rationale: " ", by: decider, now: now,
+                try await cases.reading(.fixed(now)).decide(
+                    scope, reference: walking, outcome: .refused, reasons: [.walkingNotSubstantial], rationale: " ",
+                    as: .caseworker(decider),
                     logger: Self.logger)
             }
-            #expect(try await cases.row(scope, reference: walking, logger: Self.logger).status == .assessed)
-            try await cases.decide(
+            #expect(try await cases.file(scope, reference: walking, as: .reader, logger: Self.logger).row.status == .assessed)
+            try await cases.reading(.fixed(now)).decide(
                 scope, reference: walking, outcome: .refused, reasons: [.walkingNotSubstantial], rationale: "Walks 200 m without pain",
-                by: decider, now: now, logger: Self.logger)
+                as: .caseworker(decider), logger: Self.logger)
             // Decided once: a second decision is refused.
             await #expect(throws: CaseworkError.self) {
-                try await cases.decide(
-                    scope, reference: walking, outcome: .approved, reasons: [], rationale: "", by: decider, now: now, logger: Self.logger)
+                try await cases.reading(.fixed(now)).decide(
+                    scope, reference: walking, outcome: .approved, reasons: [], rationale: "", as: .caseworker(decider), logger: Self.logger
+                )
             }
 
-            let automatic = try await cases.open(
-                scope, .init(personID: person, kind: .new, channel: .online, eligibility: .pip), evidence: Self.evidence, by: assessor,
-                now: now, logger: Self.logger)
-            try await cases.decide(
+            let automatic = try await cases.reading(.fixed(now)).open(
+                scope, .init(personID: person, kind: .new, channel: .online, eligibility: .pip), as: .caseworker(assessor),
+                logger: Self.logger)
+            try await cases.reading(.fixed(now)).decide(
                 scope, reference: automatic, outcome: .refused, reasons: [.benefitNotShown], rationale: "PIP letter shows 4 points",
-                by: decider, now: now, logger: Self.logger)
+                as: .caseworker(decider), logger: Self.logger)
             let offered: [String: Bool] = try await cases.database.transaction(scope, logger: Self.logger) { conn in
                 var values: [String: Bool] = [:]
                 for try await (reference, offered) in try await conn.query(
@@ -148,76 +156,74 @@ import Testing
             #expect(bodies[automatic]?.contains("ask us to review it") == false)
             #expect(bodies[automatic]?.contains("qualifying benefit") == true)
             #expect(bodies[automatic]?.contains("The evidence does not show the benefit") == true)
-            let calendar = WorkingDays(nation: .england)
             await #expect(throws: CaseworkError.reviewNotAvailable) {
-                try await cases.requestReview(
-                    scope, reference: automatic, requestedAt: now, calendar: calendar, responseDays: 5, by: assessor, logger: Self.logger)
+                try await cases.reading(.fixed(now)).requestReview(
+                    scope, reference: automatic, as: .caseworker(assessor), logger: Self.logger)
             }
-            try await cases.requestReview(
-                scope, reference: walking, requestedAt: now, calendar: calendar, responseDays: 5, by: assessor, logger: Self.logger)
+            try await cases.reading(.fixed(now)).requestReview(
+                scope, reference: walking, as: .caseworker(assessor), logger: Self.logger)
             await #expect(throws: CaseworkError.reviewNotAvailable) {
-                try await cases.requestReview(
-                    scope, reference: walking, requestedAt: now, calendar: calendar, responseDays: 5, by: assessor, logger: Self.logger)
+                try await cases.reading(.fixed(now)).requestReview(
+                    scope, reference: walking, as: .caseworker(assessor), logger: Self.logger)
             }
             await #expect(throws: CaseworkError.reviewerMadeTheDecision) {
-                try await cases.decideReview(
-                    scope, reference: walking, overturn: true, rationale: "x", by: decider, now: now, logger: Self.logger)
+                try await cases.reading(.fixed(now)).decideReview(
+                    scope, reference: walking, overturn: true, rationale: "x", as: .caseworker(decider), logger: Self.logger)
             }
-            try await cases.decideReview(
-                scope, reference: walking, overturn: false, rationale: "Evidence unchanged", by: assessor, now: now, logger: Self.logger)
-            #expect(try await cases.row(scope, reference: walking, logger: Self.logger).status == .refused)
+            try await cases.reading(.fixed(now)).decideReview(
+                scope, reference: walking, overturn: false, rationale: "Evidence unchanged", as: .caseworker(assessor), logger: Self.logger)
+            #expect(try await cases.file(scope, reference: walking, as: .reader, logger: Self.logger).row.status == .refused)
         }
     }
 
     @Test func aReplacementNeedsItsReasonAndADraftIsReceivedWhenSubmitted() async throws {
         try await withCases { cases, scope, officer, _ in
             let person = try await cases.addPerson(
-                scope, Self.person(), confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
+                scope, Self.person(), confirmedNew: true, visibleTeams: nil, as: .caseworker(officer), logger: Self.logger)
             await #expect(throws: CaseworkError.self) {
                 _ = try await cases.open(
-                    scope, .init(personID: person, kind: .replace, channel: .phone, eligibility: .dla), evidence: Self.evidence,
-                    by: officer,
-                    now: Date(), logger: Self.logger)
+                    scope, .init(personID: person, kind: .replace, channel: .phone, eligibility: .dla), as: .caseworker(officer),
+                    logger: Self.logger)
             }
             let draft = try await cases.open(
-                scope, .init(personID: person, kind: .new, channel: .inPerson, eligibility: nil, draft: true), evidence: Self.evidence,
-                by: officer, now: Date(), logger: Self.logger)
-            #expect(try await cases.row(scope, reference: draft, logger: Self.logger).status == .draft)
+                scope, .init(personID: person, kind: .new, channel: .inPerson, eligibility: nil, draft: true), as: .caseworker(officer),
+                logger: Self.logger)
+            #expect(try await cases.file(scope, reference: draft, as: .reader, logger: Self.logger).row.status == .draft)
             await #expect(throws: CaseworkError.self) {
-                try await cases.assess(scope, reference: draft, findings: "x", by: officer, now: Date(), logger: Self.logger)
+                try await cases.assess(scope, reference: draft, findings: "x", as: .caseworker(officer), logger: Self.logger)
             }
-            try await cases.submit(scope, reference: draft, eligibility: .cognitive, by: officer, now: Date(), logger: Self.logger)
-            #expect(try await cases.row(scope, reference: draft, logger: Self.logger).status == .received)
+            try await cases.submit(scope, reference: draft, eligibility: .cognitive, as: .caseworker(officer), logger: Self.logger)
+            #expect(try await cases.file(scope, reference: draft, as: .reader, logger: Self.logger).row.status == .received)
         }
     }
 
     @Test func waitingForTheApplicantStopsTheClockAndTheEscalationQueueCountsOnlyRunningTime() async throws {
         try await withCases { cases, scope, officer, _ in
             let person = try await cases.addPerson(
-                scope, Self.person(), confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
+                scope, Self.person(), confirmedNew: true, visibleTeams: nil, as: .caseworker(officer), logger: Self.logger)
             let now = Date()
             let start = now.addingTimeInterval(-20 * 86_400)
-            let reference = try await cases.open(
-                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .walking), evidence: Self.evidence, by: officer,
-                now: start, logger: Self.logger)
+            let reference = try await cases.reading(.fixed(start)).open(
+                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .walking), as: .caseworker(officer),
+                logger: Self.logger)
             await #expect(throws: CaseworkError.self) {
-                try await cases.requestEvidence(
-                    scope, reference: reference, items: [" "], pauseClock: true, by: officer, now: start, logger: Self.logger)
+                try await cases.reading(.fixed(start)).requestEvidence(
+                    scope, reference: reference, items: [" "], as: .caseworker(officer), logger: Self.logger)
             }
-            try await cases.requestEvidence(
-                scope, reference: reference, items: ["Proof of address", "Consultant's letter"], pauseClock: true, by: officer,
-                now: start.addingTimeInterval(5 * 86_400), logger: Self.logger)
-            #expect(try await cases.row(scope, reference: reference, logger: Self.logger).status == .awaitingApplicant)
+            try await cases.reading(.fixed(start.addingTimeInterval(5 * 86_400))).requestEvidence(
+                scope, reference: reference, items: ["Proof of address", "Consultant's letter"], as: .caseworker(officer),
+                logger: Self.logger)
+            #expect(try await cases.file(scope, reference: reference, as: .reader, logger: Self.logger).row.status == .awaitingApplicant)
             // Half the evidence: still waiting, still paused.
-            try await cases.receiveEvidence(
-                scope, reference: reference, items: ["Proof of address"], by: officer, now: start.addingTimeInterval(10 * 86_400),
+            try await cases.reading(.fixed(start.addingTimeInterval(10 * 86_400))).receiveEvidence(
+                scope, reference: reference, items: ["Proof of address"], as: .caseworker(officer),
                 logger: Self.logger)
-            var file = try await cases.file(scope, reference: reference, logger: Self.logger)
+            var file = try await cases.file(scope, reference: reference, as: .reader, logger: Self.logger)
             #expect(file.isPaused && file.row.status == .awaitingApplicant)
-            try await cases.receiveEvidence(
-                scope, reference: reference, items: ["Consultant's letter"], by: officer, now: start.addingTimeInterval(15 * 86_400),
+            try await cases.reading(.fixed(start.addingTimeInterval(15 * 86_400))).receiveEvidence(
+                scope, reference: reference, items: ["Consultant's letter"], as: .caseworker(officer),
                 logger: Self.logger)
-            file = try await cases.file(scope, reference: reference, logger: Self.logger)
+            file = try await cases.file(scope, reference: reference, as: .reader, logger: Self.logger)
             #expect(!file.isPaused && file.row.status == .received)
             // 20 days since receipt, 10 of them paused.
             #expect(file.elapsedDays(now: now) == 10)
@@ -231,19 +237,17 @@ import Testing
     @Test func searchFindsCasesByMisspeltNameReferenceOrPostcodeWithinVisibleTeams() async throws {
         try await withCases { cases, scope, officer, decider in
             let margaret = try await cases.addPerson(
-                scope, Self.person(), confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
+                scope, Self.person(), confirmedNew: true, visibleTeams: nil, as: .caseworker(officer), logger: Self.logger)
             let other = try await cases.addPerson(
-                scope, Self.person("Dennis Okafor", postcode: "M1 1AE"), confirmedNew: true, visibleTeams: nil, by: officer,
+                scope, Self.person("Dennis Okafor", postcode: "M1 1AE"), confirmedNew: true, visibleTeams: nil, as: .caseworker(officer),
                 logger: Self.logger)
             let first = try await cases.open(
-                scope, .init(personID: margaret, kind: .new, channel: .paper, eligibility: .pip), evidence: Self.evidence, by: officer,
-                now: Date(),
+                scope, .init(personID: margaret, kind: .new, channel: .paper, eligibility: .pip), as: .caseworker(officer),
                 logger: Self.logger)
             try await cases.decide(
-                scope, reference: first, outcome: .approved, reasons: [], rationale: "", by: decider, now: Date(), logger: Self.logger)
+                scope, reference: first, outcome: .approved, reasons: [], rationale: "", as: .caseworker(decider), logger: Self.logger)
             let second = try await cases.open(
-                scope, .init(personID: other, kind: .new, channel: .paper, eligibility: .dla), evidence: Self.evidence, by: officer,
-                now: Date(),
+                scope, .init(personID: other, kind: .new, channel: .paper, eligibility: .dla), as: .caseworker(officer),
                 logger: Self.logger)
             func find(_ text: String, teams: Set<String>? = nil) async throws -> [String] {
                 try await cases.queue(scope, .search(text), visibleTeams: teams, logger: Self.logger).map(\.reference)
@@ -269,25 +273,25 @@ import Testing
         try await withCases { cases, scope, officer, _ in
             #expect(try await cases.assignees(scope, logger: Self.logger).teams == [CaseService.defaultTeam])
             let person = try await cases.addPerson(
-                scope, Self.person(), confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
+                scope, Self.person(), confirmedNew: true, visibleTeams: nil, as: .caseworker(officer), logger: Self.logger)
             let plain = try await cases.open(
-                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .pip), evidence: Self.evidence, by: officer,
-                now: Date(), logger: Self.logger)
-            #expect(try await cases.row(scope, reference: plain, logger: Self.logger).team == "General casework")
+                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .pip), as: .caseworker(officer),
+                logger: Self.logger)
+            #expect(try await cases.file(scope, reference: plain, as: .reader, logger: Self.logger).row.team == "General casework")
             // A team the council does not have is refused at its field, and nothing is opened.
             await #expect(throws: CaseworkError.invalid([FieldIssue(field: "team", message: "Choose one of the council's teams")])) {
                 _ = try await cases.open(
                     scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .pip, team: "North"),
-                    evidence: Self.evidence, by: officer, now: Date(), logger: Self.logger)
+                    as: .caseworker(officer), logger: Self.logger)
             }
             #expect(try await cases.queue(scope, .open, visibleTeams: nil, logger: Self.logger).map(\.reference) == [plain])
             try await cases.database.transaction(scope, logger: Self.logger) { conn in
                 _ = try await conn.query("INSERT INTO teams (name) VALUES ('North')", logger: Self.logger).collect()
             }
             let north = try await cases.open(
-                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .pip, team: "North"), evidence: Self.evidence,
-                by: officer, now: Date(), logger: Self.logger)
-            #expect(try await cases.row(scope, reference: north, logger: Self.logger).team == "North")
+                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .pip, team: "North"), as: .caseworker(officer),
+                logger: Self.logger)
+            #expect(try await cases.file(scope, reference: north, as: .reader, logger: Self.logger).row.team == "North")
             // No code path, nor hand-written SQL, can take a case out of every team.
             do {
                 try await cases.database.transaction(scope, logger: Self.logger) { conn in
@@ -308,10 +312,11 @@ import Testing
         try await withCases { cases, scope, officer, _ in
             var margaret = Self.person()
             margaret.nino = "AB 12 34 56 C"
-            let holder = try await cases.addPerson(scope, margaret, confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
+            let holder = try await cases.addPerson(
+                scope, margaret, confirmedNew: true, visibleTeams: nil, as: .caseworker(officer), logger: Self.logger)
             _ = try await cases.open(
-                scope, .init(personID: holder, kind: .new, channel: .paper, eligibility: .pip), evidence: Self.evidence, by: officer,
-                now: Date(), logger: Self.logger)
+                scope, .init(personID: holder, kind: .new, channel: .paper, eligibility: .pip), as: .caseworker(officer),
+                logger: Self.logger)
             try await cases.database.transaction(scope, logger: Self.logger) { conn in
                 _ = try await conn.query("INSERT INTO teams (name) VALUES ('North')", logger: Self.logger).collect()
             }
@@ -324,13 +329,14 @@ import Testing
                     .map(\.id) == [holder])
             #expect(try await cases.possibleDuplicates(scope, lookAlike, visibleTeams: ["North"], logger: Self.logger).isEmpty)
             do {
-                _ = try await cases.addPerson(scope, lookAlike, confirmedNew: false, visibleTeams: nil, by: officer, logger: Self.logger)
+                _ = try await cases.addPerson(
+                    scope, lookAlike, confirmedNew: false, visibleTeams: nil, as: .caseworker(officer), logger: Self.logger)
                 Issue.record("an officer who sees every team was not warned")
             } catch CaseworkError.possibleDuplicates(let matches) {
                 #expect(matches.map(\.id) == [holder])
             }
             let unwarned = try await cases.addPerson(
-                scope, lookAlike, confirmedNew: false, visibleTeams: ["North"], by: officer, logger: Self.logger)
+                scope, lookAlike, confirmedNew: false, visibleTeams: ["North"], as: .caseworker(officer), logger: Self.logger)
             #expect(unwarned != holder)
 
             // Her NI number, typed by someone who can see her record: refused, naming the clash.
@@ -342,12 +348,12 @@ import Testing
             for visible: Set<String>? in [nil, [CaseService.defaultTeam, "North"]] {
                 await #expect(throws: onRecord) {
                     _ = try await cases.addPerson(
-                        scope, sameNumber, confirmedNew: true, visibleTeams: visible, by: officer, logger: Self.logger)
+                        scope, sameNumber, confirmedNew: true, visibleTeams: visible, as: .caseworker(officer), logger: Self.logger)
                 }
             }
             // By someone confined to North: kept as typed, linked to her record, nothing of hers shown.
             let kept = try await cases.addPerson(
-                scope, sameNumber, confirmedNew: false, visibleTeams: ["North"], by: officer, logger: Self.logger)
+                scope, sameNumber, confirmedNew: false, visibleTeams: ["North"], as: .caseworker(officer), logger: Self.logger)
             let rows = try await cases.database.transaction(scope, logger: Self.logger) { conn in
                 var rows: [UUID: (String, String?, UUID?)] = [:]
                 for try await (id, name, nino, link) in try await conn.query(
@@ -359,12 +365,12 @@ import Testing
             #expect(rows[holder]?.0 == "Margaret Oyelaran" && rows[holder]?.2 == nil)
             // Once North has a case for that record, North sees the number as taken too.
             _ = try await cases.open(
-                scope, .init(personID: kept, kind: .new, channel: .paper, eligibility: .pip, team: "North"), evidence: Self.evidence,
-                by: officer, now: Date(), logger: Self.logger)
+                scope, .init(personID: kept, kind: .new, channel: .paper, eligibility: .pip, team: "North"), as: .caseworker(officer),
+                logger: Self.logger)
             await #expect(throws: onRecord) {
                 _ = try await cases.addPerson(
                     scope, Self.person("Someone Else", postcode: "LS1 1AA").with(nino: "AB123456C"), confirmedNew: true,
-                    visibleTeams: ["North"], by: officer, logger: Self.logger)
+                    visibleTeams: ["North"], as: .caseworker(officer), logger: Self.logger)
             }
         }
     }

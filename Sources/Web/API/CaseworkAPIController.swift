@@ -184,7 +184,7 @@ struct CaseworkAPIController: Sendable {
     // MARK: applications
 
     @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.viewCase, context)
+        let actor = try access.actor(context)
         let query = request.uri.queryParameters
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
         let queue: CaseService.Queue =
@@ -198,8 +198,7 @@ struct CaseworkAPIController: Sendable {
                 default: throw APIBodyError.invalid(FieldIssue(field: "queue", message: "queue is open, unassigned or due"))
                 }
             }
-        let rows = try await cases.queue(
-            context.tenant.scope, queue, visibleTeams: CaseworkController.visibleTeams(user), logger: context.logger)
+        let rows = try await cases.queue(context.tenant.scope, queue, visibleTeams: actor.visibleTeams(), logger: context.logger)
         return try APIJSON.response(
             rows.map {
                 Summary(
@@ -210,7 +209,7 @@ struct CaseworkAPIController: Sendable {
     }
 
     @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.editCase, context)
+        let actor = try access.actor(context)
         let body = try await APIJSON.decode(NewApplication.self, from: request)
         let applicant = body.applicant
         let dateOfBirth = try applicant.dateOfBirth.map {
@@ -226,35 +225,29 @@ struct CaseworkAPIController: Sendable {
             vulnerable: applicant.vulnerable ?? false, isOrganisation: applicant.organisation ?? false)
         let application = CaseService.NewApplication(
             personID: UUID(), kind: body.kind, replaceReason: body.replaceReason, channel: body.channel, eligibility: body.eligibility,
-            existingBadge: body.existingBadge, draft: body.draft ?? false, forOrganisation: applicant.organisation ?? false)
-        // Check the application before recording the person, so a bad request changes nothing.
-        let issues = details.problems() + application.problems()
-        guard issues.isEmpty else { throw CaseworkError.invalid(issues) }
-        var withPerson = application
-        withPerson.team = CaseworkController.newCaseTeam(user)
-        withPerson.personID = try await cases.addPerson(
-            context.tenant.scope, details, confirmedNew: body.confirmedNewPerson ?? false,
-            visibleTeams: CaseworkController.visibleTeams(user, through: [.viewCase, .editCase]), by: user.officer,
-            logger: context.logger)
-        let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
-        let reference = try await cases.open(
-            context.tenant.scope, withPerson, evidence: policy.evidence, by: user.officer, now: Date(), logger: context.logger)
-        return try await detail(context, reference, status: .created)
+            existingBadge: body.existingBadge, draft: body.draft ?? false, forOrganisation: applicant.organisation ?? false,
+            team: actor.newCaseTeam)
+        let reference = try await cases.takeIn(
+            context.tenant.scope, details, confirmedNew: body.confirmedNewPerson ?? false, application, as: actor, logger: context.logger)
+        return try await detail(context, actor, reference, status: .created)
     }
 
     @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (_, reference, _) = try await guarded(.viewCase, context)
-        return try await detail(context, reference)
+        let (actor, reference) = try target(context)
+        return try await detail(context, actor, reference)
     }
 
-    private func detail(_ context: TenantRequestContext, _ reference: String, status: HTTPResponse.Status = .ok) async throws -> Response {
-        let file = try await cases.file(context.tenant.scope, reference: reference, logger: context.logger)
+    private func detail(_ context: TenantRequestContext, _ actor: Actor, _ reference: String, status: HTTPResponse.Status = .ok)
+        async throws -> Response
+    {
+        let file = try await cases.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
         return try APIJSON.response(
             Detail(
                 reference: reference, status: file.row.status.rawValue, kind: file.kind.rawValue,
                 replaceReason: file.replaceReason?.rawValue,
                 channel: file.channel.rawValue, eligibility: file.row.eligibility?.rawValue, receivedAt: file.receivedAt,
-                daysOnClock: file.elapsedDays(now: Date()), clockPaused: file.isPaused, assignedTo: file.assignedName, team: file.row.team,
+                daysOnClock: file.elapsedDays(now: cases.clock.now()), clockPaused: file.isPaused, assignedTo: file.assignedName,
+                team: file.row.team,
                 applicant: file.applicantName, postcode: file.postcode,
                 evidence: file.evidence.map { .init(kind: $0.kind, requestedAt: $0.requestedAt, receivedAt: $0.receivedAt) },
                 decision: file.decision.map {
@@ -282,68 +275,55 @@ struct CaseworkAPIController: Sendable {
     }
 
     @Sendable func assess(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.assessCase, context)
+        let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(Findings.self, from: request)
-        try await cases.assess(
-            context.tenant.scope, reference: reference, findings: body.findings, by: user.officer, now: Date(), logger: context.logger)
-        return try await detail(context, reference)
+        try await cases.assess(context.tenant.scope, reference: reference, findings: body.findings, as: actor, logger: context.logger)
+        return try await detail(context, actor, reference)
     }
 
     @Sendable func decide(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.decideCase, context)
-        let reference = try CaseworkController.reference(context)
-        let row = try await cases.row(context.tenant.scope, reference: reference, logger: context.logger)
-        let user = try await access.require(
-            .decideCase, context, target: AccessTarget(team: row.team, assessedBy: row.assessedBy), hiding: CaseworkError.noSuchCase,
-            resource: reference)
+        let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(DecisionBody.self, from: request)
         try await cases.decide(
             context.tenant.scope, reference: reference, outcome: body.outcome, reasons: body.reasons ?? [],
-            rationale: body.rationale ?? "", by: user.officer, now: Date(), logger: context.logger)
-        return try await detail(context, reference)
+            rationale: body.rationale ?? "", as: actor, logger: context.logger)
+        return try await detail(context, actor, reference)
     }
 
     @Sendable func note(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.editCase, context)
+        let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(Text.self, from: request)
-        try await cases.addNote(context.tenant.scope, reference: reference, body: body.text, by: user.officer, logger: context.logger)
-        return try await detail(context, reference, status: .created)
+        try await cases.addNote(context.tenant.scope, reference: reference, body: body.text, as: actor, logger: context.logger)
+        return try await detail(context, actor, reference, status: .created)
     }
 
     @Sendable func requestEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.editCase, context)
+        let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(Items.self, from: request)
-        let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
-        try await cases.requestEvidence(
-            context.tenant.scope, reference: reference, items: body.items, pauseClock: policy.casework.pauseClockAwaitingApplicant,
-            by: user.officer, now: Date(), logger: context.logger)
-        return try await detail(context, reference)
+        try await cases.requestEvidence(context.tenant.scope, reference: reference, items: body.items, as: actor, logger: context.logger)
+        return try await detail(context, actor, reference)
     }
 
     @Sendable func receiveEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.editCase, context)
+        let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(Items.self, from: request)
-        try await cases.receiveEvidence(
-            context.tenant.scope, reference: reference, items: body.items, by: user.officer, now: Date(), logger: context.logger)
-        return try await detail(context, reference)
+        try await cases.receiveEvidence(context.tenant.scope, reference: reference, items: body.items, as: actor, logger: context.logger)
+        return try await detail(context, actor, reference)
     }
 
     @Sendable func requestReview(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.editCase, context)
-        let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
-        try await cases.requestReview(
-            context.tenant.scope, reference: reference, requestedAt: Date(), calendar: WorkingDays(nation: context.tenant.nation),
-            responseDays: policy.casework.reviewResponseWorkingDays, by: user.officer, logger: context.logger)
-        return try await detail(context, reference, status: .created)
+        let (actor, reference) = try target(context)
+        try await cases.requestReview(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
+        return try await detail(context, actor, reference, status: .created)
     }
 
     @Sendable func decideReview(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.decideCase, context)
+        let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(ReviewDecision.self, from: request)
         try await cases.decideReview(
-            context.tenant.scope, reference: reference, overturn: body.overturn, rationale: body.rationale, by: user.officer, now: Date(),
+            context.tenant.scope, reference: reference, overturn: body.overturn, rationale: body.rationale, as: actor,
             logger: context.logger)
-        return try await detail(context, reference)
+        return try await detail(context, actor, reference)
     }
 
     // MARK: fee and badge
@@ -358,12 +338,11 @@ struct CaseworkAPIController: Sendable {
     struct ReturnTo: Decodable { var returnUrl: String }
 
     @Sendable func requestPayment(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.takePayments, context)
+        let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(ReturnTo.self, from: request)
         guard let gateway = badges.external.feeGateway(context.tenant) else { throw IntegrationError.notConfigured("GOV.UK Pay") }
         let payment = try await badges.fees.request(
-            context.tenant.scope, reference: reference, gateway: gateway, returnURL: body.returnUrl, by: user.officer, now: Date(),
-            logger: context.logger)
+            context.tenant.scope, reference: reference, gateway: gateway, returnURL: body.returnUrl, as: actor, logger: context.logger)
         return try APIJSON.response(
             PaymentBody(reference: payment.reference, amountPence: payment.amountPence, status: payment.status, nextUrl: payment.nextURL),
             status: .created)
@@ -377,7 +356,7 @@ struct CaseworkAPIController: Sendable {
     }
 
     @Sendable func issueBadge(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.issueBadge, context)
+        let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(Order.self, from: request)
         guard let start = Day(iso: body.startDate) else {
             throw APIBodyError.invalid(FieldIssue(field: "startDate", message: "startDate is YYYY-MM-DD"))
@@ -391,32 +370,32 @@ struct CaseworkAPIController: Sendable {
         guard let register = badges.external.register(context.tenant) else {
             throw IntegrationError.notConfigured("The national Blue Badge service")
         }
-        try await badges.refreshFees(context, reference, user)
+        try await badges.refreshFees(context, reference, actor)
         let number = try await badges.badges.issue(
             context.tenant.scope, reference: reference, start: start, expiry: expiry, deliverTo: body.deliverTo ?? .home,
-            option: body.deliveryOption ?? .standard, register: register, by: user.officer, now: Date(), logger: context.logger)
-        let badge = try await badges.badges.badge(context.tenant.scope, number: number, logger: context.logger)
-        return try APIJSON.response(BadgeBody(badge, today: Day(Date())), status: .created)
+            option: body.deliveryOption ?? .standard, register: register, as: actor, logger: context.logger)
+        let badge = try await badges.badges.badge(context.tenant.scope, number: number, as: actor, logger: context.logger)
+        return try APIJSON.response(BadgeBody(badge, today: Day(cases.clock.now())), status: .created)
     }
 
     @Sendable func badge(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (_, badge) = try await badges.guardedBadge(.viewCase, context)
-        return try APIJSON.response(BadgeBody(badge, today: Day(Date())))
+        let badge = try await badges.badges.badge(
+            context.tenant.scope, number: try BadgesController.number(context), as: try access.actor(context), logger: context.logger)
+        return try APIJSON.response(BadgeBody(badge, today: Day(cases.clock.now())))
     }
 
     struct Cancellation: Decodable { var reason: CancelReason }
 
     @Sendable func cancelBadge(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, badge) = try await badges.guardedBadge(.issueBadge, context)
+        let (actor, number) = (try access.actor(context), try BadgesController.number(context))
         let body = try await APIJSON.decode(Cancellation.self, from: request)
         guard let register = badges.external.register(context.tenant) else {
             throw IntegrationError.notConfigured("The national Blue Badge service")
         }
         try await badges.badges.cancel(
-            context.tenant.scope, number: badge.number, reason: body.reason, register: register, by: user.officer, now: Date(),
-            logger: context.logger)
-        let cancelled = try await badges.badges.badge(context.tenant.scope, number: badge.number, logger: context.logger)
-        return try APIJSON.response(BadgeBody(cancelled, today: Day(Date())))
+            context.tenant.scope, number: number, reason: body.reason, register: register, as: actor, logger: context.logger)
+        let cancelled = try await badges.badges.badge(context.tenant.scope, number: number, as: actor, logger: context.logger)
+        return try APIJSON.response(BadgeBody(cancelled, today: Day(cases.clock.now())))
     }
 
     // MARK: enforcement and MI
@@ -441,26 +420,25 @@ struct CaseworkAPIController: Sendable {
     }
 
     @Sendable func report(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageEnforcement, context)
+        let actor = try access.actor(context)
         let body = try await APIJSON.decode(Report.self, from: request)
         let reference = try await enforcement.report(
             context.tenant.scope,
             MisuseReport(
                 badgeNumber: body.badgeNumber, location: body.location, vehicleRegistration: body.vehicleRegistration ?? "",
-                observation: body.observation, reportedBy: body.reportedBy, seenAt: body.seenAt ?? Date()),
-            by: user.officer, now: Date(), logger: context.logger)
-        return try await enforcementBody(context, reference, status: .created)
+                observation: body.observation, reportedBy: body.reportedBy, seenAt: body.seenAt ?? enforcement.clock.now()),
+            as: actor, logger: context.logger)
+        return try await enforcementBody(context, actor, reference, status: .created)
     }
 
     @Sendable func enforcementCase(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.manageEnforcement, context)
-        return try await enforcementBody(context, try EnforcementController.reference(context))
+        try await enforcementBody(context, try access.actor(context), try EnforcementController.reference(context))
     }
 
-    private func enforcementBody(_ context: TenantRequestContext, _ reference: String, status: HTTPResponse.Status = .ok) async throws
-        -> Response
-    {
-        let file = try await enforcement.file(context.tenant.scope, reference: reference, logger: context.logger)
+    private func enforcementBody(
+        _ context: TenantRequestContext, _ actor: Actor, _ reference: String, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let file = try await enforcement.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
         return try APIJSON.response(
             EnforcementBody(
                 reference: file.reference, reportedBadge: file.reportedBadge, badge: file.badge?.number, status: file.status.rawValue,
@@ -509,11 +487,11 @@ struct CaseworkAPIController: Sendable {
                 exceptions: mi.exceptions.map { .init(reference: $0.reference, what: $0.what, days: $0.days) }))
     }
 
-    // MARK: guard
+    // MARK: input
 
-    private func guarded(_ permission: Permission, _ context: TenantRequestContext) async throws -> (
-        SignedInUser, String, CaseService.CaseRow
-    ) {
-        try await badges.guardedCase(permission, context)
+    /// Who acts, and the application in the path. The route's permission was checked before the
+    /// handler; the use case decides again on the case itself.
+    private func target(_ context: TenantRequestContext) throws -> (Actor, String) {
+        (try access.actor(context), try CaseworkController.reference(context))
     }
 }

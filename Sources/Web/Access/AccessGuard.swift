@@ -1,4 +1,5 @@
 import Audit
+import Casework
 import Foundation
 import Hummingbird
 import Identity
@@ -52,18 +53,16 @@ struct AccessGuard: Sendable {
         }
     }
 
+    /// The signed-in person (or API key) as the acting identity of a use case. The route's
+    /// declared permission has already been checked; the use case decides again on the record.
+    func actor(_ context: TenantRequestContext) throws -> Actor {
+        try signedIn(context).actor(context)
+    }
+
     /// The actor of an audited change.
     static func actor(_ user: SignedInUser, _ context: TenantRequestContext) -> AuditEvent {
         AuditEvent(actorID: user.userID, actor: user.fullName, action: "", requestID: context.id)
     }
-}
-
-/// A refusal by the policy engine: 403, with the reason the user can act on.
-struct AccessDenied: KerbError {
-    let reason: DenialReason
-    var kind: KerbErrorKind { .forbidden }
-    var code: String { "access.denied" }
-    var publicDetail: String { "You do not have permission to do this: \(reason.rawValue). Ask your council's Kerb administrator." }
 }
 
 /// A form whose CSRF token is missing or does not match the browser's cookie.
@@ -76,4 +75,14 @@ struct FormExpired: KerbError {
 /// Ends a request with 303 See Other (thrown from guards, so handlers stay linear).
 struct Redirect: Error {
     let to: String
+}
+
+extension SignedInUser {
+    /// The person as casework records them on a case's timeline.
+    var officer: Officer { Officer(id: userID, name: fullName) }
+
+    /// This person as the acting identity of a use case, for this request.
+    func actor(_ context: TenantRequestContext) -> Actor {
+        Actor(officer: officer, principal: principal, requestID: context.id)
+    }
 }

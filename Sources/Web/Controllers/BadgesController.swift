@@ -33,10 +33,10 @@ struct BadgesController: Sendable {
     // MARK: on the case page
 
     /// The fee and badge sections of a case page, with the actions this person may take.
-    func caseSections(_ context: TenantRequestContext, _ user: SignedInUser, reference: String, team: String?, issues: [FieldIssue])
+    func caseSections(_ context: TenantRequestContext, _ actor: Actor, reference: String, team: String?, issues: [FieldIssue])
         async throws -> [RecordPage.Section]
     {
-        let today = Day(Date())
+        let today = Day(badges.clock.now())
         let plan = try await badges.plan(context.tenant.scope, reference: reference, today: today, logger: context.logger)
         guard plan.applicationStatus == .approved || plan.badge != nil else { return [] }
         let target = AccessTarget(team: team)
@@ -53,7 +53,7 @@ struct BadgesController: Sendable {
                         value: "\($0.provider == "NATIONAL" ? "Paid online with the application" : "GOV.UK Pay") \($0.reference): "
                             + Self.paymentStatus($0), href: $0.isFinished ? nil : $0.nextURL)
                 }
-            if !plan.feePaid, AccessPolicy.decide(user.principal, .takePayments, target).isAllowed {
+            if !plan.feePaid, actor.may(.takePayments, target) {
                 section.buttons.append(.init(action: base + "/payment", label: "Ask for the fee (GOV.UK Pay)", csrf: context.csrfToken))
                 if payments.contains(where: { !$0.isFinished && $0.provider == "GOVUKPAY" }) {
                     section.buttons.append(.init(action: base + "/payment/check", label: "Check payment", csrf: context.csrfToken))
@@ -69,7 +69,7 @@ struct BadgesController: Sendable {
                 "An order was sent to the national register at \(Formats.dateTime(since)) and its answer was not recorded. "
                     + "Check the register for reference \(reference) before ordering again."
             ]
-        } else if plan.canIssue, AccessPolicy.decide(user.principal, .issueBadge, target).isAllowed {
+        } else if plan.canIssue, actor.may(.issueBadge, target) {
             if let old = plan.existingBadge, plan.kind == .replace {
                 section.lead = ["Replaces badge \(old.number). The new badge keeps its expiry date, \(old.expiry.long)."]
             }
@@ -108,10 +108,9 @@ struct BadgesController: Sendable {
 
     /// Before a badge is ordered, read the outcome of any unfinished GOV.UK Pay payment, so a fee
     /// paid since the last look does not hold the badge up.
-    func refreshFees(_ context: TenantRequestContext, _ reference: String, _ user: SignedInUser) async throws {
+    func refreshFees(_ context: TenantRequestContext, _ reference: String, _ actor: Actor) async throws {
         guard let gateway = external.feeGateway(context.tenant) else { return }
-        try await fees.refresh(
-            context.tenant.scope, reference: reference, gateway: gateway, by: user.officer, now: Date(), logger: context.logger)
+        try await fees.refresh(context.tenant.scope, reference: reference, gateway: gateway, as: actor, logger: context.logger)
     }
 
     static func paymentStatus(_ record: FeePayments.Record) -> String {
@@ -140,46 +139,43 @@ struct BadgesController: Sendable {
     // MARK: ordering, issue and cancellation
 
     @Sendable func recordIssued(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, badge) = try await guardedBadge(.issueBadge, context)
-        try await badges.recordIssued(context.tenant.scope, number: badge.number, by: user.officer, now: Date(), logger: context.logger)
-        return .redirect(to: "\(context.basePath)/badges/\(badge.number)")
+        let number = try Self.number(context)
+        try await badges.recordIssued(context.tenant.scope, number: number, as: try access.actor(context), logger: context.logger)
+        return .redirect(to: "\(context.basePath)/badges/\(number)")
     }
 
     @Sendable func cancel(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, badge) = try await guardedBadge(.issueBadge, context)
+        let (actor, number) = (try access.actor(context), try Self.number(context))
         var request = request
-        let form = try await FormFields.read(&request)
-        guard let reason = CancelReason(rawValue: form.text("reason")) else {
+        guard let reason = CancelReason(rawValue: try await FormFields.read(&request).text("reason")) else {
             return try await render(
-                context, user, badge.number, issues: [FieldIssue(field: "reason", message: "Choose why the badge is cancelled")],
+                context, actor, number, issues: [FieldIssue(field: "reason", message: "Choose why the badge is cancelled")],
                 status: .unprocessableContent)
         }
         guard let register = external.register(context.tenant) else {
             throw IntegrationError.notConfigured("The national Blue Badge service")
         }
-        try await badges.cancel(
-            context.tenant.scope, number: badge.number, reason: reason, register: register, by: user.officer, now: Date(),
-            logger: context.logger)
-        return .redirect(to: "\(context.basePath)/badges/\(badge.number)")
+        try await badges.cancel(context.tenant.scope, number: number, reason: reason, register: register, as: actor, logger: context.logger)
+        return .redirect(to: "\(context.basePath)/badges/\(number)")
     }
 
     // MARK: the fee
 
     @Sendable func requestPayment(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guardedCase(.takePayments, context)
+        let reference = try CaseworkController.reference(context)
         guard let gateway = external.feeGateway(context.tenant) else { throw IntegrationError.notConfigured("GOV.UK Pay") }
         _ = try await fees.request(
             context.tenant.scope, reference: reference, gateway: gateway,
-            returnURL: publicBaseURL.council(context.tenant.slug, "/payments/\(reference)/return"), by: user.officer, now: Date(),
+            returnURL: publicBaseURL.council(context.tenant.slug, "/payments/\(reference)/return"), as: try access.actor(context),
             logger: context.logger)
         return CaseworkController.backToCase(context, reference)
     }
 
     @Sendable func checkPayment(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guardedCase(.takePayments, context)
+        let reference = try CaseworkController.reference(context)
         guard let gateway = external.feeGateway(context.tenant) else { throw IntegrationError.notConfigured("GOV.UK Pay") }
         try await fees.refresh(
-            context.tenant.scope, reference: reference, gateway: gateway, by: user.officer, now: Date(), logger: context.logger)
+            context.tenant.scope, reference: reference, gateway: gateway, as: try access.actor(context), logger: context.logger)
         return CaseworkController.backToCase(context, reference)
     }
 
@@ -199,15 +195,15 @@ struct BadgesController: Sendable {
     // MARK: badge pages
 
     @Sendable func index(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.viewCase, context)
+        let actor = try access.actor(context)
         if let number = request.uri.queryParameters.get("number")?.trimmingCharacters(in: .whitespaces).uppercased(), !number.isEmpty {
             return .redirect(to: "\(context.basePath)/badges/\(String(number.prefix(6)))")
         }
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
-        let today = Day(Date())
+        let today = Day(badges.clock.now())
         let due = try await badges.renewalsDue(
-            context.tenant.scope, today: today, withinDays: policy.badge.renewalInvitationDays,
-            visibleTeams: CaseworkController.visibleTeams(user), logger: context.logger)
+            context.tenant.scope, today: today, withinDays: policy.badge.renewalInvitationDays, visibleTeams: actor.visibleTeams(),
+            logger: context.logger)
         var renewals = RecordPage.Section(
             heading: "Renewal invitations due",
             lead: [
@@ -222,7 +218,7 @@ struct BadgesController: Sendable {
                 ])
             })
         renewals.empty = "No invitations are due."
-        if !due.isEmpty, AccessPolicy.decide(user.principal, .sendCommunications).isAllowed {
+        if !due.isEmpty, actor.may(.sendCommunications) {
             renewals.buttons = [
                 .init(
                     action: "\(context.basePath)/badges/renewals/invite",
@@ -235,31 +231,27 @@ struct BadgesController: Sendable {
     }
 
     @Sendable func inviteRenewals(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.sendCommunications, context)
-        _ = try await badges.inviteRenewals(
-            context.tenant.scope, visibleTeams: CaseworkController.visibleTeams(user, through: [.sendCommunications, .viewCase]),
-            by: user.officer, now: Date(), logger: context.logger)
+        _ = try await badges.inviteRenewals(context.tenant.scope, as: try access.actor(context), logger: context.logger)
         return .redirect(to: "\(context.basePath)/badges")
     }
 
     @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, badge) = try await guardedBadge(.viewCase, context)
-        return try await render(context, user, badge.number)
+        try await render(context, try access.actor(context), try Self.number(context))
     }
 
     private func render(
-        _ context: TenantRequestContext, _ user: SignedInUser, _ number: String, issues: [FieldIssue] = [],
+        _ context: TenantRequestContext, _ actor: Actor, _ number: String, issues: [FieldIssue] = [],
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let badge = try await badges.badge(context.tenant.scope, number: number, logger: context.logger)
-        let today = Day(Date())
+        let badge = try await badges.badge(context.tenant.scope, number: number, as: actor, logger: context.logger)
+        let today = Day(badges.clock.now())
         let base = "\(context.basePath)/badges/\(badge.number)"
         var details = RecordPage.Section(heading: "Badge", lines: Self.lines(badge, today: today))
         if let reference = badge.applicationReference {
             details.lines.append(.init(key: "Application", value: reference, href: "\(context.basePath)/cases/\(reference)"))
         }
         var sections = [details]
-        let mayIssue = AccessPolicy.decide(user.principal, .issueBadge).isAllowed
+        let mayIssue = actor.may(.issueBadge)
         if mayIssue, badge.status == .ordered {
             sections.append(
                 .init(
@@ -289,36 +281,9 @@ struct BadgesController: Sendable {
                 sections: sections, layout: .council(context, current: "/badges")), status: status)
     }
 
-    // MARK: guards
-
-    func guardedCase(_ permission: Permission, _ context: TenantRequestContext) async throws -> (
-        SignedInUser, String, CaseService.CaseRow
-    ) {
-        try await access.require(permission, context)
-        let reference = try CaseworkController.reference(context)
-        let row = try await cases.row(context.tenant.scope, reference: reference, logger: context.logger)
-        let user = try await access.require(
-            permission, context, target: AccessTarget(team: row.team), hiding: CaseworkError.noSuchCase, resource: reference)
-        return (user, reference, row)
-    }
-
-    /// The badge in the path, after the policy engine allows `permission` on its case's team.
-    func guardedBadge(_ permission: Permission, _ context: TenantRequestContext) async throws -> (SignedInUser, Badge) {
-        try await access.require(permission, context)
+    /// The badge number in the path (six characters; anything longer is no badge of ours).
+    static func number(_ context: TenantRequestContext) throws -> String {
         guard let number = context.parameters.get("number"), number.count <= 8 else { throw CaseworkError.noSuchBadge }
-        let badge = try await badges.badge(context.tenant.scope, number: number, logger: context.logger)
-        let team = try await badge.applicationReference.asyncTeam {
-            try await cases.row(context.tenant.scope, reference: $0, logger: context.logger).team
-        }
-        let user = try await access.require(
-            permission, context, target: AccessTarget(team: team), hiding: CaseworkError.noSuchBadge, resource: badge.number)
-        return (user, badge)
-    }
-}
-
-extension Optional where Wrapped == String {
-    fileprivate func asyncTeam(_ body: (String) async throws -> String?) async throws -> String? {
-        guard let value = self else { return nil }
-        return try await body(value)
+        return number
     }
 }

@@ -7,9 +7,7 @@ extension CaseworkController {
     /// Orders the badge for an approved case. Date problems go back to the case page's badge
     /// form; the national service's refusals go to the error page with its message.
     @Sendable func issueBadge(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await badges.guardedCase(.issueBadge, context)
-        var request = request
-        let form = try await FormFields.read(&request)
+        let (actor, reference, form) = try await Self.input(request, context, access)
         guard let register = badges.external.register(context.tenant) else {
             throw IntegrationError.notConfigured("The national Blue Badge service")
         }
@@ -20,14 +18,14 @@ extension CaseworkController {
         if expiry == nil { issues.append(FieldIssue(field: "expiry", message: "Enter the expiry date as YYYY-MM-DD")) }
         do {
             guard issues.isEmpty, let start, let expiry else { throw CaseworkError.invalid(issues) }
-            try await badges.refreshFees(context, reference, user)
+            try await badges.refreshFees(context, reference, actor)
             try await badges.badges.issue(
                 context.tenant.scope, reference: reference, start: start, expiry: expiry,
                 deliverTo: DeliverTo(rawValue: form.text("deliver-to")) ?? .home,
-                option: DeliveryOption(rawValue: form.text("delivery-option")) ?? .standard, register: register, by: user.officer,
-                now: Date(), logger: context.logger)
+                option: DeliveryOption(rawValue: form.text("delivery-option")) ?? .standard, register: register, as: actor,
+                logger: context.logger)
         } catch CaseworkError.invalid(let issues) {
-            return try await render(context, user, reference: reference, badgeIssues: issues, status: .unprocessableContent)
+            return try await render(context, actor, reference: reference, badgeIssues: issues, status: .unprocessableContent)
         }
         return Self.backToCase(context, reference)
     }
@@ -36,13 +34,13 @@ extension CaseworkController {
 extension CaseworkController {
     /// Takes in the applications made on GOV.UK's online form since the last import.
     @Sendable func importOnline(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.editCase, context)
+        let actor = try access.actor(context)
         guard let national = badges.external.national(context.tenant) else {
             throw IntegrationError.notConfigured("The national Blue Badge service")
         }
         let outcome = try await OnlineApplications(cases: cases).importNew(
-            context.tenant.scope, client: national.client, localAuthority: national.localAuthority, team: Self.newCaseTeam(user),
-            by: user.officer, now: Date(), logger: context.logger)
+            context.tenant.scope, client: national.client, localAuthority: national.localAuthority, team: actor.newCaseTeam,
+            as: actor, logger: context.logger)
         return try pages.render(
             "message",
             MessagePage(

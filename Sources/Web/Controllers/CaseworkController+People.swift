@@ -9,10 +9,10 @@ import Policy
 /// and recording representatives (advocate, attorney, appointee, parent) with what they may do.
 extension CaseworkController {
     func peopleSections(
-        _ context: TenantRequestContext, _ user: SignedInUser, reference: String, file: CaseFile, issues: [FieldIssue]
+        _ context: TenantRequestContext, _ actor: Actor, reference: String, file: CaseFile, issues: [FieldIssue]
     ) async throws -> [RecordPage.Section] {
         let base = "\(context.basePath)/cases/\(reference)"
-        let mayEdit = AccessPolicy.decide(user.principal, .editCase, AccessTarget(team: file.row.team)).isAllowed
+        let mayEdit = actor.may(.editCase, AccessTarget(team: file.row.team))
         var sections: [RecordPage.Section] = []
         var representatives = RecordPage.Section(
             heading: "Acting for the applicant",
@@ -67,26 +67,22 @@ extension CaseworkController {
     }
 
     @Sendable func assign(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await badges.guardedCase(.editCase, context)
-        var request = request
-        let form = try await FormFields.read(&request)
+        let (actor, reference, form) = try await Self.input(request, context, access)
         let (people, _) = try await cases.assignees(context.tenant.scope, logger: context.logger)
         let chosen = UUID(uuidString: form.text("assign-user"))
         let colleague = chosen.map { id in people.first { $0.id == id } ?? Officer(id: id, name: "") }
         let team = form.text("assign-team").isEmpty ? nil : form.text("assign-team")
         do {
             try await cases.assign(
-                context.tenant.scope, reference: reference, to: colleague, team: team, by: user.officer, logger: context.logger)
+                context.tenant.scope, reference: reference, to: colleague, team: team, as: actor, logger: context.logger)
         } catch CaseworkError.invalid(let issues) {
-            return try await render(context, user, reference: reference, badgeIssues: issues, status: .unprocessableContent)
+            return try await render(context, actor, reference: reference, badgeIssues: issues, status: .unprocessableContent)
         }
         return Self.backToCase(context, reference)
     }
 
     @Sendable func addRepresentative(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await badges.guardedCase(.editCase, context)
-        var request = request
-        let form = try await FormFields.read(&request)
+        let (actor, reference, form) = try await Self.input(request, context, access)
         do {
             try await cases.addRepresentative(
                 context.tenant.scope, reference: reference, fullName: form.text("rep-name"),
@@ -94,9 +90,9 @@ extension CaseworkController {
                 mayApply: form["rep-may-apply"] == "yes",
                 mayReceive: form["rep-may-receive"] == "yes", mayDiscuss: form["rep-may-discuss"] == "yes",
                 contact: form.text("rep-contact"),
-                by: user.officer, logger: context.logger)
+                as: actor, logger: context.logger)
         } catch CaseworkError.invalid(let issues) {
-            return try await render(context, user, reference: reference, badgeIssues: issues, status: .unprocessableContent)
+            return try await render(context, actor, reference: reference, badgeIssues: issues, status: .unprocessableContent)
         }
         return Self.backToCase(context, reference)
     }

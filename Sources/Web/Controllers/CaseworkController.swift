@@ -71,7 +71,7 @@ struct CaseworkController: Sendable {
     }
 
     @Sendable func queue(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.viewCase, context)
+        let actor = try access.actor(context)
         let searchText = request.uri.queryParameters.get("q").map { String($0.prefix(100)) }?.trimmingCharacters(in: .whitespaces)
         let show = searchText?.isEmpty == false ? "search" : request.uri.queryParameters.get("show") ?? "mine"
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
@@ -79,13 +79,13 @@ struct CaseworkController: Sendable {
         let queue: CaseService.Queue =
             switch show {
             case "unassigned": .unassigned
-            case "team": .teams(user.principal.teams)
+            case "team": .teams(actor.principal.teams)
             case "open": .open
             case "due": .atLeast(days: max(0, target - policy.escalateDaysBeforeTarget))
             case "search": .search(searchText ?? "")
-            default: .mine(user.userID)
+            default: .mine(actor.officer.id)
             }
-        let rows = try await cases.queue(context.tenant.scope, queue, visibleTeams: Self.visibleTeams(user), logger: context.logger)
+        let rows = try await cases.queue(context.tenant.scope, queue, visibleTeams: actor.visibleTeams(), logger: context.logger)
         let base = context.basePath + "/cases"
         let tabs = [
             ("mine", "My cases"), ("team", "My teams"), ("unassigned", "Unassigned"), ("due", "Near or past target"), ("open", "All open"),
@@ -104,45 +104,22 @@ struct CaseworkController: Sendable {
                         assigned: $0.assignedName ?? "Unassigned", days: $0.elapsedDays.map { "\($0) of \(target)" } ?? "—",
                         late: ($0.elapsedDays ?? 0) > target)
                 },
-                newHref: AccessPolicy.decide(user.principal, .editCase).isAllowed ? base + "/new" : nil,
-                importAction: AccessPolicy.decide(user.principal, .editCase).isAllowed ? base + "/import" : nil, csrf: context.csrfToken,
+                newHref: actor.may(.editCase) ? base + "/new" : nil,
+                importAction: actor.may(.editCase) ? base + "/import" : nil, csrf: context.csrfToken,
                 layout: .council(context, current: "/cases")))
-    }
-
-    /// The teams whose cases this person may see, count or be warned about, or nil for all. They
-    /// are confined to their own teams if, for any of `permissions` they hold, every group granting
-    /// it is confined: the strictest reading, so someone confined for cases is confined in the
-    /// figures too, whatever other group lets them see figures.
-    static func visibleTeams(_ user: SignedInUser, through permissions: [Permission] = [.viewCase]) -> Set<String>? {
-        let groups = user.principal.groups
-        let granting = permissions.map { permission in groups.filter { $0.permissions.contains(permission) } }.filter { !$0.isEmpty }
-        let confined = granting.isEmpty || granting.contains { $0.allSatisfy(\.ownTeamsOnly) }
-        return confined ? user.principal.teams : nil
-    }
-
-    /// The team a case this person opens goes to (nil: the council's default team). Someone
-    /// confined to teams that do not include the default one opens cases in the first of their
-    /// teams by name, so the case they open stays theirs to work.
-    static func newCaseTeam(_ user: SignedInUser) -> String? {
-        guard let visible = visibleTeams(user, through: [.viewCase, .editCase]), !visible.contains(CaseService.defaultTeam) else {
-            return nil
-        }
-        return visible.min()
     }
 
     // MARK: taking in an application
 
     @Sendable func newPage(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.editCase, context)
-        return try pages.render(
+        try pages.render(
             "form-page", FormPage(title: "New application", form: Self.newForm(context, nil), layout: .council(context, current: "/cases")))
     }
 
     @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.editCase, context)
+        let actor = try access.actor(context)
         var request = request
         let form = try await FormFields.read(&request)
-        let officer = user.officer
         let details = PersonDetails(
             fullName: form.text("full-name"), dateOfBirth: Self.date(form.text("date-of-birth")), nino: form.text("nino"),
             addressLine1: form.text("address-line1"), addressLine2: form.text("address-line2"), town: form.text("town"),
@@ -155,18 +132,10 @@ struct CaseworkController: Sendable {
             replaceReason: ReplacementReason(rawValue: form.text("replace-reason")),
             channel: Channel(rawValue: form.text("channel")) ?? .paper,
             eligibility: Eligibility(rawValue: form.text("eligibility")), existingBadge: form.text("existing-badge"), draft: draft,
-            forOrganisation: details.isOrganisation, team: Self.newCaseTeam(user))
+            forOrganisation: details.isOrganisation, team: actor.newCaseTeam)
         do {
-            let issues = details.problems() + application.problems()
-            guard issues.isEmpty else { throw CaseworkError.invalid(issues) }
-            let personID = try await cases.addPerson(
-                context.tenant.scope, details, confirmedNew: form["confirm-new"] == "yes",
-                visibleTeams: Self.visibleTeams(user, through: [.viewCase, .editCase]), by: officer, logger: context.logger)
-            var withPerson = application
-            withPerson.personID = personID
-            let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
-            let reference = try await cases.open(
-                context.tenant.scope, withPerson, evidence: policy.evidence, by: officer, now: Date(), logger: context.logger)
+            let reference = try await cases.takeIn(
+                context.tenant.scope, details, confirmedNew: form["confirm-new"] == "yes", application, as: actor, logger: context.logger)
             return Self.backToCase(context, reference)
         } catch let error as CaseworkError {
             let issues: [FieldIssue]
@@ -283,29 +252,24 @@ struct CaseworkController: Sendable {
     }
 
     @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.viewCase, context)  // before any lookup: no probing for references
-        let reference = try Self.reference(context)
-        let row = try await cases.row(context.tenant.scope, reference: reference, logger: context.logger)
-        let user = try await access.require(
-            .viewCase, context, target: AccessTarget(team: row.team), hiding: CaseworkError.noSuchCase, resource: reference)
-        return try await render(context, user, reference: reference)
+        try await render(context, try access.actor(context), reference: try Self.reference(context))
     }
 
     /// The case page; `issues` go to the form they came from (decision or badge order).
     func render(
-        _ context: TenantRequestContext, _ user: SignedInUser, reference: String, issues: [FieldIssue] = [],
+        _ context: TenantRequestContext, _ actor: Actor, reference: String, issues: [FieldIssue] = [],
         badgeIssues: [FieldIssue] = [], status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let file = try await cases.file(context.tenant.scope, reference: reference, logger: context.logger)
+        let file = try await cases.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
-        let principal = user.principal
+        let principal = actor.principal
         let team = AccessTarget(team: file.row.team)
         let open = file.row.status.isOpen
         let decideTarget = AccessTarget(team: file.row.team, assessedBy: file.row.assessedBy)
         let canDecide = open && AccessPolicy.decide(principal, .decideCase, decideTarget).isAllowed
         let sections =
-            try await peopleSections(context, user, reference: reference, file: file, issues: badgeIssues)
-            + badges.caseSections(context, user, reference: reference, team: file.row.team, issues: badgeIssues)
+            try await peopleSections(context, actor, reference: reference, file: file, issues: badgeIssues)
+            + badges.caseSections(context, actor, reference: reference, team: file.row.team, issues: badgeIssues)
         let decideForm =
             canDecide
             ? FormModel(
@@ -333,7 +297,7 @@ struct CaseworkController: Sendable {
                 .init(key: "Received", value: file.receivedAt.map(Formats.date) ?? "Draft: not yet received"),
                 .init(
                     key: "Processing clock",
-                    value: file.elapsedDays(now: Date()).map {
+                    value: file.elapsedDays(now: cases.clock.now()).map {
                         "Day \($0) of \(policy.casework.processingTargetDays)"
                             + (file.isPaused ? " (paused: waiting for the applicant)" : "")
                             + ($0 > policy.casework.processingTargetDays && file.decision == nil ? " — past target" : "")
@@ -422,103 +386,73 @@ struct CaseworkController: Sendable {
     }
 
     @Sendable func assignToMe(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, row) = try await guarded(.editCase, context)
-        try await cases.assign(
-            context.tenant.scope, reference: reference, to: user.officer, team: row.team,
-            by: user.officer, logger: context.logger)
+        let actor = try access.actor(context)
+        let reference = try Self.reference(context)
+        try await cases.assign(context.tenant.scope, reference: reference, to: actor.officer, team: nil, as: actor, logger: context.logger)
         return Self.backToCase(context, reference)
     }
 
     @Sendable func assess(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.assessCase, context)
-        var request = request
-        let findings = try await FormFields.read(&request).text("findings")
+        let (actor, reference, form) = try await Self.input(request, context, access)
         try await cases.assess(
-            context.tenant.scope, reference: reference, findings: findings, by: user.officer, now: Date(),
-            logger: context.logger)
+            context.tenant.scope, reference: reference, findings: form.text("findings"), as: actor, logger: context.logger)
         return Self.backToCase(context, reference)
     }
 
     @Sendable func decide(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.decideCase, context)
-        let reference = try Self.reference(context)
-        let row = try await cases.row(context.tenant.scope, reference: reference, logger: context.logger)
-        let user = try await access.require(
-            .decideCase, context, target: AccessTarget(team: row.team, assessedBy: row.assessedBy), hiding: CaseworkError.noSuchCase,
-            resource: reference)
-        var request = request
-        let form = try await FormFields.read(&request)
-        let outcome = CaseService.Outcome(rawValue: form.text("outcome")) ?? .refused
-        let reasons = RefusalReason.allCases.filter { form["reason-\($0.rawValue)"] == "yes" }
+        let (actor, reference, form) = try await Self.input(request, context, access)
         do {
             try await cases.decide(
-                context.tenant.scope, reference: reference, outcome: outcome, reasons: reasons, rationale: form.text("rationale"),
-                by: user.officer, now: Date(), logger: context.logger)
+                context.tenant.scope, reference: reference, outcome: CaseService.Outcome(rawValue: form.text("outcome")) ?? .refused,
+                reasons: RefusalReason.allCases.filter { form["reason-\($0.rawValue)"] == "yes" }, rationale: form.text("rationale"),
+                as: actor, logger: context.logger)
         } catch CaseworkError.invalid(let issues) {
-            return try await render(context, user, reference: reference, issues: issues, status: .unprocessableContent)
+            return try await render(context, actor, reference: reference, issues: issues, status: .unprocessableContent)
         }
         return Self.backToCase(context, reference)
     }
 
     @Sendable func note(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.editCase, context)
-        var request = request
-        let body = try await FormFields.read(&request).text("note")
-        try await cases.addNote(
-            context.tenant.scope, reference: reference, body: body, by: user.officer,
-            logger: context.logger)
+        let (actor, reference, form) = try await Self.input(request, context, access)
+        try await cases.addNote(context.tenant.scope, reference: reference, body: form.text("note"), as: actor, logger: context.logger)
         return Self.backToCase(context, reference)
     }
 
     @Sendable func requestReview(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.editCase, context)
-        let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
-        try await cases.requestReview(
-            context.tenant.scope, reference: reference, requestedAt: Date(), calendar: WorkingDays(nation: context.tenant.nation),
-            responseDays: policy.casework.reviewResponseWorkingDays, by: user.officer,
-            logger: context.logger)
+        let reference = try Self.reference(context)
+        try await cases.requestReview(context.tenant.scope, reference: reference, as: try access.actor(context), logger: context.logger)
         return Self.backToCase(context, reference)
     }
 
     @Sendable func decideReview(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.decideCase, context)
-        var request = request
-        let form = try await FormFields.read(&request)
+        let (actor, reference, form) = try await Self.input(request, context, access)
         do {
             try await cases.decideReview(
                 context.tenant.scope, reference: reference, overturn: form.text("review-outcome") == "OVERTURNED",
-                rationale: form.text("review-rationale"), by: user.officer, now: Date(),
-                logger: context.logger)
+                rationale: form.text("review-rationale"), as: actor, logger: context.logger)
         } catch CaseworkError.invalid(let issues) {
-            return try await render(context, user, reference: reference, issues: issues, status: .unprocessableContent)
+            return try await render(context, actor, reference: reference, issues: issues, status: .unprocessableContent)
         }
         return Self.backToCase(context, reference)
     }
 
+    /// The form lists the items still outstanding by position (`item-N`), plus a free-text one.
     @Sendable func requestEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.editCase, context)
-        var request = request
-        let form = try await FormFields.read(&request)
-        let file = try await cases.file(context.tenant.scope, reference: reference, logger: context.logger)
+        let (actor, reference, form) = try await Self.input(request, context, access)
+        let file = try await cases.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
         let outstanding = file.evidence.filter { $0.receivedAt == nil }
         let items = outstanding.enumerated().filter { form["item-\($0.offset)"] == "yes" }.map(\.element.kind) + [form.text("other")]
-        let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
-        try await cases.requestEvidence(
-            context.tenant.scope, reference: reference, items: items, pauseClock: policy.casework.pauseClockAwaitingApplicant,
-            by: user.officer, now: Date(), logger: context.logger)
+        try await cases.requestEvidence(context.tenant.scope, reference: reference, items: items, as: actor, logger: context.logger)
         return Self.backToCase(context, reference)
     }
 
+    /// The form lists the items asked for and not yet received by position (`got-N`).
     @Sendable func receiveEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (user, reference, _) = try await guarded(.editCase, context)
-        var request = request
-        let form = try await FormFields.read(&request)
-        let file = try await cases.file(context.tenant.scope, reference: reference, logger: context.logger)
+        let (actor, reference, form) = try await Self.input(request, context, access)
+        let file = try await cases.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
         let waiting = file.evidence.filter { $0.requestedAt != nil && $0.receivedAt == nil }
         let items = waiting.enumerated().filter { form["got-\($0.offset)"] == "yes" }.map(\.element.kind)
-        try await cases.receiveEvidence(
-            context.tenant.scope, reference: reference, items: items, by: user.officer, now: Date(),
-            logger: context.logger)
+        try await cases.receiveEvidence(context.tenant.scope, reference: reference, items: items, as: actor, logger: context.logger)
         return Self.backToCase(context, reference)
     }
 
@@ -532,8 +466,8 @@ struct CaseworkController: Sendable {
 
     /// A letter exactly as recorded, laid out for printing.
     @Sendable func letter(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (_, reference, _) = try await guarded(.viewCase, context)
-        let file = try await cases.file(context.tenant.scope, reference: reference, logger: context.logger)
+        let reference = try Self.reference(context)
+        let file = try await cases.file(context.tenant.scope, reference: reference, as: try access.actor(context), logger: context.logger)
         guard let id = context.parameters.get("letter").flatMap(UUID.init(uuidString:)),
             let letter = file.letters.first(where: { $0.id == id })
         else { throw CaseworkError.noSuchCase }
@@ -546,16 +480,12 @@ struct CaseworkController: Sendable {
 
     static func letterTitle(_ kind: String) -> String { LetterKind(rawValue: kind)?.title ?? kind }
 
-    /// The case named in the path, after the policy engine allows `permission` on it.
-    private func guarded(_ permission: Permission, _ context: TenantRequestContext) async throws -> (
-        SignedInUser, String, CaseService.CaseRow
+    /// What every case form handler starts from: who acts, the case in the path, the form sent.
+    static func input(_ request: Request, _ context: TenantRequestContext, _ access: AccessGuard) async throws -> (
+        Actor, String, FormFields
     ) {
-        try await access.require(permission, context)
-        let reference = try Self.reference(context)
-        let row = try await cases.row(context.tenant.scope, reference: reference, logger: context.logger)
-        let user = try await access.require(
-            permission, context, target: AccessTarget(team: row.team), hiding: CaseworkError.noSuchCase, resource: reference)
-        return (user, reference, row)
+        var request = request
+        return (try access.actor(context), try reference(context), try await FormFields.read(&request))
     }
 
     /// After an action, back to the case page (post/redirect/get).
@@ -567,9 +497,4 @@ struct CaseworkController: Sendable {
         guard let reference = context.parameters.get("reference"), reference.count <= 32 else { throw CaseworkError.noSuchCase }
         return reference
     }
-}
-
-extension SignedInUser {
-    /// The person as casework records them on a case's timeline.
-    var officer: Officer { Officer(id: userID, name: fullName) }
 }

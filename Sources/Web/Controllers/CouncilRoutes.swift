@@ -1,3 +1,4 @@
+import Communications
 import Hummingbird
 import Identity
 import Tenancy
@@ -49,7 +50,8 @@ struct CouncilRoutes: Sendable {
         casework = CaseworkController(identity: identity, cases: deps.cases, badges: badges, access: access, pages: pages)
         enforcement = EnforcementController(enforcement: deps.enforcement, external: deps.external, access: access, pages: pages)
         mi = ManagementInformationController(identity: identity, cases: deps.cases, access: access, pages: pages)
-        letters = AdminLettersController(identity: identity, letters: deps.cases.letters, access: access, pages: pages)
+        letters = AdminLettersController(
+            templates: LetterTemplates(database: identity.database, letters: deps.cases.letters), access: access, pages: pages)
         api = ProfileAPIController(profiles: profiles)
         caseworkAPI = CaseworkAPIController(
             identity: identity, cases: deps.cases, badges: badges, enforcement: deps.enforcement, access: access)

@@ -25,9 +25,8 @@ struct EnforcementController: Sendable {
     }
 
     @Sendable func index(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.manageEnforcement, context)
         let all = request.uri.queryParameters.get("show") == "all"
-        let rows = try await enforcement.cases(context.tenant.scope, openOnly: !all, logger: context.logger)
+        let rows = try await enforcement.cases(context.tenant.scope, openOnly: !all, as: try access.actor(context), logger: context.logger)
         let base = context.basePath + "/enforcement"
         var list = RecordPage.Section(heading: all ? "All reports" : "Open reports")
         list.table = .init(
@@ -53,8 +52,7 @@ struct EnforcementController: Sendable {
     }
 
     @Sendable func newPage(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.manageEnforcement, context)
-        return try pages.render(
+        try pages.render(
             "form-page",
             FormPage(
                 title: "Report misuse of a badge", form: Self.reportForm(context, nil), layout: .council(context, current: "/enforcement")))
@@ -78,15 +76,14 @@ struct EnforcementController: Sendable {
     }
 
     @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageEnforcement, context)
+        let actor = try access.actor(context)
         var request = request
         let form = try await FormFields.read(&request)
         let report = MisuseReport(
             badgeNumber: form.text("badge-number"), location: form.text("location"), vehicleRegistration: form.text("vehicle-registration"),
-            observation: form.text("observation"), reportedBy: form.text("reported-by"), seenAt: Date())
+            observation: form.text("observation"), reportedBy: form.text("reported-by"), seenAt: enforcement.clock.now())
         do {
-            let reference = try await enforcement.report(
-                context.tenant.scope, report, by: user.officer, now: Date(), logger: context.logger)
+            let reference = try await enforcement.report(context.tenant.scope, report, as: actor, logger: context.logger)
             return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
         } catch EnforcementError.invalid(let issues) {
             return try pages.render(
@@ -98,17 +95,16 @@ struct EnforcementController: Sendable {
     }
 
     @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageEnforcement, context)
-        return try await render(context, user, try Self.reference(context))
+        try await render(context, try access.actor(context), try Self.reference(context))
     }
 
     private func render(
-        _ context: TenantRequestContext, _ user: SignedInUser, _ reference: String, issues: [FieldIssue] = [],
+        _ context: TenantRequestContext, _ actor: Actor, _ reference: String, issues: [FieldIssue] = [],
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let file = try await enforcement.file(context.tenant.scope, reference: reference, logger: context.logger)
+        let file = try await enforcement.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
         let base = "\(context.basePath)/enforcement/\(reference)"
-        let today = Day(Date())
+        let today = Day(enforcement.clock.now())
         var report = RecordPage.Section(
             heading: "Report",
             lines: [
@@ -183,39 +179,36 @@ struct EnforcementController: Sendable {
     }
 
     @Sendable func investigate(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageEnforcement, context)
         let reference = try Self.reference(context)
-        try await enforcement.investigate(context.tenant.scope, reference: reference, by: user.officer, logger: context.logger)
+        try await enforcement.investigate(context.tenant.scope, reference: reference, as: try access.actor(context), logger: context.logger)
         return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
     }
 
     @Sendable func addEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageEnforcement, context)
-        let reference = try Self.reference(context)
+        let (actor, reference) = (try access.actor(context), try Self.reference(context))
         var request = request
         let form = try await FormFields.read(&request)
         do {
             try await enforcement.addEvidence(
-                context.tenant.scope, reference: reference, description: form.text("evidence"), capturedAt: Date(), by: user.officer,
-                logger: context.logger)
+                context.tenant.scope, reference: reference, description: form.text("evidence"), capturedAt: enforcement.clock.now(),
+                as: actor, logger: context.logger)
         } catch EnforcementError.invalid(let issues) {
-            return try await render(context, user, reference, issues: issues, status: .unprocessableContent)
+            return try await render(context, actor, reference, issues: issues, status: .unprocessableContent)
         }
         return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
     }
 
     @Sendable func close(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageEnforcement, context)
-        let reference = try Self.reference(context)
+        let (actor, reference) = (try access.actor(context), try Self.reference(context))
         var request = request
         let form = try await FormFields.read(&request)
         let outcome = EnforcementOutcome(rawValue: form.text("outcome")) ?? .noAction
         do {
             try await enforcement.close(
                 context.tenant.scope, reference: reference, outcome: outcome, rationale: form.text("rationale"),
-                register: external.register(context.tenant), by: user.officer, now: Date(), logger: context.logger)
+                register: external.register(context.tenant), as: actor, logger: context.logger)
         } catch EnforcementError.invalid(let issues) {
-            return try await render(context, user, reference, issues: issues, status: .unprocessableContent)
+            return try await render(context, actor, reference, issues: issues, status: .unprocessableContent)
         }
         return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
     }

@@ -98,7 +98,7 @@ struct ManagementInformationController: Sendable {
             body: .init(byteBuffer: ByteBuffer(string: csv.text)))
     }
 
-    /// The figures over the cases this person may see (`CaseworkController.visibleTeams`).
+    /// The figures over the cases this person may see (`Actor.visibleTeams`).
     private func figures(_ context: TenantRequestContext, _ user: SignedInUser) async throws -> (Int, ManagementInformation) {
         let target = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
             .processingTargetDays
@@ -109,6 +109,6 @@ struct ManagementInformationController: Sendable {
 
     /// Figures are confined as the person's case access is, whichever group grants them.
     static func visibleTeams(_ user: SignedInUser) -> Set<String>? {
-        CaseworkController.visibleTeams(user, through: [.viewMI, .viewCase])
+        Actor(officer: user.officer, principal: user.principal).visibleTeams(through: [.viewMI, .viewCase])
     }
 }

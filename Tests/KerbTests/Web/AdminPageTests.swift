@@ -190,11 +190,11 @@ import Web
                 scope,
                 PersonDetails(
                     fullName: "Ruth Adeyemi", dateOfBirth: Date(timeIntervalSince1970: 0), addressLine1: "2 Low St", postcode: "M1 1AE"),
-                confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
+                confirmedNew: true, visibleTeams: nil, as: .caseworker(officer), logger: Self.logger)
             let reference = try await deps.cases.open(
                 scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .blind),
-                evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: officer, now: Date(), logger: Self.logger)
-            let file = try await deps.cases.file(scope, reference: reference, logger: Self.logger)
+                as: .caseworker(officer), logger: Self.logger)
+            let file = try await deps.cases.file(scope, reference: reference, as: .reader, logger: Self.logger)
             #expect(file.letters.first?.body == "Hello Ruth Adeyemi, we have your application \(reference).\n")
             try await council.admin.get("/admin/letters")
             #expect(try await council.admin.post("/admin/letters/acknowledgement", [("reset", "yes")]).status == .seeOther)

@@ -159,12 +159,12 @@ import Web
                     PersonDetails(
                         fullName: "Applicant \(team)", dateOfBirth: Date(timeIntervalSince1970: 0), addressLine1: "1 High St",
                         postcode: "M1 1AE"),
-                    confirmedNew: true, visibleTeams: nil, by: admin, logger: Self.logger)
+                    confirmedNew: true, visibleTeams: nil, as: .caseworker(admin), logger: Self.logger)
                 let reference = try await deps.cases.open(
                     scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .walking),
-                    evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: admin, now: Date(),
+                    as: .caseworker(admin),
                     logger: Self.logger)
-                try await deps.cases.assign(scope, reference: reference, to: nil, team: team, by: admin, logger: Self.logger)
+                try await deps.cases.assign(scope, reference: reference, to: nil, team: team, as: .caseworker(admin), logger: Self.logger)
                 references[team] = reference
             }
             let north = try #require(references["North"])

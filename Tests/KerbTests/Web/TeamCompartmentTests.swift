@@ -52,25 +52,24 @@ import Testing
             scope, userID: council.adminID, groupID: caseOfficers, requestedBy: council.adminID, needsApproval: false, now: Date(),
             logger: logger)
         let alex = Officer(id: council.adminID, name: "Alex Morgan")
-        let none = LocalPolicyDocument.Evidence(proofOfIdentity: false, proofOfAddress: false, photo: false)
         let margaret = try await deps.cases.addPerson(
             scope,
             PersonDetails(
                 fullName: "Margaret Oyelaran", dateOfBirth: CaseworkController.date(born), nino: "AB123456C",
                 addressLine1: "1 Example Street", town: "London", postcode: "SW1A 1AA"),
-            confirmedNew: true, visibleTeams: nil, by: alex, logger: logger)
+            confirmedNew: true, visibleTeams: nil, as: .caseworker(alex), logger: logger)
         let foreign = try await deps.cases.open(
-            scope, .init(personID: margaret, kind: .new, channel: .paper, eligibility: .walking), evidence: none, by: alex, now: Date(),
+            scope, .init(personID: margaret, kind: .new, channel: .paper, eligibility: .walking), as: .caseworker(alex),
             logger: logger)
         let dennis = try await deps.cases.addPerson(
             scope,
             PersonDetails(
                 fullName: "Dennis Okafor", dateOfBirth: CaseworkController.date("02/11/1979"), addressLine1: "4 Mill Lane",
                 town: "Manchester", postcode: "M1 1AE"),
-            confirmedNew: true, visibleTeams: nil, by: alex, logger: logger)
+            confirmedNew: true, visibleTeams: nil, as: .caseworker(alex), logger: logger)
         let own = try await deps.cases.open(
-            scope, .init(personID: dennis, kind: .new, channel: .paper, eligibility: .pip, team: "North"), evidence: none, by: alex,
-            now: Date(), logger: logger)
+            scope, .init(personID: dennis, kind: .new, channel: .paper, eligibility: .pip, team: "North"), as: .caseworker(alex),
+            logger: logger)
         return World(council: council, foreign: foreign, own: own, margaret: margaret)
     }
 
@@ -238,9 +237,9 @@ import Testing
             let due = try await deps.badges.renewalsDue(
                 world.scope, today: Day(Date()), withinDays: 56, visibleTeams: nil, logger: Self.logger)
             #expect(due.map(\.number) == ["2A3B4C"])
-            let foreignFile = try await deps.cases.file(world.scope, reference: world.foreign, logger: Self.logger)
+            let foreignFile = try await deps.cases.file(world.scope, reference: world.foreign, as: .reader, logger: Self.logger)
             #expect(!foreignFile.letters.contains { $0.kind == "renewal-invitation" })
-            let ownFile = try await deps.cases.file(world.scope, reference: world.own, logger: Self.logger)
+            let ownFile = try await deps.cases.file(world.scope, reference: world.own, as: .reader, logger: Self.logger)
             #expect(ownFile.letters.contains { $0.kind == "renewal-invitation" && $0.body.contains("5D6E7F") })
             // A badge page of another team's case is a missing badge's.
             let foreignBadge = try await Self.page(client, world.priya, "/badges/2A3B4C")
@@ -256,9 +255,9 @@ import Testing
             let alex = Officer(id: world.council.adminID, name: "Alex Morgan")
             let decided = try await deps.cases.open(
                 world.scope, .init(personID: world.margaret, kind: .new, channel: .paper, eligibility: .pip),
-                evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: alex, now: Date(), logger: Self.logger)
+                as: .caseworker(alex), logger: Self.logger)
             try await deps.cases.decide(
-                world.scope, reference: decided, outcome: .approved, reasons: [], rationale: "", by: alex, now: Date(),
+                world.scope, reference: decided, outcome: .approved, reasons: [], rationale: "", as: .caseworker(alex),
                 logger: Self.logger)
             try await deps.cases.database.transaction(world.scope, logger: Self.logger) { conn in
                 _ = try await conn.query(

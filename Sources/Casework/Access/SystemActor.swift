@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Policy
 import PostgresNIO
 import Storage
 
@@ -19,7 +20,21 @@ public enum SystemActor {
                 RETURNING id
                 """, logger: logger
             ).decode(UUID.self) { id = value }
-            return Officer(id: id!, name: name)
+            guard let id else { throw CaseworkError.noSuchPerson }
+            return Officer(id: id, name: name)
         }
+    }
+
+    /// What Kerb may do on its own: the casework its schedules run, in every team (no access
+    /// group to confine it), and nothing an administrator does.
+    public static let permissions: Set<Permission> = [.viewCase, .editCase, .sendCommunications]
+
+    /// The scheduler as the acting identity of a use case.
+    public static func actor(_ database: TenantDatabase, _ scope: TenantScope, logger: Logger) async throws -> Actor {
+        let officer = try await officer(database, scope, logger: logger)
+        return Actor(
+            officer: officer,
+            principal: Principal(userID: officer.id, groups: [AccessGroup(name: name, permissions: permissions)]),
+            requestID: "scheduled")
     }
 }
