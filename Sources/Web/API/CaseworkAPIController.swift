@@ -28,7 +28,7 @@ struct CaseworkAPIController: Sendable {
         (.get, "enforcement-cases/{reference}", .manageEnforcement), (.get, "mi", .viewMI),
     ]
 
-    typealias Handler = @Sendable (Request, TenantRequestContext) async throws -> Response
+    typealias Handler = @Sendable (Request, SignedInRequestContext) async throws -> Response
 
     func handler(_ method: HTTPRequest.Method, _ path: String) -> Handler {
         switch (method, path) {
@@ -56,7 +56,7 @@ struct CaseworkAPIController: Sendable {
     func addRoutes(to api: DeclaredRoutes) {
         for (method, path, permission) in Self.operations {
             let routerPath = path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")
-            api.on(routerPath, method: method, .permission(permission), use: handler(method, path))
+            api.on(routerPath, method: method, permission, use: handler(method, path))
         }
     }
 
@@ -183,8 +183,8 @@ struct CaseworkAPIController: Sendable {
 
     // MARK: applications
 
-    @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let actor = try access.actor(context)
+    @Sendable func list(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let actor = context.actor
         let query = request.uri.queryParameters
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
         let queue: CaseService.Queue =
@@ -208,8 +208,8 @@ struct CaseworkAPIController: Sendable {
             })
     }
 
-    @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let actor = try access.actor(context)
+    @Sendable func create(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let actor = context.actor
         let body = try await APIJSON.decode(NewApplication.self, from: request)
         let applicant = body.applicant
         let dateOfBirth = try applicant.dateOfBirth.map {
@@ -232,12 +232,12 @@ struct CaseworkAPIController: Sendable {
         return try await detail(context, actor, reference, status: .created)
     }
 
-    @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let (actor, reference) = try target(context)
         return try await detail(context, actor, reference)
     }
 
-    private func detail(_ context: TenantRequestContext, _ actor: Actor, _ reference: String, status: HTTPResponse.Status = .ok)
+    private func detail(_ context: SignedInRequestContext, _ actor: Actor, _ reference: String, status: HTTPResponse.Status = .ok)
         async throws -> Response
     {
         let file = try await cases.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
@@ -274,14 +274,14 @@ struct CaseworkAPIController: Sendable {
         var rationale: String
     }
 
-    @Sendable func assess(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func assess(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(Findings.self, from: request)
         try await cases.assess(context.tenant.scope, reference: reference, findings: body.findings, as: actor, logger: context.logger)
         return try await detail(context, actor, reference)
     }
 
-    @Sendable func decide(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func decide(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(DecisionBody.self, from: request)
         try await cases.decide(
@@ -290,34 +290,34 @@ struct CaseworkAPIController: Sendable {
         return try await detail(context, actor, reference)
     }
 
-    @Sendable func note(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func note(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(Text.self, from: request)
         try await cases.addNote(context.tenant.scope, reference: reference, body: body.text, as: actor, logger: context.logger)
         return try await detail(context, actor, reference, status: .created)
     }
 
-    @Sendable func requestEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func requestEvidence(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(Items.self, from: request)
         try await cases.requestEvidence(context.tenant.scope, reference: reference, items: body.items, as: actor, logger: context.logger)
         return try await detail(context, actor, reference)
     }
 
-    @Sendable func receiveEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func receiveEvidence(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(Items.self, from: request)
         try await cases.receiveEvidence(context.tenant.scope, reference: reference, items: body.items, as: actor, logger: context.logger)
         return try await detail(context, actor, reference)
     }
 
-    @Sendable func requestReview(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func requestReview(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let (actor, reference) = try target(context)
         try await cases.requestReview(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
         return try await detail(context, actor, reference, status: .created)
     }
 
-    @Sendable func decideReview(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func decideReview(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(ReviewDecision.self, from: request)
         try await cases.decideReview(
@@ -337,7 +337,7 @@ struct CaseworkAPIController: Sendable {
 
     struct ReturnTo: Decodable { var returnUrl: String }
 
-    @Sendable func requestPayment(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func requestPayment(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(ReturnTo.self, from: request)
         guard let gateway = badges.external.feeGateway(context.tenant) else { throw IntegrationError.notConfigured("GOV.UK Pay") }
@@ -355,7 +355,7 @@ struct CaseworkAPIController: Sendable {
         var deliveryOption: DeliveryOption?
     }
 
-    @Sendable func issueBadge(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func issueBadge(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let (actor, reference) = try target(context)
         let body = try await APIJSON.decode(Order.self, from: request)
         guard let start = Day(iso: body.startDate) else {
@@ -378,16 +378,16 @@ struct CaseworkAPIController: Sendable {
         return try APIJSON.response(BadgeBody(badge, today: Day(cases.clock.now())), status: .created)
     }
 
-    @Sendable func badge(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func badge(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let badge = try await badges.badges.badge(
-            context.tenant.scope, number: try BadgesController.number(context), as: try access.actor(context), logger: context.logger)
+            context.tenant.scope, number: try BadgesController.number(context), as: context.actor, logger: context.logger)
         return try APIJSON.response(BadgeBody(badge, today: Day(cases.clock.now())))
     }
 
     struct Cancellation: Decodable { var reason: CancelReason }
 
-    @Sendable func cancelBadge(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (actor, number) = (try access.actor(context), try BadgesController.number(context))
+    @Sendable func cancelBadge(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let (actor, number) = (context.actor, try BadgesController.number(context))
         let body = try await APIJSON.decode(Cancellation.self, from: request)
         guard let register = badges.external.register(context.tenant) else {
             throw IntegrationError.notConfigured("The national Blue Badge service")
@@ -419,8 +419,8 @@ struct CaseworkAPIController: Sendable {
         let observation: String
     }
 
-    @Sendable func report(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let actor = try access.actor(context)
+    @Sendable func report(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let actor = context.actor
         let body = try await APIJSON.decode(Report.self, from: request)
         let reference = try await enforcement.report(
             context.tenant.scope,
@@ -431,12 +431,12 @@ struct CaseworkAPIController: Sendable {
         return try await enforcementBody(context, actor, reference, status: .created)
     }
 
-    @Sendable func enforcementCase(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await enforcementBody(context, try access.actor(context), try EnforcementController.reference(context))
+    @Sendable func enforcementCase(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        try await enforcementBody(context, context.actor, try EnforcementController.reference(context))
     }
 
     private func enforcementBody(
-        _ context: TenantRequestContext, _ actor: Actor, _ reference: String, status: HTTPResponse.Status = .ok
+        _ context: SignedInRequestContext, _ actor: Actor, _ reference: String, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let file = try await enforcement.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
         return try APIJSON.response(
@@ -470,8 +470,8 @@ struct CaseworkAPIController: Sendable {
         let exceptions: [Exception]
     }
 
-    @Sendable func managementInformation(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.viewMI, context)
+    @Sendable func managementInformation(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         let target = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
             .processingTargetDays
         let mi = try await cases.managementInformation(
@@ -491,7 +491,7 @@ struct CaseworkAPIController: Sendable {
 
     /// Who acts, and the application in the path. The route's permission was checked before the
     /// handler; the use case decides again on the case itself.
-    private func target(_ context: TenantRequestContext) throws -> (Actor, String) {
-        (try access.actor(context), try CaseworkController.reference(context))
+    private func target(_ context: SignedInRequestContext) throws -> (Actor, String) {
+        (context.actor, try CaseworkController.reference(context))
     }
 }

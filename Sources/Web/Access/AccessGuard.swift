@@ -15,8 +15,8 @@ struct AccessGuard: Sendable {
 
     /// The fully signed-in user. Anyone else is sent to sign in; a user whose password has
     /// expired is sent to change it first (unless this is that page).
-    func signedIn(_ context: TenantRequestContext, allowingExpiredPassword: Bool = false) throws -> SignedInUser {
-        guard let user = context.user, user.stage == .complete else { throw Redirect(to: context.basePath + "/sign-in") }
+    func signedIn(_ context: some CouncilRequestContext, allowingExpiredPassword: Bool = false) throws -> SignedInUser {
+        guard let user = context.currentUser, user.stage == .complete else { throw Redirect(to: context.basePath + "/sign-in") }
         if user.passwordExpired, !allowingExpiredPassword { throw Redirect(to: context.basePath + "/account/password") }
         return user
     }
@@ -24,7 +24,7 @@ struct AccessGuard: Sendable {
     /// The signed-in user if the policy engine allows `permission`; otherwise the refusal is
     /// audited and the request ends with 403.
     @discardableResult
-    func require(_ permission: Permission, _ context: TenantRequestContext, target: AccessTarget = .none, resource: String = "")
+    func require(_ permission: Permission, _ context: some CouncilRequestContext, target: AccessTarget = .none, resource: String = "")
         async throws -> SignedInUser
     {
         let user = try signedIn(context)
@@ -42,7 +42,7 @@ struct AccessGuard: Sendable {
     /// did not exist (`hidden`), so people cannot probe for other teams' cases. Still audited.
     @discardableResult
     func require(
-        _ permission: Permission, _ context: TenantRequestContext, target: AccessTarget, hiding hidden: any Error, resource: String
+        _ permission: Permission, _ context: some CouncilRequestContext, target: AccessTarget, hiding hidden: any Error, resource: String
     )
         async throws -> SignedInUser
     {
@@ -55,12 +55,12 @@ struct AccessGuard: Sendable {
 
     /// The signed-in person (or API key) as the acting identity of a use case. The route's
     /// declared permission has already been checked; the use case decides again on the record.
-    func actor(_ context: TenantRequestContext) throws -> Actor {
+    func actor(_ context: some CouncilRequestContext) throws -> Actor {
         try signedIn(context).actor(context)
     }
 
     /// The actor of an audited change.
-    static func actor(_ user: SignedInUser, _ context: TenantRequestContext) -> AuditEvent {
+    static func actor(_ user: SignedInUser, _ context: some RequestContext) -> AuditEvent {
         AuditEvent(actorID: user.userID, actor: user.fullName, action: "", requestID: context.id)
     }
 }
@@ -82,7 +82,7 @@ extension SignedInUser {
     var officer: Officer { Officer(id: userID, name: fullName) }
 
     /// This person as the acting identity of a use case, for this request.
-    func actor(_ context: TenantRequestContext) -> Actor {
+    func actor(_ context: some RequestContext) -> Actor {
         Actor(officer: officer, principal: principal, requestID: context.id)
     }
 }

@@ -50,9 +50,16 @@ final class RouteCatalogue: Sendable {
 }
 
 /// A route group that cannot register a route without its access rule: each route is recorded
-/// in the catalogue and its handler runs only once `AccessGuard` allows the request.
+/// in the catalogue, and its handler runs only once `AccessGuard` allows the request. A route
+/// that declares a permission gets a `SignedInRequestContext` (a child context that exists only
+/// with a signed-in person or API key), so its handler cannot be written for anyone else.
 struct DeclaredRoutes {
     typealias Handler = @Sendable (Request, TenantRequestContext) async throws -> Response
+    typealias SignedInHandler = @Sendable (Request, SignedInRequestContext) async throws -> Response
+
+    /// Routes open to anyone, or to any signed-in person on their own account (even with an
+    /// expired password, so they can change it).
+    enum Open: Sendable { case anyone, signedIn }
 
     let group: RouterGroup<TenantRequestContext>
     let catalogue: RouteCatalogue
@@ -61,26 +68,49 @@ struct DeclaredRoutes {
     /// The group's own path below the council (`api/v1`), for the catalogue.
     var prefix: String = ""
 
-    func on(_ path: String, method: HTTPRequest.Method, _ access: RouteAccess, use handler: @escaping Handler) {
+    private func record(_ path: String, _ method: HTTPRequest.Method, _ access: RouteAccess) {
         let normalised = (prefix.split(separator: "/") + path.split(separator: "/"))
             .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
         catalogue.record(.init(method: method, path: normalised, area: area, access: access))
+    }
+
+    func on(_ path: String, method: HTTPRequest.Method, _ access: Open, use handler: @escaping Handler) {
         let guardian = self.guardian
-        group.on(RouterPath(path), method: method) { request, context in
-            switch access {
-            case .anyone: break
-            case .signedIn: _ = try guardian.signedIn(context, allowingExpiredPassword: true)
-            case .permission(let permission): try await guardian.require(permission, context)
+        switch access {
+        case .anyone:
+            record(path, method, .anyone)
+            group.on(RouterPath(path), method: method, use: handler)
+        case .signedIn:
+            record(path, method, .signedIn)
+            group.on(RouterPath(path), method: method) { request, context in
+                _ = try guardian.signedIn(context, allowingExpiredPassword: true)
+                return try await handler(request, context)
             }
+        }
+    }
+
+    func on(_ path: String, method: HTTPRequest.Method, _ permission: Permission, use handler: @escaping SignedInHandler) {
+        record(path, method, .permission(permission))
+        let guardian = self.guardian
+        group.group(context: SignedInRequestContext.self).on(RouterPath(path), method: method) { request, context in
+            try await guardian.require(permission, context)
             return try await handler(request, context)
         }
     }
 
-    func get(_ path: String = "", _ access: RouteAccess, use handler: @escaping Handler) {
+    func get(_ path: String = "", _ access: Open, use handler: @escaping Handler) {
         on(path, method: .get, access, use: handler)
     }
 
-    func post(_ path: String, _ access: RouteAccess, use handler: @escaping Handler) {
+    func post(_ path: String, _ access: Open, use handler: @escaping Handler) {
         on(path, method: .post, access, use: handler)
+    }
+
+    func get(_ path: String = "", _ permission: Permission, use handler: @escaping SignedInHandler) {
+        on(path, method: .get, permission, use: handler)
+    }
+
+    func post(_ path: String, _ permission: Permission, use handler: @escaping SignedInHandler) {
+        on(path, method: .post, permission, use: handler)
     }
 }

@@ -1,3 +1,4 @@
+import Casework
 import Hummingbird
 import Identity
 import Storage
@@ -45,4 +46,51 @@ public struct TenantRequestContext: ChildRequestContext {
         if tenant.scope == .supplierOps { return "/ops" }
         return parameters.get("tenant") == nil ? "" : "/t/\(tenant.slug)"
     }
+}
+
+/// What every council page and operation reads from its context, whichever stage the request
+/// has reached, so layouts, guards and forms serve both contexts below.
+protocol CouncilRequestContext: RequestContext {
+    var tenant: Tenant { get }
+    /// The signed-in person or API key, if any.
+    var currentUser: SignedInUser? { get }
+    var basePath: String { get }
+    var csrfToken: String { get }
+    var peer: String? { get }
+}
+
+extension TenantRequestContext: CouncilRequestContext {
+    var currentUser: SignedInUser? { user }
+}
+
+/// The context of a route that declares a permission (`DeclaredRoutes`): created only once a
+/// fully signed-in person (or an API key) is present, so `user` is not optional and a handler
+/// taking this context cannot run for anyone else. Someone not signed in is sent to sign in;
+/// someone whose password has expired, to change it. The declared permission is checked next,
+/// before the handler, and the use case decides again on the record itself.
+struct SignedInRequestContext: ChildRequestContext, CouncilRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let tenant: Tenant
+    let user: SignedInUser
+    let csrfSecret: String?
+    let peer: String?
+    let basePath: String
+
+    init(context: TenantRequestContext) throws {
+        guard let user = context.user, user.stage == .complete else { throw Redirect(to: context.basePath + "/sign-in") }
+        if user.passwordExpired { throw Redirect(to: context.basePath + "/account/password") }
+        coreContext = context.coreContext
+        tenant = context.tenant
+        self.user = user
+        csrfSecret = context.csrfSecret
+        peer = context.peer
+        basePath = context.basePath
+    }
+
+    var currentUser: SignedInUser? { user }
+
+    var csrfToken: String { csrfSecret.map(SessionService.csrfToken(for:)) ?? "" }
+
+    /// The acting identity of this request's use cases.
+    var actor: Actor { user.actor(self) }
 }

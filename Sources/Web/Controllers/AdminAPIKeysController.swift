@@ -12,17 +12,16 @@ struct AdminAPIKeysController: Sendable {
     let pages: Pages
 
     func addRoutes(to group: DeclaredRoutes) {
-        group.get("admin/api-keys", .permission(.manageUsers), use: list)
-        group.post("admin/api-keys", .permission(.manageUsers), use: create)
-        group.post("admin/api-keys/:key/revoke", .permission(.manageUsers), use: revoke)
+        group.get("admin/api-keys", .manageUsers, use: list)
+        group.post("admin/api-keys", .manageUsers, use: create)
+        group.post("admin/api-keys/:key/revoke", .manageUsers, use: revoke)
     }
 
-    @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.manageUsers, context)
+    @Sendable func list(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         return try await render(context)
     }
 
-    private func render(_ context: TenantRequestContext, form: FormFields? = nil, issues: [FieldIssue] = []) async throws -> Response {
+    private func render(_ context: SignedInRequestContext, form: FormFields? = nil, issues: [FieldIssue] = []) async throws -> Response {
         let all = try await keys.list(context.tenant.scope, logger: context.logger)
         let base = context.basePath + "/admin/api-keys"
         var list = RecordPage.Section(
@@ -65,8 +64,8 @@ struct AdminAPIKeysController: Sendable {
             status: issues.isEmpty ? .ok : .unprocessableContent)
     }
 
-    @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func create(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         var request = request
         let form = try await FormFields.read(&request)
         let permissions = Set(APIKeyService.grantable.filter { form["permission-\($0.rawValue)"] == "yes" })
@@ -88,8 +87,8 @@ struct AdminAPIKeysController: Sendable {
         }
     }
 
-    @Sendable func revoke(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func revoke(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         guard let id = context.parameters.get("key").flatMap(UUID.init(uuidString:)) else { throw IdentityError.noSuchAPIKey }
         try await keys.revoke(context.tenant.scope, id: id, by: AccessGuard.actor(user, context), now: Date(), logger: context.logger)
         return .redirect(to: context.basePath + "/admin/api-keys")

@@ -12,15 +12,15 @@ struct AdminGroupsController: Sendable {
     let pages: Pages
 
     func addRoutes(to group: DeclaredRoutes) {
-        group.get("admin/groups", .permission(.manageUsers), use: list)
-        group.post("admin/groups", .permission(.manageUsers), use: create)
-        group.post("admin/memberships/:membership/approve", .permission(.manageUsers)) { request, context in
+        group.get("admin/groups", .manageUsers, use: list)
+        group.post("admin/groups", .manageUsers, use: create)
+        group.post("admin/memberships/:membership/approve", .manageUsers) { request, context in
             try await decide(request, context, approve: true)
         }
-        group.post("admin/memberships/:membership/reject", .permission(.manageUsers)) { request, context in
+        group.post("admin/memberships/:membership/reject", .manageUsers) { request, context in
             try await decide(request, context, approve: false)
         }
-        group.post("admin/memberships/:membership/revoke", .permission(.manageUsers), use: revoke)
+        group.post("admin/memberships/:membership/revoke", .manageUsers, use: revoke)
     }
 
     struct GroupsPage: Sendable {
@@ -49,13 +49,13 @@ struct AdminGroupsController: Sendable {
         let layout: Layout
     }
 
-    @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func list(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         return try await render(context, user)
     }
 
-    @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func create(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         var request = request
         let form = try await FormFields.read(&request)
         let name = form.text("name")
@@ -77,16 +77,16 @@ struct AdminGroupsController: Sendable {
         return .redirect(to: context.basePath + "/admin/groups")
     }
 
-    private func decide(_ request: Request, _ context: TenantRequestContext, approve: Bool) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    private func decide(_ request: Request, _ context: SignedInRequestContext, approve: Bool) async throws -> Response {
+        let user = context.user
         try await identity.groups.approve(
             context.tenant.scope, membershipID: try Self.membershipID(context), approver: user.userID, now: Date(), approved: approve,
             audit: AccessGuard.actor(user, context), logger: context.logger)
         return .redirect(to: context.basePath + "/admin/groups")
     }
 
-    @Sendable func revoke(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func revoke(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         try await identity.groups.revoke(
             context.tenant.scope, membershipID: try Self.membershipID(context), by: AccessGuard.actor(user, context), now: Date(),
             logger: context.logger)
@@ -96,7 +96,7 @@ struct AdminGroupsController: Sendable {
     }
 
     private func render(
-        _ context: TenantRequestContext, _ user: SignedInUser, form: FormFields? = nil, issues: [FieldIssue] = [],
+        _ context: SignedInRequestContext, _ user: SignedInUser, form: FormFields? = nil, issues: [FieldIssue] = [],
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let scope = context.tenant.scope
@@ -155,7 +155,7 @@ struct AdminGroupsController: Sendable {
         }
     }
 
-    static func membershipID(_ context: TenantRequestContext) throws -> UUID {
+    static func membershipID(_ context: SignedInRequestContext) throws -> UUID {
         guard let id = context.parameters.get("membership").flatMap(UUID.init(uuidString:)) else {
             throw AccessGroupService.Failure.nothingPending
         }

@@ -13,8 +13,8 @@ struct AdminLettersController: Sendable {
     let pages: Pages
 
     func addRoutes(to group: DeclaredRoutes) {
-        group.get("admin/letters", .permission(.managePolicy), use: list)
-        group.post("admin/letters/:kind", .permission(.managePolicy), use: save)
+        group.get("admin/letters", .managePolicy, use: list)
+        group.post("admin/letters/:kind", .managePolicy, use: save)
     }
 
     struct LettersPage: Sendable {
@@ -34,12 +34,12 @@ struct AdminLettersController: Sendable {
         let layout: Layout
     }
 
-    @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         try await render(context, saved: request.uri.queryParameters.get("saved").flatMap { LetterKind(rawValue: $0)?.title })
     }
 
-    @Sendable func save(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try access.signedIn(context)
+    @Sendable func save(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         guard let kind = context.parameters.get("kind").flatMap(LetterKind.init(rawValue:)) else { throw HTTPError(.notFound) }
         var request = request
         let form = try await FormFields.read(&request)
@@ -55,7 +55,7 @@ struct AdminLettersController: Sendable {
     }
 
     private func render(
-        _ context: TenantRequestContext, saved: String? = nil, failing: (LetterKind, String, String)? = nil,
+        _ context: SignedInRequestContext, saved: String? = nil, failing: (LetterKind, String, String)? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let own = try await templates.own(context.tenant.scope, logger: context.logger)

@@ -13,10 +13,10 @@ struct AdminPolicyController: Sendable {
     let pages: Pages
 
     func addRoutes(to group: DeclaredRoutes) {
-        group.get("admin/policy", .permission(.managePolicy), use: show)
-        group.post("admin/policy", .permission(.managePolicy), use: change)
-        group.post("admin/policy/rollback", .permission(.managePolicy), use: rollBack)
-        group.post("admin/policy/proposals/:proposal/approve", .permission(.managePolicy), use: approve)
+        group.get("admin/policy", .managePolicy, use: show)
+        group.post("admin/policy", .managePolicy, use: change)
+        group.post("admin/policy/rollback", .managePolicy, use: rollBack)
+        group.post("admin/policy/proposals/:proposal/approve", .managePolicy, use: approve)
     }
 
     struct PolicyPage: Sendable {
@@ -48,8 +48,7 @@ struct AdminPolicyController: Sendable {
         let layout: Layout
     }
 
-    @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.managePolicy, context)
+    @Sendable func show(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let current = try await identity.policies.current(context.tenant.scope, logger: context.logger)
         let saved =
             request.uri.queryParameters.get("proposed") != nil
@@ -58,8 +57,8 @@ struct AdminPolicyController: Sendable {
         return try await render(context, document: current.document, saved: saved)
     }
 
-    @Sendable func change(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.managePolicy, context)
+    @Sendable func change(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         var request = request
         let form = try await FormFields.read(&request)
         var document = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
@@ -89,8 +88,8 @@ struct AdminPolicyController: Sendable {
     }
 
     /// A second administrator approves a change that switches protection off.
-    @Sendable func approve(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.managePolicy, context)
+    @Sendable func approve(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         guard let id = context.parameters.get("proposal").flatMap(UUID.init(uuidString:)) else {
             throw LocalPolicyStore.Failure.noSuchProposal
         }
@@ -99,8 +98,8 @@ struct AdminPolicyController: Sendable {
         return .redirect(to: context.basePath + "/admin/policy?saved=\(version)")
     }
 
-    @Sendable func rollBack(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.managePolicy, context)
+    @Sendable func rollBack(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         var request = request
         guard let version = Int(try await FormFields.read(&request).text("version")) else {
             throw LocalPolicyStore.Failure.noSuchVersion(0)
@@ -117,7 +116,7 @@ struct AdminPolicyController: Sendable {
     }
 
     private func render(
-        _ context: TenantRequestContext, document: LocalPolicyDocument, form: FormFields? = nil, issues: [FieldIssue] = [],
+        _ context: SignedInRequestContext, document: LocalPolicyDocument, form: FormFields? = nil, issues: [FieldIssue] = [],
         saved: String? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let scope = context.tenant.scope
@@ -144,7 +143,7 @@ struct AdminPolicyController: Sendable {
                     PolicyPage.Proposal(
                         weakens: $0.weakens.joined(separator: " and "), reason: $0.reason, by: $0.proposedByName,
                         at: Formats.dateTime($0.proposedAt), approveAction: context.basePath + "/admin/policy/proposals/\($0.id)/approve",
-                        ownProposal: $0.proposedBy == context.user?.userID)
+                        ownProposal: $0.proposedBy == context.user.userID)
                 }, hasProposals: !proposals.isEmpty,
                 saved: saved, rollbackAction: context.basePath + "/admin/policy/rollback", csrf: context.csrfToken,
                 layout: .council(context, current: "/admin/policy")),

@@ -15,16 +15,16 @@ struct AdminUsersController: Sendable {
     let publicBaseURL: PublicBaseURL
 
     func addRoutes(to group: DeclaredRoutes) {
-        group.get("admin/users", .permission(.manageUsers), use: list)
-        group.get("admin/users/new", .permission(.manageUsers), use: invitePage)
-        group.post("admin/users/new", .permission(.manageUsers), use: invite)
-        group.get("admin/users/:user", .permission(.manageUsers), use: show)
-        group.post("admin/users/:user/unlock", .permission(.manageUsers), use: unlock)
-        group.post("admin/users/:user/disable", .permission(.manageUsers), use: disable)
-        group.post("admin/users/:user/sign-out-everywhere", .permission(.manageUsers), use: signOutEverywhere)
-        group.post("admin/users/:user/groups", .permission(.manageUsers), use: addToGroup)
-        group.post("admin/users/:user/teams", .permission(.manageUsers), use: addToTeam)
-        group.post("admin/users/:user/teams/remove", .permission(.manageUsers), use: removeFromTeam)
+        group.get("admin/users", .manageUsers, use: list)
+        group.get("admin/users/new", .manageUsers, use: invitePage)
+        group.post("admin/users/new", .manageUsers, use: invite)
+        group.get("admin/users/:user", .manageUsers, use: show)
+        group.post("admin/users/:user/unlock", .manageUsers, use: unlock)
+        group.post("admin/users/:user/disable", .manageUsers, use: disable)
+        group.post("admin/users/:user/sign-out-everywhere", .manageUsers, use: signOutEverywhere)
+        group.post("admin/users/:user/groups", .manageUsers, use: addToGroup)
+        group.post("admin/users/:user/teams", .manageUsers, use: addToTeam)
+        group.post("admin/users/:user/teams/remove", .manageUsers, use: removeFromTeam)
     }
 
     struct ListPage: Sendable {
@@ -47,8 +47,8 @@ struct AdminUsersController: Sendable {
         let layout: Layout
     }
 
-    @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func list(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         let now = Date()
         let maxAge = user.security.passwordMaxAgeDays
         let soon = now.addingTimeInterval(14 * 86_400)
@@ -73,13 +73,13 @@ struct AdminUsersController: Sendable {
                 layout: .council(context, current: "/admin/users")))
     }
 
-    @Sendable func invitePage(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func invitePage(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         return try await renderInvite(context, user)
     }
 
-    @Sendable func invite(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func invite(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         var request = request
         let form = try await FormFields.read(&request)
         let groups = try await identity.groups.groups(context.tenant.scope, logger: context.logger)
@@ -108,7 +108,7 @@ struct AdminUsersController: Sendable {
     }
 
     private func renderInvite(
-        _ context: TenantRequestContext, _ user: SignedInUser, form: FormFields? = nil, issues: [FieldIssue] = [],
+        _ context: SignedInRequestContext, _ user: SignedInUser, form: FormFields? = nil, issues: [FieldIssue] = [],
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let groups = try await identity.groups.groups(context.tenant.scope, logger: context.logger)
@@ -158,8 +158,8 @@ struct AdminUsersController: Sendable {
         let layout: Layout
     }
 
-    @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func show(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         let id = try Self.userID(context)
         let scope = context.tenant.scope
         let account = try await identity.users.account(scope, id: id, logger: context.logger)
@@ -190,15 +190,15 @@ struct AdminUsersController: Sendable {
                 base: base, csrf: context.csrfToken, isSelf: id == user.userID, layout: .council(context, current: "/admin/users")))
     }
 
-    @Sendable func unlock(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func unlock(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         let id = try Self.userID(context)
         try await identity.users.unlock(context.tenant.scope, userID: id, by: AccessGuard.actor(user, context), logger: context.logger)
         return .redirect(to: "\(context.basePath)/admin/users/\(id)")
     }
 
-    @Sendable func disable(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func disable(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         let id = try Self.userID(context)
         guard id != user.userID else { throw SelfDisable() }
         try await identity.users.disable(
@@ -206,16 +206,15 @@ struct AdminUsersController: Sendable {
         return .redirect(to: "\(context.basePath)/admin/users/\(id)")
     }
 
-    @Sendable func signOutEverywhere(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.manageUsers, context)
+    @Sendable func signOutEverywhere(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let id = try Self.userID(context)
         _ = try await identity.users.account(context.tenant.scope, id: id, logger: context.logger)
         try await identity.sessions.endAll(context.tenant.scope, userID: id, reason: "ended-by-admin", now: Date(), logger: context.logger)
         return .redirect(to: "\(context.basePath)/admin/users/\(id)")
     }
 
-    @Sendable func addToGroup(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func addToGroup(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         let id = try Self.userID(context)
         var request = request
         guard let groupID = UUID(uuidString: try await FormFields.read(&request).text("group")) else {
@@ -228,8 +227,8 @@ struct AdminUsersController: Sendable {
         return .redirect(to: "\(context.basePath)/admin/users/\(id)")
     }
 
-    @Sendable func addToTeam(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func addToTeam(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         let id = try Self.userID(context)
         var request = request
         let team = try await FormFields.read(&request).text("team")
@@ -239,8 +238,8 @@ struct AdminUsersController: Sendable {
         return .redirect(to: "\(context.basePath)/admin/users/\(id)")
     }
 
-    @Sendable func removeFromTeam(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.manageUsers, context)
+    @Sendable func removeFromTeam(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         let id = try Self.userID(context)
         var request = request
         let team = try await FormFields.read(&request).text("team")
@@ -249,7 +248,7 @@ struct AdminUsersController: Sendable {
         return .redirect(to: "\(context.basePath)/admin/users/\(id)")
     }
 
-    static func userID(_ context: TenantRequestContext) throws -> UUID {
+    static func userID(_ context: SignedInRequestContext) throws -> UUID {
         guard let id = context.parameters.get("user").flatMap(UUID.init(uuidString:)) else { throw UserDirectory.Failure.noSuchUser }
         return id
     }

@@ -11,7 +11,7 @@ struct AuditController: Sendable {
     let pages: Pages
 
     func addRoutes(to group: DeclaredRoutes) {
-        group.get("admin/audit", .permission(.viewAudit), use: list)
+        group.get("admin/audit", .viewAudit, use: list)
     }
 
     struct AuditPage: Sendable {
@@ -34,8 +34,7 @@ struct AuditController: Sendable {
         let layout: Layout
     }
 
-    @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.viewAudit, context)
+    @Sendable func list(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let deniedOnly = request.uri.queryParameters.get("show") == "denied"
         let scope = context.tenant.scope
         let entries = try await AuditLog.recent(database: identity.database, scope: scope, deniedOnly: deniedOnly, logger: context.logger)

@@ -20,20 +20,20 @@ struct BadgesController: Sendable {
     let publicBaseURL: PublicBaseURL
 
     func addRoutes(to group: DeclaredRoutes) {
-        group.get("badges", .permission(.viewCase), use: index)
-        group.post("badges/renewals/invite", .permission(.sendCommunications), use: inviteRenewals)
-        group.get("badges/:number", .permission(.viewCase), use: show)
-        group.post("badges/:number/issued", .permission(.issueBadge), use: recordIssued)
-        group.post("badges/:number/cancel", .permission(.issueBadge), use: cancel)
-        group.post("cases/:reference/payment", .permission(.takePayments), use: requestPayment)
-        group.post("cases/:reference/payment/check", .permission(.takePayments), use: checkPayment)
+        group.get("badges", .viewCase, use: index)
+        group.post("badges/renewals/invite", .sendCommunications, use: inviteRenewals)
+        group.get("badges/:number", .viewCase, use: show)
+        group.post("badges/:number/issued", .issueBadge, use: recordIssued)
+        group.post("badges/:number/cancel", .issueBadge, use: cancel)
+        group.post("cases/:reference/payment", .takePayments, use: requestPayment)
+        group.post("cases/:reference/payment/check", .takePayments, use: checkPayment)
         group.get("payments/:reference/return", .anyone, use: paymentReturn)
     }
 
     // MARK: on the case page
 
     /// The fee and badge sections of a case page, with the actions this person may take.
-    func caseSections(_ context: TenantRequestContext, _ actor: Actor, reference: String, team: String?, issues: [FieldIssue])
+    func caseSections(_ context: SignedInRequestContext, _ actor: Actor, reference: String, team: String?, issues: [FieldIssue])
         async throws -> [RecordPage.Section]
     {
         let today = Day(badges.clock.now())
@@ -108,7 +108,7 @@ struct BadgesController: Sendable {
 
     /// Before a badge is ordered, read the outcome of any unfinished GOV.UK Pay payment, so a fee
     /// paid since the last look does not hold the badge up.
-    func refreshFees(_ context: TenantRequestContext, _ reference: String, _ actor: Actor) async throws {
+    func refreshFees(_ context: SignedInRequestContext, _ reference: String, _ actor: Actor) async throws {
         guard let gateway = external.feeGateway(context.tenant) else { return }
         try await fees.refresh(context.tenant.scope, reference: reference, gateway: gateway, as: actor, logger: context.logger)
     }
@@ -138,14 +138,14 @@ struct BadgesController: Sendable {
 
     // MARK: ordering, issue and cancellation
 
-    @Sendable func recordIssued(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func recordIssued(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let number = try Self.number(context)
-        try await badges.recordIssued(context.tenant.scope, number: number, as: try access.actor(context), logger: context.logger)
+        try await badges.recordIssued(context.tenant.scope, number: number, as: context.actor, logger: context.logger)
         return .redirect(to: "\(context.basePath)/badges/\(number)")
     }
 
-    @Sendable func cancel(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (actor, number) = (try access.actor(context), try Self.number(context))
+    @Sendable func cancel(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let (actor, number) = (context.actor, try Self.number(context))
         var request = request
         guard let reason = CancelReason(rawValue: try await FormFields.read(&request).text("reason")) else {
             return try await render(
@@ -161,21 +161,21 @@ struct BadgesController: Sendable {
 
     // MARK: the fee
 
-    @Sendable func requestPayment(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func requestPayment(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let reference = try CaseworkController.reference(context)
         guard let gateway = external.feeGateway(context.tenant) else { throw IntegrationError.notConfigured("GOV.UK Pay") }
         _ = try await fees.request(
             context.tenant.scope, reference: reference, gateway: gateway,
-            returnURL: publicBaseURL.council(context.tenant.slug, "/payments/\(reference)/return"), as: try access.actor(context),
+            returnURL: publicBaseURL.council(context.tenant.slug, "/payments/\(reference)/return"), as: context.actor,
             logger: context.logger)
         return CaseworkController.backToCase(context, reference)
     }
 
-    @Sendable func checkPayment(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func checkPayment(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let reference = try CaseworkController.reference(context)
         guard let gateway = external.feeGateway(context.tenant) else { throw IntegrationError.notConfigured("GOV.UK Pay") }
         try await fees.refresh(
-            context.tenant.scope, reference: reference, gateway: gateway, as: try access.actor(context), logger: context.logger)
+            context.tenant.scope, reference: reference, gateway: gateway, as: context.actor, logger: context.logger)
         return CaseworkController.backToCase(context, reference)
     }
 
@@ -194,8 +194,8 @@ struct BadgesController: Sendable {
 
     // MARK: badge pages
 
-    @Sendable func index(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let actor = try access.actor(context)
+    @Sendable func index(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let actor = context.actor
         if let number = request.uri.queryParameters.get("number")?.trimmingCharacters(in: .whitespaces).uppercased(), !number.isEmpty {
             return .redirect(to: "\(context.basePath)/badges/\(String(number.prefix(6)))")
         }
@@ -230,17 +230,17 @@ struct BadgesController: Sendable {
             "badges", RecordPage(title: "Badges", sections: [renewals], layout: .council(context, current: "/badges")))
     }
 
-    @Sendable func inviteRenewals(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        _ = try await badges.inviteRenewals(context.tenant.scope, as: try access.actor(context), logger: context.logger)
+    @Sendable func inviteRenewals(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        _ = try await badges.inviteRenewals(context.tenant.scope, as: context.actor, logger: context.logger)
         return .redirect(to: "\(context.basePath)/badges")
     }
 
-    @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await render(context, try access.actor(context), try Self.number(context))
+    @Sendable func show(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        try await render(context, context.actor, try Self.number(context))
     }
 
     private func render(
-        _ context: TenantRequestContext, _ actor: Actor, _ number: String, issues: [FieldIssue] = [],
+        _ context: SignedInRequestContext, _ actor: Actor, _ number: String, issues: [FieldIssue] = [],
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let badge = try await badges.badge(context.tenant.scope, number: number, as: actor, logger: context.logger)
@@ -282,7 +282,7 @@ struct BadgesController: Sendable {
     }
 
     /// The badge number in the path (six characters; anything longer is no badge of ours).
-    static func number(_ context: TenantRequestContext) throws -> String {
+    static func number(_ context: SignedInRequestContext) throws -> String {
         guard let number = context.parameters.get("number"), number.count <= 8 else { throw CaseworkError.noSuchBadge }
         return number
     }

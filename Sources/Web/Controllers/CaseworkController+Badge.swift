@@ -6,8 +6,8 @@ import KerbCore
 extension CaseworkController {
     /// Orders the badge for an approved case. Date problems go back to the case page's badge
     /// form; the national service's refusals go to the error page with its message.
-    @Sendable func issueBadge(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context, access)
+    @Sendable func issueBadge(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let (actor, reference, form) = try await Self.input(request, context)
         guard let register = badges.external.register(context.tenant) else {
             throw IntegrationError.notConfigured("The national Blue Badge service")
         }
@@ -33,8 +33,8 @@ extension CaseworkController {
 
 extension CaseworkController {
     /// Takes in the applications made on GOV.UK's online form since the last import.
-    @Sendable func importOnline(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let actor = try access.actor(context)
+    @Sendable func importOnline(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let actor = context.actor
         guard let national = badges.external.national(context.tenant) else {
             throw IntegrationError.notConfigured("The national Blue Badge service")
         }

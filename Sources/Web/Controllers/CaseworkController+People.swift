@@ -9,7 +9,7 @@ import Policy
 /// and recording representatives (advocate, attorney, appointee, parent) with what they may do.
 extension CaseworkController {
     func peopleSections(
-        _ context: TenantRequestContext, _ actor: Actor, reference: String, file: CaseFile, issues: [FieldIssue]
+        _ context: SignedInRequestContext, _ actor: Actor, reference: String, file: CaseFile, issues: [FieldIssue]
     ) async throws -> [RecordPage.Section] {
         let base = "\(context.basePath)/cases/\(reference)"
         let mayEdit = actor.may(.editCase, AccessTarget(team: file.row.team))
@@ -66,8 +66,8 @@ extension CaseworkController {
         return sections
     }
 
-    @Sendable func assign(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context, access)
+    @Sendable func assign(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let (actor, reference, form) = try await Self.input(request, context)
         let (people, _) = try await cases.assignees(context.tenant.scope, logger: context.logger)
         let chosen = UUID(uuidString: form.text("assign-user"))
         let colleague = chosen.map { id in people.first { $0.id == id } ?? Officer(id: id, name: "") }
@@ -81,8 +81,8 @@ extension CaseworkController {
         return Self.backToCase(context, reference)
     }
 
-    @Sendable func addRepresentative(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context, access)
+    @Sendable func addRepresentative(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let (actor, reference, form) = try await Self.input(request, context)
         do {
             try await cases.addRepresentative(
                 context.tenant.scope, reference: reference, fullName: form.text("rep-name"),

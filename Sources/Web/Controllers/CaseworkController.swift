@@ -18,23 +18,23 @@ struct CaseworkController: Sendable {
     let pages: Pages
 
     func addRoutes(to group: DeclaredRoutes) {
-        group.get("cases", .permission(.viewCase), use: queue)
-        group.get("cases/new", .permission(.editCase), use: newPage)
-        group.post("cases/new", .permission(.editCase), use: create)
-        group.get("cases/:reference", .permission(.viewCase), use: show)
-        group.post("cases/:reference/assign-to-me", .permission(.editCase), use: assignToMe)
-        group.post("cases/:reference/assign", .permission(.editCase), use: assign)
-        group.post("cases/:reference/representatives", .permission(.editCase), use: addRepresentative)
-        group.post("cases/:reference/assess", .permission(.assessCase), use: assess)
-        group.post("cases/:reference/decide", .permission(.decideCase), use: decide)
-        group.post("cases/:reference/notes", .permission(.editCase), use: note)
-        group.post("cases/:reference/evidence/request", .permission(.editCase), use: requestEvidence)
-        group.post("cases/:reference/evidence/received", .permission(.editCase), use: receiveEvidence)
-        group.post("cases/:reference/review", .permission(.editCase), use: requestReview)
-        group.get("cases/:reference/letters/:letter", .permission(.viewCase), use: letter)
-        group.post("cases/:reference/review/decide", .permission(.decideCase), use: decideReview)
-        group.post("cases/:reference/badge", .permission(.issueBadge), use: issueBadge)
-        group.post("cases/import", .permission(.editCase), use: importOnline)
+        group.get("cases", .viewCase, use: queue)
+        group.get("cases/new", .editCase, use: newPage)
+        group.post("cases/new", .editCase, use: create)
+        group.get("cases/:reference", .viewCase, use: show)
+        group.post("cases/:reference/assign-to-me", .editCase, use: assignToMe)
+        group.post("cases/:reference/assign", .editCase, use: assign)
+        group.post("cases/:reference/representatives", .editCase, use: addRepresentative)
+        group.post("cases/:reference/assess", .assessCase, use: assess)
+        group.post("cases/:reference/decide", .decideCase, use: decide)
+        group.post("cases/:reference/notes", .editCase, use: note)
+        group.post("cases/:reference/evidence/request", .editCase, use: requestEvidence)
+        group.post("cases/:reference/evidence/received", .editCase, use: receiveEvidence)
+        group.post("cases/:reference/review", .editCase, use: requestReview)
+        group.get("cases/:reference/letters/:letter", .viewCase, use: letter)
+        group.post("cases/:reference/review/decide", .decideCase, use: decideReview)
+        group.post("cases/:reference/badge", .issueBadge, use: issueBadge)
+        group.post("cases/import", .editCase, use: importOnline)
         badges.addRoutes(to: group)
     }
 
@@ -70,8 +70,8 @@ struct CaseworkController: Sendable {
         let layout: Layout
     }
 
-    @Sendable func queue(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let actor = try access.actor(context)
+    @Sendable func queue(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let actor = context.actor
         let searchText = request.uri.queryParameters.get("q").map { String($0.prefix(100)) }?.trimmingCharacters(in: .whitespaces)
         let show = searchText?.isEmpty == false ? "search" : request.uri.queryParameters.get("show") ?? "mine"
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
@@ -111,13 +111,13 @@ struct CaseworkController: Sendable {
 
     // MARK: taking in an application
 
-    @Sendable func newPage(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func newPage(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         try pages.render(
             "form-page", FormPage(title: "New application", form: Self.newForm(context, nil), layout: .council(context, current: "/cases")))
     }
 
-    @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let actor = try access.actor(context)
+    @Sendable func create(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let actor = context.actor
         var request = request
         let form = try await FormFields.read(&request)
         let details = PersonDetails(
@@ -155,7 +155,7 @@ struct CaseworkController: Sendable {
         }
     }
 
-    static func newForm(_ context: TenantRequestContext, _ form: FormFields?, confirm: Bool = false) -> FormModel {
+    static func newForm(_ context: SignedInRequestContext, _ form: FormFields?, confirm: Bool = false) -> FormModel {
         func value(_ name: String) -> String { form?.text(name) ?? "" }
         func options(_ name: String, _ choices: [(String, String)]) -> [FormField.Option] {
             choices.map { FormField.Option(value: $0.0, label: $0.1, selected: value(name) == $0.0) }
@@ -251,13 +251,13 @@ struct CaseworkController: Sendable {
         let layout: Layout
     }
 
-    @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await render(context, try access.actor(context), reference: try Self.reference(context))
+    @Sendable func show(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        try await render(context, context.actor, reference: try Self.reference(context))
     }
 
     /// The case page; `issues` go to the form they came from (decision or badge order).
     func render(
-        _ context: TenantRequestContext, _ actor: Actor, reference: String, issues: [FieldIssue] = [],
+        _ context: SignedInRequestContext, _ actor: Actor, reference: String, issues: [FieldIssue] = [],
         badgeIssues: [FieldIssue] = [], status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let file = try await cases.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
@@ -385,22 +385,22 @@ struct CaseworkController: Sendable {
         return try pages.render("case", page, status: status)
     }
 
-    @Sendable func assignToMe(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let actor = try access.actor(context)
+    @Sendable func assignToMe(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let actor = context.actor
         let reference = try Self.reference(context)
         try await cases.assign(context.tenant.scope, reference: reference, to: actor.officer, team: nil, as: actor, logger: context.logger)
         return Self.backToCase(context, reference)
     }
 
-    @Sendable func assess(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context, access)
+    @Sendable func assess(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let (actor, reference, form) = try await Self.input(request, context)
         try await cases.assess(
             context.tenant.scope, reference: reference, findings: form.text("findings"), as: actor, logger: context.logger)
         return Self.backToCase(context, reference)
     }
 
-    @Sendable func decide(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context, access)
+    @Sendable func decide(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let (actor, reference, form) = try await Self.input(request, context)
         do {
             try await cases.decide(
                 context.tenant.scope, reference: reference, outcome: CaseService.Outcome(rawValue: form.text("outcome")) ?? .refused,
@@ -412,20 +412,20 @@ struct CaseworkController: Sendable {
         return Self.backToCase(context, reference)
     }
 
-    @Sendable func note(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context, access)
+    @Sendable func note(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let (actor, reference, form) = try await Self.input(request, context)
         try await cases.addNote(context.tenant.scope, reference: reference, body: form.text("note"), as: actor, logger: context.logger)
         return Self.backToCase(context, reference)
     }
 
-    @Sendable func requestReview(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func requestReview(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let reference = try Self.reference(context)
-        try await cases.requestReview(context.tenant.scope, reference: reference, as: try access.actor(context), logger: context.logger)
+        try await cases.requestReview(context.tenant.scope, reference: reference, as: context.actor, logger: context.logger)
         return Self.backToCase(context, reference)
     }
 
-    @Sendable func decideReview(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context, access)
+    @Sendable func decideReview(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let (actor, reference, form) = try await Self.input(request, context)
         do {
             try await cases.decideReview(
                 context.tenant.scope, reference: reference, overturn: form.text("review-outcome") == "OVERTURNED",
@@ -437,8 +437,8 @@ struct CaseworkController: Sendable {
     }
 
     /// The form lists the items still outstanding by position (`item-N`), plus a free-text one.
-    @Sendable func requestEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context, access)
+    @Sendable func requestEvidence(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let (actor, reference, form) = try await Self.input(request, context)
         let file = try await cases.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
         let outstanding = file.evidence.filter { $0.receivedAt == nil }
         let items = outstanding.enumerated().filter { form["item-\($0.offset)"] == "yes" }.map(\.element.kind) + [form.text("other")]
@@ -447,8 +447,8 @@ struct CaseworkController: Sendable {
     }
 
     /// The form lists the items asked for and not yet received by position (`got-N`).
-    @Sendable func receiveEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context, access)
+    @Sendable func receiveEvidence(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let (actor, reference, form) = try await Self.input(request, context)
         let file = try await cases.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
         let waiting = file.evidence.filter { $0.requestedAt != nil && $0.receivedAt == nil }
         let items = waiting.enumerated().filter { form["got-\($0.offset)"] == "yes" }.map(\.element.kind)
@@ -465,9 +465,9 @@ struct CaseworkController: Sendable {
     }
 
     /// A letter exactly as recorded, laid out for printing.
-    @Sendable func letter(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func letter(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let reference = try Self.reference(context)
-        let file = try await cases.file(context.tenant.scope, reference: reference, as: try access.actor(context), logger: context.logger)
+        let file = try await cases.file(context.tenant.scope, reference: reference, as: context.actor, logger: context.logger)
         guard let id = context.parameters.get("letter").flatMap(UUID.init(uuidString:)),
             let letter = file.letters.first(where: { $0.id == id })
         else { throw CaseworkError.noSuchCase }
@@ -481,19 +481,19 @@ struct CaseworkController: Sendable {
     static func letterTitle(_ kind: String) -> String { LetterKind(rawValue: kind)?.title ?? kind }
 
     /// What every case form handler starts from: who acts, the case in the path, the form sent.
-    static func input(_ request: Request, _ context: TenantRequestContext, _ access: AccessGuard) async throws -> (
+    static func input(_ request: Request, _ context: SignedInRequestContext) async throws -> (
         Actor, String, FormFields
     ) {
         var request = request
-        return (try access.actor(context), try reference(context), try await FormFields.read(&request))
+        return (context.actor, try reference(context), try await FormFields.read(&request))
     }
 
     /// After an action, back to the case page (post/redirect/get).
-    static func backToCase(_ context: TenantRequestContext, _ reference: String) -> Response {
+    static func backToCase(_ context: SignedInRequestContext, _ reference: String) -> Response {
         .redirect(to: "\(context.basePath)/cases/\(reference)")
     }
 
-    static func reference(_ context: TenantRequestContext) throws -> String {
+    static func reference(_ context: SignedInRequestContext) throws -> String {
         guard let reference = context.parameters.get("reference"), reference.count <= 32 else { throw CaseworkError.noSuchCase }
         return reference
     }

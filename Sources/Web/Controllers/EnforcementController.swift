@@ -15,18 +15,18 @@ struct EnforcementController: Sendable {
     let pages: Pages
 
     func addRoutes(to group: DeclaredRoutes) {
-        group.get("enforcement", .permission(.manageEnforcement), use: index)
-        group.get("enforcement/new", .permission(.manageEnforcement), use: newPage)
-        group.post("enforcement/new", .permission(.manageEnforcement), use: create)
-        group.get("enforcement/:reference", .permission(.manageEnforcement), use: show)
-        group.post("enforcement/:reference/investigate", .permission(.manageEnforcement), use: investigate)
-        group.post("enforcement/:reference/evidence", .permission(.manageEnforcement), use: addEvidence)
-        group.post("enforcement/:reference/close", .permission(.manageEnforcement), use: close)
+        group.get("enforcement", .manageEnforcement, use: index)
+        group.get("enforcement/new", .manageEnforcement, use: newPage)
+        group.post("enforcement/new", .manageEnforcement, use: create)
+        group.get("enforcement/:reference", .manageEnforcement, use: show)
+        group.post("enforcement/:reference/investigate", .manageEnforcement, use: investigate)
+        group.post("enforcement/:reference/evidence", .manageEnforcement, use: addEvidence)
+        group.post("enforcement/:reference/close", .manageEnforcement, use: close)
     }
 
-    @Sendable func index(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func index(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let all = request.uri.queryParameters.get("show") == "all"
-        let rows = try await enforcement.cases(context.tenant.scope, openOnly: !all, as: try access.actor(context), logger: context.logger)
+        let rows = try await enforcement.cases(context.tenant.scope, openOnly: !all, as: context.actor, logger: context.logger)
         let base = context.basePath + "/enforcement"
         var list = RecordPage.Section(heading: all ? "All reports" : "Open reports")
         list.table = .init(
@@ -51,14 +51,14 @@ struct EnforcementController: Sendable {
                 ], sections: [list], layout: .council(context, current: "/enforcement")))
     }
 
-    @Sendable func newPage(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func newPage(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         try pages.render(
             "form-page",
             FormPage(
                 title: "Report misuse of a badge", form: Self.reportForm(context, nil), layout: .council(context, current: "/enforcement")))
     }
 
-    static func reportForm(_ context: TenantRequestContext, _ form: FormFields?) -> FormModel {
+    static func reportForm(_ context: SignedInRequestContext, _ form: FormFields?) -> FormModel {
         func value(_ name: String) -> String { form?.text(name) ?? "" }
         return FormModel(
             action: context.basePath + "/enforcement/new", csrf: context.csrfToken,
@@ -75,8 +75,8 @@ struct EnforcementController: Sendable {
             ], submit: "Open an enforcement case")
     }
 
-    @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let actor = try access.actor(context)
+    @Sendable func create(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let actor = context.actor
         var request = request
         let form = try await FormFields.read(&request)
         let report = MisuseReport(
@@ -94,12 +94,12 @@ struct EnforcementController: Sendable {
         }
     }
 
-    @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await render(context, try access.actor(context), try Self.reference(context))
+    @Sendable func show(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        try await render(context, context.actor, try Self.reference(context))
     }
 
     private func render(
-        _ context: TenantRequestContext, _ actor: Actor, _ reference: String, issues: [FieldIssue] = [],
+        _ context: SignedInRequestContext, _ actor: Actor, _ reference: String, issues: [FieldIssue] = [],
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let file = try await enforcement.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
@@ -178,14 +178,14 @@ struct EnforcementController: Sendable {
                 sections: sections, layout: .council(context, current: "/enforcement")), status: status)
     }
 
-    @Sendable func investigate(_ request: Request, context: TenantRequestContext) async throws -> Response {
+    @Sendable func investigate(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let reference = try Self.reference(context)
-        try await enforcement.investigate(context.tenant.scope, reference: reference, as: try access.actor(context), logger: context.logger)
+        try await enforcement.investigate(context.tenant.scope, reference: reference, as: context.actor, logger: context.logger)
         return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
     }
 
-    @Sendable func addEvidence(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (actor, reference) = (try access.actor(context), try Self.reference(context))
+    @Sendable func addEvidence(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let (actor, reference) = (context.actor, try Self.reference(context))
         var request = request
         let form = try await FormFields.read(&request)
         do {
@@ -198,8 +198,8 @@ struct EnforcementController: Sendable {
         return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
     }
 
-    @Sendable func close(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let (actor, reference) = (try access.actor(context), try Self.reference(context))
+    @Sendable func close(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let (actor, reference) = (context.actor, try Self.reference(context))
         var request = request
         let form = try await FormFields.read(&request)
         let outcome = EnforcementOutcome(rawValue: form.text("outcome")) ?? .noAction
@@ -213,7 +213,7 @@ struct EnforcementController: Sendable {
         return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
     }
 
-    static func reference(_ context: TenantRequestContext) throws -> String {
+    static func reference(_ context: SignedInRequestContext) throws -> String {
         guard let reference = context.parameters.get("reference"), reference.count <= 32 else { throw EnforcementError.noSuchCase }
         return reference
     }

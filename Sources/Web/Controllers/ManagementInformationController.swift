@@ -14,8 +14,8 @@ struct ManagementInformationController: Sendable {
     let pages: Pages
 
     func addRoutes(to group: DeclaredRoutes) {
-        group.get("mi", .permission(.viewMI), use: dashboard)
-        group.get("mi/summary.csv", .permission(.viewMI), use: csv)
+        group.get("mi", .viewMI, use: dashboard)
+        group.get("mi/summary.csv", .viewMI, use: csv)
     }
 
     struct Chart: Sendable {
@@ -50,8 +50,8 @@ struct ManagementInformationController: Sendable {
         let layout: Layout
     }
 
-    @Sendable func dashboard(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.viewMI, context)
+    @Sendable func dashboard(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         let (target, mi) = try await figures(context, user)
         let charts = [
             ("Applications by status", mi.byStatus), ("Open cases by days on the clock", mi.ageing),
@@ -77,8 +77,8 @@ struct ManagementInformationController: Sendable {
                 csvHref: context.basePath + "/mi/summary.csv", layout: .council(context, current: "/mi")))
     }
 
-    @Sendable func csv(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let user = try await access.require(.viewMI, context)
+    @Sendable func csv(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let user = context.user
         let (target, mi) = try await figures(context, user)
         var csv = CSVExport(header: ["measure", "group", "value"])
         for row in mi.byStatus { csv.append(["applications by status", row.label, String(row.count)]) }
@@ -99,7 +99,7 @@ struct ManagementInformationController: Sendable {
     }
 
     /// The figures over the cases this person may see (`Actor.visibleTeams`).
-    private func figures(_ context: TenantRequestContext, _ user: SignedInUser) async throws -> (Int, ManagementInformation) {
+    private func figures(_ context: SignedInRequestContext, _ user: SignedInUser) async throws -> (Int, ManagementInformation) {
         let target = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
             .processingTargetDays
         let mi = try await cases.managementInformation(

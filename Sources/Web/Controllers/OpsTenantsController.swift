@@ -12,7 +12,7 @@ struct OpsTenantsController: Sendable {
     let pages: Pages
 
     func addRoutes(to group: DeclaredRoutes) {
-        group.get("", .permission(.manageTenants), use: list)
+        group.get("", .manageTenants, use: list)
     }
 
     struct TenantsPage: Sendable {
@@ -31,8 +31,7 @@ struct OpsTenantsController: Sendable {
         let layout: Layout
     }
 
-    @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try await access.require(.manageTenants, context)
+    @Sendable func list(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let rows = try await tenants.all(logger: context.logger).map {
             TenantsPage.Row(
                 name: $0.displayName, slug: $0.slug.rawValue, band: $0.band.rawValue, nation: $0.nation.rawValue,

@@ -6,10 +6,10 @@ extension Layout {
     /// The frame of a council page: the council's name, the signed-in person, and navigation
     /// to the sections their access groups open (links to refused pages are not shown; the
     /// routes refuse them anyway).
-    static func council(_ context: TenantRequestContext, current: String? = nil) -> Layout {
+    static func council(_ context: some CouncilRequestContext, current: String? = nil) -> Layout {
         let base = context.basePath
         var layout = Layout(authorityName: context.tenant.displayName, homeHref: base + "/", requestID: context.id)
-        guard let user = context.user else { return layout }
+        guard let user = context.currentUser else { return layout }
         layout.account = Account(
             name: user.fullName, accountHref: base + "/account", signOutHref: base + "/sign-out", csrf: context.csrfToken)
         guard user.stage == .complete, !user.passwordExpired else { return layout }
