@@ -1,7 +1,8 @@
 import Foundation
 import Hummingbird
 import KerbCore
-import PostgresNIO
+import Logging
+import Storage
 
 /// Turns every error into a response: RFC 9457 problem+json under `/api/` (and for clients that
 /// ask for JSON), an HTML page otherwise. The request id goes into both so support can find the
@@ -55,9 +56,9 @@ struct Problem: Encodable {
     init(for error: any Error, requestID: String, logger: Logger) {
         instance = requestID
         type = "about:blank"
+        // A domain error thrown inside a transaction keeps its own kind.
+        let error = DatabaseRefusal.underlying(error)
         switch error {
-        case let error as PostgresTransactionError where error.closureError != nil:
-            self = Problem(for: error.closureError!, requestID: requestID, logger: logger)
         case let error as any KerbError:
             status = Self.status(for: error.kind)
             title = Self.title(for: status)
@@ -65,7 +66,8 @@ struct Problem: Encodable {
             code = error.code
             if case .invalid(let issues) = error.kind, !issues.isEmpty { errors = issues }
             if status >= 500 { logger.warning("request failed", metadata: ["kerb.error": .string(error.code)]) }
-        case let error as PSQLError where Self.inputRefusedByDatabase.contains(error.serverInfo?[.sqlState] ?? ""):
+        case _ where DatabaseRefusal(error)?.refusedInput == true:
+            let refusal = DatabaseRefusal(error)
             // The schema's last line: a CHECK (length, format), a value PostgreSQL cannot
             // store. The transaction rolled back, so nothing changed; the detail (which may
             // quote the value) stays out of the answer and the log.
@@ -76,8 +78,8 @@ struct Problem: Encodable {
             logger.warning(
                 "input refused by the database",
                 metadata: [
-                    "kerb.sqlstate": .string(error.serverInfo?[.sqlState] ?? ""),
-                    "kerb.constraint": .string(error.serverInfo?[.constraintName] ?? ""),
+                    "kerb.sqlstate": .string(refusal?.sqlState ?? ""),
+                    "kerb.constraint": .string(refusal?.constraint ?? ""),
                 ])
         case let error as any HTTPResponseError:
             status = error.status.code
@@ -95,17 +97,13 @@ struct Problem: Encodable {
     /// person entered (a name, an NI number) and PostgreSQL's description of the row.
     static func safeMetadata(_ error: any Error) -> Logger.Metadata {
         var metadata: Logger.Metadata = ["kerb.error.type": .string(String(reflecting: Swift.type(of: error)))]
-        if let error = error as? PSQLError {
-            metadata["kerb.error.code"] = .string("\(error.code)")
-            if let state = error.serverInfo?[.sqlState] { metadata["kerb.sqlstate"] = .string(state) }
-            if let constraint = error.serverInfo?[.constraintName] { metadata["kerb.constraint"] = .string(constraint) }
+        if let refusal = DatabaseRefusal(error) {
+            metadata["kerb.error.code"] = .string(refusal.code)
+            if let state = refusal.sqlState { metadata["kerb.sqlstate"] = .string(state) }
+            if let constraint = refusal.constraint { metadata["kerb.constraint"] = .string(constraint) }
         }
         return metadata
     }
-
-    /// SQLSTATEs that mean "this input", not "this server": check violation, value too long,
-    /// invalid text for a type, invalid byte sequence, index row too large.
-    static let inputRefusedByDatabase: Set<String> = ["23514", "22001", "22P02", "22021", "54000", "22007", "22008", "22003"]
 
     /// `HTTPResponse.Status(code:)` carries no reason phrase, so name the ones Kerb uses.
     static func title(for status: Int) -> String {
