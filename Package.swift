@@ -15,6 +15,8 @@ let package = Package(
     products: [
         .executable(name: "kerb", targets: ["Kerb"]),
         .executable(name: "kerb-bench", targets: ["KerbBench"]),
+        // Demo and offline runs only (infra/run): the contract fakes, which `kerb` does not contain.
+        .executable(name: "kerb-demo", targets: ["KerbDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -184,7 +186,7 @@ let package = Package(
         .executableTarget(
             name: "Kerb",
             dependencies: [
-                "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore", "ContractFakes", "Audit",
+                "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore", "Audit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -201,6 +203,17 @@ let package = Package(
                 "Web", "Tenancy", "Identity", "Audit", "Storage", "KerbCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "KerbDemo",
+            dependencies: [
+                "ContractFakes", "NationalBlueBadge",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
