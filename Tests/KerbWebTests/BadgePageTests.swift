@@ -20,29 +20,11 @@ import Web
     static func withApp(
         _ test: @escaping @Sendable (any TestClientProtocol, WebDependencies, GovUKPayFake, NationalBlueBadgeFake) async throws -> Void
     ) async throws {
-        _ = try await TestDatabase.prepared()
-        let national = NationalBlueBadgeFake(tokens: ["page-token": "TESTLA"])
-        let pay = GovUKPayFake(apiKeys: ["api_test_pages": "test council"])
-        let nationalURL = "http://127.0.0.1:\(try await national.start())"
-        let payClient = GovUKPayClient(baseURL: "http://127.0.0.1:\(try await pay.start())")
-        var deps = try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: logger)
-        deps.external = ExternalServices(
-            national: { _ in
-                NationalRegister(client: NationalBlueBadgeClient(baseURL: nationalURL, token: "page-token"), localAuthority: "TESTLA")
-            },
-            feeGateway: { _ in GovUKPayGateway(client: payClient, apiKey: "api_test_pages") })
-        let wired = deps
-        let app = try await buildApplication(WebConfig(), wired, logger: logger)
-        do {
-            try await app.test(.router) { client in try await test(client, wired, pay, national) }
-        } catch {
-            await national.stop()
-            await pay.stop()
-            throw error
+        try await withExternalFakes(localAuthority: "TESTLA", nationalToken: "page-token", payKey: "api_test_pages") { fakes in
+            try await KerbTestSupport.withApp(external: fakes.services) { client, deps in
+                try await test(client, deps, fakes.pay, fakes.national)
+            }
         }
-        await national.stop()
-        await pay.stop()
     }
 
     @Test func anApprovedApplicationGetsItsBadgeThroughThePages() async throws {
@@ -50,11 +32,7 @@ import Web
             let council = try await AdminPageTests.council(client, deps, otherGroups: ["Case officers"])
             let officer = council.other
             func colleague(_ name: String, _ groups: [String]) async throws -> Browser {
-                let (token, email) = try await CaseworkPageTests.colleague(
-                    deps, council.tenant, name: name, groups: groups, by: council.adminID)
-                let browser = Browser(client, tenant: council.tenant)
-                _ = try await SignInPageTests.setUpAndSignIn(browser, token: token, email: email)
-                return browser
+                try await council.world.signIn(as: try await council.world.person(name, groups: groups))
             }
             let decider = try await colleague("Amira Hassan", ["Decision makers"])
             let enforcer = try await colleague("Nia Roberts", ["Enforcement officers"])

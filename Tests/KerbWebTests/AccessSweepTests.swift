@@ -23,9 +23,7 @@ import Testing
     static let serviceRoutes: Set<String> = ["GET /healthz", "GET /metrics", "GET /assets/{file}", "GET /"]
 
     @Test func everyRouteDeclaresItsAccessAndEachDeclarationHolds() async throws {
-        _ = try await TestDatabase.prepared()
-        let deps = try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
+        let deps = try await TestApp.dependencies()
         let (router, catalogue) = try buildRouterWithCatalogue(WebConfig(), deps, pages: try await Pages.load())
         let app = application(router, WebConfig(), deps, logger: Self.logger)
 

@@ -21,10 +21,6 @@ import Testing
         }
     }
 
-    static func isPermissionDenied(_ error: any Error) -> Bool {
-        (error as? PSQLError)?.serverInfo?[.sqlState] == "42501"
-    }
-
     @Test func aTenantTransactionCannotReadOrWriteAnotherTenantEvenByQualifiedName() async throws {
         let a = try await TestDatabase.onboardTestTenant().tenant
         let b = try await TestDatabase.onboardTestTenant().tenant
@@ -44,11 +40,11 @@ import Testing
                 "SELECT slug FROM kerb_control.tenants",
                 "CREATE TABLE \(b.scope.schema).planted (x int)",
             ] {
-                await #expect {
+                await expectSQLState("42501", "\(sql)") {  // insufficient_privilege
                     try await db.transaction(a.scope, logger: Self.logger) { conn in
                         _ = try await conn.query(PostgresQuery(unsafeSQL: sql), logger: Self.logger).collect()
                     }
-                } throws: { Self.isPermissionDenied($0) }
+                }
             }
         }
         let untouched = try await TestDatabase.admin.transaction { session in
@@ -61,10 +57,10 @@ import Testing
     @Test func theLoginRoleAloneReachesNoTenantAndTheRoleEndsWithTheTransaction() async throws {
         let a = try await TestDatabase.onboardTestTenant().tenant
         try await withTenantDatabase { db in
-            await #expect {
+            await expectSQLState("42501") {  // insufficient_privilege
                 _ = try await db.client.query(PostgresQuery(unsafeSQL: "SELECT * FROM \(a.scope.schema).profile"), logger: Self.logger)
                     .collect()
-            } throws: { Self.isPermissionDenied($0) }
+            }
             _ = try await db.transaction(a.scope, logger: Self.logger) { conn in
                 try await conn.query("SELECT 1", logger: Self.logger).collect()
             }

@@ -95,9 +95,7 @@ import Testing
     }
 
     @Test func aForeignIdentifierAnswersExactlyLikeOneThatDoesNotExist() async throws {
-        _ = try await TestDatabase.prepared()
-        let deps = try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
+        let deps = try await TestApp.dependencies()
         let (router, catalogue) = try buildRouterWithCatalogue(WebConfig(), deps, pages: try await Pages.load())
         let app = application(router, WebConfig(), deps, logger: Self.logger)
         let routes = catalogue.all.filter { $0.area != .ops && $0.path.contains("{") && $0.access != .anyone }

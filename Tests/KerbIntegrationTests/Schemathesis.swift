@@ -24,7 +24,7 @@ enum Schemathesis {
 
     /// The repository's root, for the contracts kept under `Tests/Contracts/`.
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The installed executable, or a failed test saying how to get one.
     static func executable() throws -> String {

@@ -16,16 +16,7 @@ import Web
 /// sign-in, 2FA enrolment and codes, sessions, CSRF, expiry, and cross-council cookies.
 @Suite struct SignInPageTests {
     static let logger = Logger(label: "test")
-    static let password = "lamp-orbit-velvet-42"
-
-    /// An app over the test cluster, with the council's services for direct checks.
-    static func withApp(_ test: @escaping @Sendable (any TestClientProtocol, WebDependencies) async throws -> Void) async throws {
-        _ = try await TestDatabase.prepared()
-        let deps = try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: logger)
-        let app = try await buildApplication(WebConfig(), deps, logger: logger)
-        try await app.test(.router) { client in try await test(client, deps) }
-    }
+    static let password = TestCouncil.password
 
     /// Sets the password with the set-up link, signs in and enrols an authenticator through the
     /// pages; returns the TOTP secret and the time step used last.
@@ -51,7 +42,7 @@ import Web
     @Test func aNewAdminSetsUpSignsInWithTwoFactorAndSignsOut() async throws {
         let onboarded = try await TestDatabase.onboardTestTenant()
         let email = "alex.morgan@\(onboarded.tenant.authoritySlug.dropFirst(5)).test.kerb.example"
-        try await Self.withApp { client, deps in
+        try await withApp { client, deps in
             let browser = Browser(client, tenant: onboarded.tenant)
             // Signed out, protected pages send you to sign in.
             #expect(try await browser.get("/admin/users").location?.hasSuffix("/sign-in") == true)
@@ -88,7 +79,7 @@ import Web
 
     @Test func formsWithoutTheRightCSRFTokenAreRefusedAndChangeNothing() async throws {
         let onboarded = try await TestDatabase.onboardTestTenant()
-        try await Self.withApp { client, _ in
+        try await withApp { client, _ in
             let browser = Browser(client, tenant: onboarded.tenant)
             try await browser.get("/sign-in")
             for token in ["", "forged-token"] {
@@ -107,7 +98,7 @@ import Web
     @Test func wrongAndReplayedCodesAreRefusedAndTheSessionRotatesAtEachStep() async throws {
         let onboarded = try await TestDatabase.onboardTestTenant()
         let email = "alex.morgan@\(onboarded.tenant.authoritySlug.dropFirst(5)).test.kerb.example"
-        try await Self.withApp { client, _ in
+        try await withApp { client, _ in
             let browser = Browser(client, tenant: onboarded.tenant)
             let enrolledAt = Date()
             let secret = try await Self.setUpAndSignIn(browser, token: onboarded.adminSetupToken, email: email, now: enrolledAt)
@@ -145,7 +136,7 @@ import Web
         let a = try await TestDatabase.onboardTestTenant()
         let b = try await TestDatabase.onboardTestTenant()
         let email = "alex.morgan@\(a.tenant.authoritySlug.dropFirst(5)).test.kerb.example"
-        try await Self.withApp { client, _ in
+        try await withApp { client, _ in
             let atA = Browser(client, tenant: a.tenant)
             _ = try await Self.setUpAndSignIn(atA, token: a.adminSetupToken, email: email)
             let cookie = try #require(await atA.cookies["kerb_session"])
@@ -162,7 +153,7 @@ import Web
     @Test func anExpiredPasswordMustBeChangedBeforeAnythingElse() async throws {
         let onboarded = try await TestDatabase.onboardTestTenant()
         let email = "alex.morgan@\(onboarded.tenant.authoritySlug.dropFirst(5)).test.kerb.example"
-        try await Self.withApp { client, deps in
+        try await withApp { client, deps in
             let browser = Browser(client, tenant: onboarded.tenant)
             _ = try await Self.setUpAndSignIn(browser, token: onboarded.adminSetupToken, email: email)
             try await deps.identity.database.transaction(onboarded.tenant.scope, logger: Self.logger) { conn in

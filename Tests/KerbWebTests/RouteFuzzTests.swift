@@ -56,7 +56,7 @@ import Testing
     }
 
     static let web = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Sources/Web")
+        .deletingLastPathComponent().appendingPathComponent("Sources/Web")
 
     /// Names the handlers read from forms (`form.text("x")`, `form["x"]`, `form.all("x")`).
     static func formFieldNames() throws -> [String] {
@@ -95,17 +95,14 @@ import Testing
         let fields = try Self.formFieldNames()
         let properties = try Self.apiPropertyNames()
         #expect(fields.count > 30 && properties.count > 20, "the field lists were read: \(fields.count), \(properties.count)")
-        _ = try await TestDatabase.prepared()
-        let deps = try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
+        let deps = try await TestApp.dependencies()
         let router = try buildRouter(WebConfig(), deps, pages: try await Pages.load())
         let routes = router.routes.map { (method: $0.method, path: $0.path.description) }
         let app = application(router, WebConfig(), deps, logger: Self.logger)
         try await app.test(.router) { client in
-            let admin = Browser(client, tenant: tenant)
             if ProcessInfo.processInfo.environment["KERB_FUZZ_TRACE"] != nil { FileHandle.standardError.write(Data("fuzz start\n".utf8)) }
-            let email = "alex.morgan@\(tenant.authoritySlug.dropFirst(5)).test.kerb.example"
-            _ = try await SignInPageTests.setUpAndSignIn(admin, token: onboarded.adminSetupToken, email: email)
+            let council = try await TestCouncil.existing(onboarded, client, deps)
+            let admin = try await council.signIn(as: council.admin)
             let adminID = try #require(try await deps.identity.users.list(tenant.scope, logger: Self.logger).first?.id)
             // In every group, so the handlers run past their permission checks.
             try await TestDatabase.admin.transaction { session in

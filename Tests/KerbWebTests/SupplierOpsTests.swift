@@ -14,7 +14,7 @@ import Web
         let councilEmail = "alex.morgan@\(council.tenant.authoritySlug.dropFirst(5)).test.kerb.example"
         let opsEmail = "ops.\(TestDatabase.uniqueToken())@ops.kerb.example"
         let token = try await SupplierOps.invite(try await TestDatabase.prepared(), fullName: "Dana Whitfield", email: opsEmail)
-        try await SignInPageTests.withApp { client, _ in
+        try await withApp { client, _ in
             let ops = Browser(client, base: "/ops")
             #expect(try await ops.get("/ops/").location == "/ops/sign-in")
             _ = try await SignInPageTests.setUpAndSignIn(ops, token: token, email: opsEmail)

@@ -11,16 +11,6 @@ import Web
 @Suite struct WebTests {
     static let logger = Logger(label: "test")
 
-    func withApp(
-        _ config: WebConfig = WebConfig(), _ test: @escaping @Sendable (any TestClientProtocol, WebDependencies) async throws -> Void
-    ) async throws {
-        _ = try await TestDatabase.prepared()
-        let deps = try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
-        let app = try await buildApplication(config, deps, logger: Self.logger)
-        try await app.test(.router) { client in try await test(client, deps) }
-    }
-
     @Test func aCouncilsPageIsServedUnderItsPathWithItsName() async throws {
         let a = try await TestDatabase.onboardTestTenant().tenant
         let b = try await TestDatabase.onboardTestTenant(nation: .scotland).tenant
@@ -137,9 +127,7 @@ import Web
 
     @Test func councilsAreFoundByHostname() async throws {
         let tenant = try await TestDatabase.onboardTestTenant().tenant
-        _ = try await TestDatabase.prepared()
-        let deps = try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
+        let deps = try await TestApp.dependencies()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await deps.database.run() }
             defer { group.cancelAll() }
@@ -173,10 +161,7 @@ import Web
 
     @Test func councilsAreServedByTheirHostnameOverRealHTTP() async throws {
         let tenant = try await TestDatabase.onboardTestTenant().tenant
-        let deps = try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
-        let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: 0), deps, logger: Self.logger)
-        try await app.test(.live) { client in
+        try await withApp(WebConfig(host: "127.0.0.1", port: 0), over: .live) { client, _ in
             let port = try #require(client.port)
             try await TestClient.withClient(host: "127.0.0.1", port: port) { http in
                 let own = try await http.execute(.init("/api/v1/profile", method: .get, authority: "\(tenant.slug).kerb.localhost:\(port)"))

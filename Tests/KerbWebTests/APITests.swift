@@ -51,35 +51,16 @@ import Yams
     }
 
     func withWorld(_ test: @escaping @Sendable (World) async throws -> Void) async throws {
-        _ = try await TestDatabase.prepared()
         let onboarded = try await TestDatabase.onboardTestTenant()
         let tenant = onboarded.tenant
         let code = String(tenant.authoritySlug.uppercased().filter(\.isLetter))
-        let national = NationalBlueBadgeFake(tokens: ["national-token": code])
-        let pay = GovUKPayFake(apiKeys: ["api_test_key": "test council"])
-        let nationalURL = "http://127.0.0.1:\(try await national.start())"
-        let payClient = GovUKPayClient(baseURL: "http://127.0.0.1:\(try await pay.start())")
-        var deps = try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
-        deps.external = ExternalServices(
-            national: { _ in
-                NationalRegister(client: NationalBlueBadgeClient(baseURL: nationalURL, token: "national-token"), localAuthority: code)
-            },
-            feeGateway: { _ in GovUKPayGateway(client: payClient, apiKey: "api_test_key") })
-        let wired = deps
-        let app = try await buildApplication(WebConfig(), wired, logger: Self.logger)
-        do {
-            try await app.test(.router) { client in
+        try await withExternalFakes(localAuthority: code) { fakes in
+            try await withApp(external: fakes.services) { client, wired in
                 let adminID = try #require(try await wired.identity.users.list(tenant.scope, logger: Self.logger).first?.id)
-                try await test(World(client: client, deps: wired, tenant: tenant, adminID: adminID, pay: pay, national: national))
+                try await test(
+                    World(client: client, deps: wired, tenant: tenant, adminID: adminID, pay: fakes.pay, national: fakes.national))
             }
-        } catch {
-            await national.stop()
-            await pay.stop()
-            throw error
         }
-        await national.stop()
-        await pay.stop()
     }
 
     @Test func theOpenAPIDocumentDescribesExactlyTheRoutes() async throws {

@@ -46,8 +46,9 @@ import Web
     ]
 
     /// A council with its first admin signed in, plus a second person in `groups` (active at
-    /// once), signed in through the pages too.
+    /// once), signed in too (`TestCouncil.signIn(as:)`, without the sign-in pages).
     struct Council {
+        let world: TestCouncil
         let tenant: Tenant
         let admin: Browser
         let adminID: UUID
@@ -58,24 +59,15 @@ import Web
     static func council(
         _ client: any TestClientProtocol, _ deps: WebDependencies, otherGroups: [String]
     ) async throws -> Council {
-        let onboarded = try await TestDatabase.onboardTestTenant()
-        let tenant = onboarded.tenant
-        let scope = tenant.scope
-        let domain = "\(tenant.authoritySlug.dropFirst(5)).test.kerb.example"
-        let admin = Browser(client, tenant: tenant)
-        _ = try await SignInPageTests.setUpAndSignIn(admin, token: onboarded.adminSetupToken, email: "alex.morgan@\(domain)")
-        let adminID = try #require(try await deps.identity.users.list(scope, logger: logger).first?.id)
-        let groups = try await deps.identity.groups.groups(scope, logger: logger).filter { otherGroups.contains($0.name) }.map(\.id)
-        let (otherID, token) = try await deps.identity.users.invite(
-            scope, fullName: "Priya Shah", email: "priya.shah@\(domain)", groupIDs: groups, needsApproval: false,
-            by: AuditEvent(actorID: adminID, actor: "Alex Morgan", action: ""), now: Date(), logger: logger)
-        let other = Browser(client, tenant: tenant)
-        _ = try await SignInPageTests.setUpAndSignIn(other, token: token.token, email: "priya.shah@\(domain)")
-        return Council(tenant: tenant, admin: admin, adminID: adminID, other: other, otherID: otherID)
+        let world = try await TestCouncil.onboard(client, deps)
+        let priya = try await world.person("Priya Shah", groups: otherGroups)
+        return Council(
+            world: world, tenant: world.tenant, admin: try await world.signIn(as: world.admin), adminID: world.admin.id,
+            other: try await world.signIn(as: priya), otherID: priya.id)
     }
 
     @Test func aUserWithoutPermissionsIsRefusedOnEveryProtectedRouteAndEachRefusalIsAudited() async throws {
-        try await SignInPageTests.withApp { client, deps in
+        try await withApp { client, deps in
             let council = try await Self.council(client, deps, otherGroups: [])
             // A real membership id, so a refusal cannot be a 404 in disguise.
             let membership = try #require(
@@ -113,7 +105,7 @@ import Web
     }
 
     @Test func membershipChangesWaitForADifferentAdministrator() async throws {
-        try await SignInPageTests.withApp { client, deps in
+        try await withApp { client, deps in
             let council = try await Self.council(client, deps, otherGroups: ["Administrators"])
             let scope = council.tenant.scope
             let officers = try #require(
@@ -147,7 +139,7 @@ import Web
     }
 
     @Test func aLockedAccountStaysLockedUntilAnAdministratorUnlocksIt() async throws {
-        try await SignInPageTests.withApp { client, deps in
+        try await withApp { client, deps in
             let council = try await Self.council(client, deps, otherGroups: [])
             let scope = council.tenant.scope
             let email = try await deps.identity.users.account(scope, id: council.otherID, logger: Self.logger).email
@@ -175,7 +167,7 @@ import Web
     }
 
     @Test func aCouncilsOwnLetterWordingIsCheckedUsedForNewLettersAndCanBeReset() async throws {
-        try await SignInPageTests.withApp { client, deps in
+        try await withApp { client, deps in
             let council = try await Self.council(client, deps, otherGroups: [])
             let scope = council.tenant.scope
             let page = try await council.admin.get("/admin/letters")
@@ -205,7 +197,7 @@ import Web
     }
 
     @Test func genericAccountsAreRefusedAtInvitation() async throws {
-        try await SignInPageTests.withApp { client, deps in
+        try await withApp { client, deps in
             let council = try await Self.council(client, deps, otherGroups: [])
             try await council.admin.get("/admin/users/new")
             let page = try await council.admin.post(
@@ -217,7 +209,7 @@ import Web
     }
 
     @Test func aPolicyBreachingTheGuardrailsIsRefusedWithEveryViolationAndChangesAreVersioned() async throws {
-        try await SignInPageTests.withApp { client, deps in
+        try await withApp { client, deps in
             let council = try await Self.council(client, deps, otherGroups: [])
             let scope = council.tenant.scope
             let page = try await council.admin.get("/admin/policy")

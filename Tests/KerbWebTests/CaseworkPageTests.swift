@@ -16,27 +16,11 @@ import Web
 @Suite struct CaseworkPageTests {
     static let logger = Logger(label: "test")
 
-    /// Invites a colleague in `groups`; returns their set-up token and email.
-    static func colleague(_ deps: WebDependencies, _ tenant: Tenant, name: String, groups: [String], by admin: UUID) async throws -> (
-        token: String, email: String
-    ) {
-        let domain = "\(tenant.authoritySlug.dropFirst(5)).test.kerb.example"
-        let email = name.lowercased().replacingOccurrences(of: " ", with: ".") + "@" + domain
-        let ids = try await deps.identity.groups.groups(tenant.scope, logger: logger).filter { groups.contains($0.name) }.map(\.id)
-        let (_, token) = try await deps.identity.users.invite(
-            tenant.scope, fullName: name, email: email, groupIDs: ids, needsApproval: false,
-            by: AuditEvent(actorID: admin, actor: "Alex Morgan", action: ""), now: Date(), logger: logger)
-        return (token.token, email)
-    }
-
     @Test func anOfficerTakesInAnApplicationAndADecisionMakerRefusesItWithReasons() async throws {
-        try await SignInPageTests.withApp { client, deps in
+        try await withApp { client, deps in
             let council = try await AdminPageTests.council(client, deps, otherGroups: ["Case officers"])
             let officer = council.other
-            let (token, email) = try await Self.colleague(
-                deps, council.tenant, name: "Amira Hassan", groups: ["Decision makers"], by: council.adminID)
-            let decider = Browser(client, tenant: council.tenant)
-            _ = try await SignInPageTests.setUpAndSignIn(decider, token: token, email: email)
+            let decider = try await council.world.signIn(as: try await council.world.person("Amira Hassan", groups: ["Decision makers"]))
 
             try await officer.get("/cases/new")
             let fields: [(String, String)] = [
@@ -104,10 +88,7 @@ import Web
             let denied = try await decider.post(
                 "/cases/\(reference)/review/decide", [("review-outcome", "OVERTURNED"), ("review-rationale", "x")])
             #expect(denied.status == .forbidden && denied.html.contains("someone else must review it"))
-            let (token2, email2) = try await Self.colleague(
-                deps, council.tenant, name: "Tom Price", groups: ["Decision makers"], by: council.adminID)
-            let reviewer = Browser(client, tenant: council.tenant)
-            _ = try await SignInPageTests.setUpAndSignIn(reviewer, token: token2, email: email2)
+            let reviewer = try await council.world.signIn(as: try await council.world.person("Tom Price", groups: ["Decision makers"]))
             try await reviewer.get("/cases/\(reference)")
             #expect(
                 try await reviewer.post("/cases/\(reference)/review/decide", [("review-outcome", "OVERTURNED"), ("review-rationale", "")])
@@ -140,7 +121,7 @@ import Web
     }
 
     @Test func anotherTeamsCasesAreHiddenFromATeamConfinedOfficer() async throws {
-        try await SignInPageTests.withApp { client, deps in
+        try await withApp { client, deps in
             let council = try await AdminPageTests.council(client, deps, otherGroups: [])
             let scope = council.tenant.scope
             let admin = Officer(id: council.adminID, name: "Alex Morgan")

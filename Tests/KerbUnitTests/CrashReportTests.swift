@@ -1,7 +1,5 @@
 import Foundation
 import Hummingbird
-import HummingbirdTesting
-import KerbTestSupport
 import Logging
 import Testing
 import Web
@@ -123,24 +121,5 @@ import Web
         #expect(json["requests.in_flight"] as? Int == 150)
         // Below PIPE_BUF, so one write reaches a pipe (journald, a log shipper) in one piece.
         #expect(text.utf8.count < 4096)
-    }
-
-    @Test func theWebApplicationListsARequestOnlyWhileItIsHandled() async throws {
-        _ = try await TestDatabase.prepared()
-        let deps = try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
-        let app = try await buildApplication(WebConfig(), deps, logger: Self.logger) { router in
-            router.get("/test/in-flight") { _, context in
-                InFlightRequests.shared.snapshot().contains(context.id) ? "listed \(context.id)" : "missing \(context.id)"
-            }
-        }
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/test/in-flight", method: .get) { response in
-                let body = String(buffer: response.body)
-                #expect(body.hasPrefix("listed "))
-                let id = String(body.dropFirst("listed ".count))
-                #expect(!InFlightRequests.shared.snapshot().contains(id))
-            }
-        }
     }
 }

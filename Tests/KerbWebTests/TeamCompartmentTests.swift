@@ -116,7 +116,7 @@ import Testing
     // MARK: pages
 
     @Test func anotherTeamsCaseIsInNoQueueNoSearchAndItsPageIsAMissingOnes() async throws {
-        try await SignInPageTests.withApp { client, deps in
+        try await withApp { client, deps in
             let world = try await Self.world(client, deps)
             for tab in ["mine", "team", "unassigned", "due", "open"] {
                 let queue = try await world.priya.get("/cases?show=\(tab)")
@@ -164,7 +164,7 @@ import Testing
     }
 
     @Test func aConfinedOfficerIsNotWarnedAboutAnotherTeamsApplicantNorToldTheirNINumberIsOnRecord() async throws {
-        try await SignInPageTests.withApp { client, deps in
+        try await withApp { client, deps in
             let world = try await Self.world(client, deps)
             func application(_ name: String, nino: String = "") -> [(String, String)] {
                 [
@@ -212,7 +212,7 @@ import Testing
     }
 
     @Test func renewalsOfAnotherTeamsBadgesAreNeitherListedNorSent() async throws {
-        try await SignInPageTests.withApp { client, deps in
+        try await withApp { client, deps in
             let world = try await Self.world(client, deps)
             // A live badge expiring in 30 days on each case (inside the default 56-day window).
             for (number, reference) in [("2A3B4C", world.foreign), ("5D6E7F", world.own)] {
@@ -250,7 +250,7 @@ import Testing
     }
 
     @Test func managementInformationCountsAndListsOnlyTheTeamsCases() async throws {
-        try await SignInPageTests.withApp { client, deps in
+        try await withApp { client, deps in
             let world = try await Self.world(client, deps)
             // Margaret's case is 40 days old (an exception); another of the default team's is decided.
             let alex = Officer(id: world.council.adminID, name: "Alex Morgan")
@@ -305,11 +305,8 @@ import Testing
     }
 
     @Test func theAPIAnswersAnotherTeamsCaseAsOneThatDoesNotExist() async throws {
-        _ = try await TestDatabase.prepared()
-        let deps = try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
         let pages = try await Pages.load()
-        let app = try await buildApplication(WebConfig(), deps, logger: Self.logger) { router in
+        try await withApp(routes: { router, deps in
             let access = AccessGuard(database: deps.identity.database)
             let badges = BadgesController(
                 identity: deps.identity, cases: deps.cases, badges: deps.badges, fees: deps.fees, external: deps.external, access: access,
@@ -320,8 +317,7 @@ import Testing
                         group: router.group("t/:tenant/api/as-signed-in", context: TenantRequestContext.self)
                             .add(middleware: SignedInAs(identity: deps.identity)),
                         catalogue: RouteCatalogue(), area: .api, guardian: access))
-        }
-        try await app.test(.router) { client in
+        }) { client, deps in
             let world = try await Self.world(client, deps)
             let base = "/t/\(world.council.tenant.slug)/api/as-signed-in/"
             func call(_ who: UUID, _ method: HTTPRequest.Method, _ path: String, json: String? = nil) async throws -> Answer {

@@ -142,7 +142,7 @@ import Testing
             #expect(world.national.requests.filter { $0.hasPrefix("POST /badges") }.isEmpty)
             // The schema refuses it too, whatever the code does.
             let person = try await world.cases.row(world.scope, reference: reference, logger: Self.logger)
-            await #expect(throws: (any Error).self) {
+            await expectSQLState("23514") {  // check_violation
                 try await world.cases.database.transaction(world.scope, logger: Self.logger) { conn in
                     _ = try await conn.query(
                         """
@@ -387,7 +387,7 @@ import Testing
                     evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: world.officer, now: Date(),
                     logger: Self.logger)
             }
-            await #expect(throws: (any Error).self) {
+            await expectSQLState("23514") {  // check_violation
                 try await world.cases.database.transaction(world.scope, logger: Self.logger) { conn in
                     _ = try await conn.query(
                         """

@@ -3,44 +3,53 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Identity
-import KerbTestSupport
 import Logging
 import Tenancy
 import Web
 
 /// A tiny browser for page tests: keeps cookies the way a browser would (per name, dropped when
 /// expired), follows nothing automatically, and reads the CSRF token out of the last page.
-actor Browser {
-    struct Page: Sendable {
-        let status: HTTPResponse.Status
-        let html: String
-        let location: String?
+public actor Browser {
+    public struct Page: Sendable {
+        public let status: HTTPResponse.Status
+        public let html: String
+        public let location: String?
     }
 
-    let client: any TestClientProtocol
-    let base: String
-    private(set) var cookies: [String: String] = [:]
-    private(set) var csrf: String = ""
+    /// What this browser says it is (sessions show it as "Firefox on Linux").
+    public static let userAgent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
 
-    init(_ client: any TestClientProtocol, tenant: Tenant) {
+    public let client: any TestClientProtocol
+    public let base: String
+    public private(set) var cookies: [String: String] = [:]
+    public private(set) var csrf: String = ""
+
+    public init(_ client: any TestClientProtocol, tenant: Tenant) {
         self.init(client, base: "/t/\(tenant.slug)")
     }
 
-    init(_ client: any TestClientProtocol, base: String) {
+    public init(_ client: any TestClientProtocol, base: String) {
         self.client = client
         self.base = base
     }
 
-    func setCookie(_ name: String, _ value: String?) { cookies[name] = value }
+    public func setCookie(_ name: String, _ value: String?) { cookies[name] = value }
+
+    /// Holds a session as a browser does once signed in: its cookie, and the CSRF token its forms
+    /// carry (`TestCouncil.signIn(as:)`).
+    public func adopt(session token: String) {
+        cookies["kerb_session"] = token
+        csrf = SessionService.csrfToken(for: token)
+    }
 
     @discardableResult
-    func get(_ path: String) async throws -> Page {
+    public func get(_ path: String) async throws -> Page {
         try await send(.get, path, body: nil)
     }
 
     /// Posts a form with the current CSRF token unless `csrf` overrides it.
     @discardableResult
-    func post(_ path: String, _ fields: [(String, String)] = [], csrf override: String? = nil) async throws -> Page {
+    public func post(_ path: String, _ fields: [(String, String)] = [], csrf override: String? = nil) async throws -> Page {
         var components = URLComponents()
         components.queryItems = ([("csrf", override ?? csrf)] + fields).map { URLQueryItem(name: $0.0, value: $0.1) }
         let body = (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
@@ -49,7 +58,7 @@ actor Browser {
 
     /// Posts raw bytes as they are, with this browser's cookies: for hostile bodies.
     @discardableResult
-    func postRaw(
+    public func postRaw(
         _ path: String, _ body: [UInt8], contentType: String? = "application/x-www-form-urlencoded", headers extra: HTTPFields = [:]
     )
         async throws -> Page
@@ -65,7 +74,7 @@ actor Browser {
     private func send(
         _ method: HTTPRequest.Method, _ path: String, bytes: [UInt8]?, contentType: String?, extra: HTTPFields = [:]
     ) async throws -> Page {
-        var headers: HTTPFields = [.userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"]
+        var headers: HTTPFields = [.userAgent: Self.userAgent]
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
         if let contentType { headers[.contentType] = contentType }
         headers.append(contentsOf: extra)
@@ -84,7 +93,7 @@ actor Browser {
     }
 
     /// The value of the first hidden input called `name`.
-    nonisolated static func field(_ name: String, in html: String) -> String? {
+    public nonisolated static func field(_ name: String, in html: String) -> String? {
         guard let start = html.range(of: "name=\"\(name)\" value=\"") else { return nil }
         let rest = html[start.upperBound...]
         guard let end = rest.firstIndex(of: "\"") else { return nil }

@@ -28,25 +28,12 @@ import Testing
 
     @Test func everyAnswerIsOneTheDocumentDescribes() async throws {
         let schemathesis = try Schemathesis.executable()
-        _ = try await TestDatabase.prepared()
         let tenant = try await TestDatabase.onboardTestTenant().tenant
         let code = String(tenant.authoritySlug.uppercased().filter(\.isLetter))
-        let national = NationalBlueBadgeFake(tokens: ["national-token": code])
-        let pay = GovUKPayFake(apiKeys: ["api_test_key": "test council"])
-        let nationalURL = "http://127.0.0.1:\(try await national.start())"
-        let payClient = GovUKPayClient(baseURL: "http://127.0.0.1:\(try await pay.start())")
-        var deps = try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
-        deps.external = ExternalServices(
-            national: { _ in
-                NationalRegister(client: NationalBlueBadgeClient(baseURL: nationalURL, token: "national-token"), localAuthority: code)
-            },
-            feeGateway: { _ in GovUKPayGateway(client: payClient, apiKey: "api_test_key") })
-        let wired = deps
-        let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: 0), wired, logger: Self.quiet)
-        do {
+        try await withExternalFakes(localAuthority: code) { fakes in
             // The database clients run as the application's services: keys are made once it runs.
-            try await app.test(.live) { client in
+            try await withApp(WebConfig(host: "127.0.0.1", port: 0), over: .live, external: fakes.services, logger: Self.quiet) {
+                client, wired in
                 let adminID = try #require(try await wired.identity.users.list(tenant.scope, logger: Self.logger).first?.id)
                 let key = try await APIKeyService(database: wired.identity.database).create(
                     tenant.scope, name: "Schemathesis", permissions: Set(APIKeyService.grantable),
@@ -65,12 +52,6 @@ import Testing
                 Self.logger.info("schemathesis against the API took \(Int(outcome.seconds)) s")
                 #expect(outcome.status == 0, "schemathesis found answers the document does not describe:\n\(outcome.output)")
             }
-        } catch {
-            await national.stop()
-            await pay.stop()
-            throw error
         }
-        await national.stop()
-        await pay.stop()
     }
 }
