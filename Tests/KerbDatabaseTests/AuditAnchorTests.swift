@@ -109,7 +109,9 @@ import Testing
             _ = try await Self.verify(scope)
         }
         // And anchoring refuses to bless it.
-        await #expect(throws: AuditTrailError.self) { _ = try await Self.anchor(scope) }
+        await #expect(
+            throws: AuditTrailError.anchoredHeadMissing(schema: scope.schema, seq: anchored.rowCount, anchoredAt: anchored.at)
+        ) { _ = try await Self.anchor(scope) }
     }
 
     @Test func aSingleTamperedRowIsNamedWithWhatIsWrong() async throws {

@@ -182,10 +182,10 @@ import Testing
                 register: world.register, by: world.decider, now: Date(), logger: Self.logger)
             let badge = try await world.badges.badge(world.scope, number: original, logger: Self.logger)
             // Not yet issued: it cannot be replaced.
-            await #expect(throws: CaseworkError.self) {
+            await #expect {
                 _ = try await Self.approved(
                     world, kind: .replace, existing: original, replaceReason: .lost, personID: badge.personID)
-            }
+            } throws: { invalidFields($0) == ["existing-badge"] }
             _ = world.national.markIssued(original)
             try await world.badges.recordIssued(world.scope, number: original, by: world.decider, now: Date(), logger: Self.logger)
             let replacement = try await Self.approved(
@@ -210,11 +210,11 @@ import Testing
             let cancelled = try await world.badges.badge(world.scope, number: newNumber, logger: Self.logger)
             #expect(cancelled.status == .cancelled && cancelled.cancelReason == .deceased && !cancelled.isLive(today: today))
             #expect(world.national.badge(newNumber)?.statusCode == "CANCELLED")
-            await #expect(throws: CaseworkError.self) {
+            await #expect {
                 try await world.badges.cancel(
                     world.scope, number: newNumber, reason: .noLongerNeeded, register: world.register, by: world.decider, now: Date(),
                     logger: Self.logger)
-            }
+            } throws: { kerbErrorCode($0) == "casework.badge-not-live" }
         }
     }
 
@@ -253,13 +253,13 @@ import Testing
                 register: world.register, by: world.decider, now: Date(), logger: Self.logger)
             let enforcement = EnforcementService(database: world.cases.database, badges: world.badges)
             // A report without what was seen is refused and opens nothing.
-            await #expect(throws: EnforcementError.self) {
+            await #expect {
                 _ = try await enforcement.report(
                     world.scope,
                     MisuseReport(
                         badgeNumber: number, location: "", vehicleRegistration: "", observation: "", reportedBy: "CEO 12", seenAt: Date()),
                     by: world.officer, now: Date(), logger: Self.logger)
-            }
+            } throws: { invalidFields($0) == ["location", "observation"] }
             #expect(try await enforcement.cases(world.scope, openOnly: false, logger: Self.logger).isEmpty)
             let case1 = try await enforcement.report(
                 world.scope,
@@ -279,7 +279,7 @@ import Testing
                 world.scope, reference: case1, description: "Photo of the dashboard at 10:02", capturedAt: Date(), by: world.officer,
                 logger: Self.logger)
             // Closing needs a rationale; a cancellation cancels the badge (REVOKE) nationally.
-            await #expect(throws: EnforcementError.self) {
+            await #expect(throws: EnforcementError.invalid([FieldIssue(field: "rationale", message: "Explain the outcome")])) {
                 try await enforcement.close(
                     world.scope, reference: case1, outcome: .cancellation, rationale: " ", register: world.register, by: world.officer,
                     now: Date(), logger: Self.logger)
@@ -381,12 +381,12 @@ import Testing
                     fullName: "Ivy Stone", dateOfBirth: Date(timeIntervalSince1970: -500_000_000), addressLine1: "1 Road",
                     postcode: "SE1 9SG"),
                 confirmedNew: true, visibleTeams: nil, by: world.officer, logger: Self.logger)
-            await #expect(throws: CaseworkError.self) {
+            await #expect {
                 _ = try await world.cases.open(
                     world.scope, .init(personID: person, kind: .new, channel: .paper, eligibility: nil, forOrganisation: true),
                     evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: world.officer, now: Date(),
                     logger: Self.logger)
-            }
+            } throws: { invalidFields($0) == ["eligibility"] }
             await expectSQLState("23514") {  // check_violation
                 try await world.cases.database.transaction(world.scope, logger: Self.logger) { conn in
                     _ = try await conn.query(

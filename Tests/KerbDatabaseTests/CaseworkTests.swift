@@ -42,7 +42,7 @@ import Testing
             let bad = PersonDetails(
                 fullName: " ", dateOfBirth: Date().addingTimeInterval(86_400), nino: "NOT-A-NINO", addressLine1: "", postcode: "XYZ",
                 preferredChannel: "email")
-            await #expect(throws: CaseworkError.self) {
+            await #expect(throws: CaseworkError.invalid(bad.problems())) {
                 _ = try await cases.addPerson(scope, bad, confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
             }
             let fields = Set(bad.problems().map(\.field))
@@ -87,22 +87,22 @@ import Testing
                     scope, reference: walking, outcome: .approved, reasons: [], rationale: "", by: assessor, now: now, logger: Self.logger)
             }
             // A refusal without reasons or rationale is refused, and changes nothing.
-            await #expect(throws: CaseworkError.self) {
+            await #expect {
                 try await cases.decide(
                     scope, reference: walking, outcome: .refused, reasons: [], rationale: "Not eligible", by: decider, now: now,
                     logger: Self.logger)
-            }
-            await #expect(throws: CaseworkError.self) {
+            } throws: { invalidFields($0) == ["reasons"] }
+            await #expect {
                 try await cases.decide(
                     scope, reference: walking, outcome: .refused, reasons: [.walkingNotSubstantial], rationale: " ", by: decider, now: now,
                     logger: Self.logger)
-            }
+            } throws: { invalidFields($0) == ["rationale"] }
             #expect(try await cases.row(scope, reference: walking, logger: Self.logger).status == .assessed)
             try await cases.decide(
                 scope, reference: walking, outcome: .refused, reasons: [.walkingNotSubstantial], rationale: "Walks 200 m without pain",
                 by: decider, now: now, logger: Self.logger)
             // Decided once: a second decision is refused.
-            await #expect(throws: CaseworkError.self) {
+            await #expect(throws: CaseworkError.wrongStatus(.refused, action: "decided")) {
                 try await cases.decide(
                     scope, reference: walking, outcome: .approved, reasons: [], rationale: "", by: decider, now: now, logger: Self.logger)
             }
@@ -161,17 +161,17 @@ import Testing
         try await withCases { cases, scope, officer, _ in
             let person = try await cases.addPerson(
                 scope, Self.person(), confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
-            await #expect(throws: CaseworkError.self) {
+            await #expect {
                 _ = try await cases.open(
                     scope, .init(personID: person, kind: .replace, channel: .phone, eligibility: .dla), evidence: Self.evidence,
                     by: officer,
                     now: Date(), logger: Self.logger)
-            }
+            } throws: { invalidFields($0) == ["replace-reason", "existing-badge"] }
             let draft = try await cases.open(
                 scope, .init(personID: person, kind: .new, channel: .inPerson, eligibility: nil, draft: true), evidence: Self.evidence,
                 by: officer, now: Date(), logger: Self.logger)
             #expect(try await cases.row(scope, reference: draft, logger: Self.logger).status == .draft)
-            await #expect(throws: CaseworkError.self) {
+            await #expect(throws: CaseworkError.wrongStatus(.draft, action: "assessed")) {
                 try await cases.assess(scope, reference: draft, findings: "x", by: officer, now: Date(), logger: Self.logger)
             }
             try await cases.submit(scope, reference: draft, eligibility: .cognitive, by: officer, now: Date(), logger: Self.logger)
@@ -188,10 +188,10 @@ import Testing
             let reference = try await cases.open(
                 scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .walking), evidence: Self.evidence, by: officer,
                 now: start, logger: Self.logger)
-            await #expect(throws: CaseworkError.self) {
+            await #expect {
                 try await cases.requestEvidence(
                     scope, reference: reference, items: [" "], pauseClock: true, by: officer, now: start, logger: Self.logger)
-            }
+            } throws: { invalidFields($0) == ["items"] }
             try await cases.requestEvidence(
                 scope, reference: reference, items: ["Proof of address", "Consultant's letter"], pauseClock: true, by: officer,
                 now: start.addingTimeInterval(5 * 86_400), logger: Self.logger)

@@ -31,16 +31,16 @@ import Testing
     }
 
     @Test func refusesMalformedRows() {
-        #expect(throws: TenancyError.self) {
+        #expect(throws: TenancyError.catalogue("authorities.csv line 2: bad slug 'Bad Slug'")) {
             try AuthorityCatalogue(authoritiesCSV: "slug,name,band,nation\nBad Slug,X,A,England\n", bandsCSV: "band,rank,description\n")
         }
-        #expect(throws: TenancyError.self) {
+        #expect(throws: TenancyError.catalogue("authorities.csv line 2: bad band")) {
             try AuthorityCatalogue(authoritiesCSV: "slug,name,band,nation\nx,X,G,England\n", bandsCSV: "band,rank,description\n")
         }
-        #expect(throws: TenancyError.self) {
+        #expect(throws: TenancyError.catalogue("authorities.csv line 2: bad nation")) {
             try AuthorityCatalogue(authoritiesCSV: "slug,name,band,nation\nx,X,A,Atlantis\n", bandsCSV: "band,rank,description\n")
         }
-        #expect(throws: TenancyError.self) {
+        #expect(throws: TenancyError.catalogue("expected header slug,name,band,nation")) {
             try AuthorityCatalogue(authoritiesCSV: "slug,name\nx,X\n", bandsCSV: "band,rank,description\n")
         }
     }
