@@ -16,13 +16,9 @@ import Testing
     static let password = "lamp-orbit-velvet-42"
 
     func withAccounts(_ body: (AccountService) async throws -> Void) async throws {
-        let client = PostgresClient(TestDatabase.config, login: .app, maxConnections: 2, logger: Self.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
+        try await TestDatabase.withTenantDatabase { database in
             let hasher = PasswordHasher(pool: TestDatabase.threads, parameters: .init(memoryKiB: 1024, iterations: 1, parallelism: 1))
-            let service = try await AccountService(
-                database: TenantDatabase(client: client), hasher: hasher, rules: try PasswordRules.bundled())
+            let service = try await AccountService(database: database, hasher: hasher, rules: try PasswordRules.bundled())
             try await body(service)
         }
     }

@@ -17,7 +17,7 @@ import Testing
     /// A council with `count` audit rows of its own, written the way requests write them.
     static func tenantWithTrail(_ count: Int) async throws -> Tenant {
         let tenant = try await TestDatabase.onboardTestTenant().tenant
-        try await AuditRoleTests.withTenantDatabase { db in
+        try await TestDatabase.withTenantDatabase { db in
             for i in 1...count {
                 try await AuditLog.record(
                     AuditEvent(actorID: nil, actor: "Test", action: "test.step", target: "\(i)", detail: "step \(i)"), database: db,
@@ -53,7 +53,7 @@ import Testing
         #expect(try await Self.anchor(scope) == false)
         let anchored = try await Self.verify(scope)
         #expect(anchored.anchor?.rowCount == anchored.rows && anchored.anchor?.headHash == anchored.headHash)
-        try await AuditRoleTests.withTenantDatabase { db in
+        try await TestDatabase.withTenantDatabase { db in
             try await AuditLog.record(
                 AuditEvent(actorID: nil, actor: "Test", action: "test.more"), database: db, scope: scope, logger: Self.logger)
         }
@@ -85,7 +85,7 @@ import Testing
             try session.leaveTenant()
         }
         // The chain in the council's schema sees nothing wrong.
-        let inSchema = try await AuditRoleTests.withTenantDatabase { db in
+        let inSchema = try await TestDatabase.withTenantDatabase { db in
             try await AuditLog.firstBrokenEntry(database: db, scope: scope, logger: Self.logger)
         }
         #expect(inSchema == nil)
@@ -97,7 +97,7 @@ import Testing
         }
 
         // Padded back to the anchored length, the rewrite still lacks the anchored head.
-        try await AuditRoleTests.withTenantDatabase { db in
+        try await TestDatabase.withTenantDatabase { db in
             for _ in 0..<2 {
                 try await AuditLog.record(
                     AuditEvent(actorID: nil, actor: "Test", action: "test.padding"), database: db, scope: scope, logger: Self.logger)

@@ -14,15 +14,6 @@ import Testing
 @Suite struct AuditRoleTests {
     static let logger = Logger(label: "test")
 
-    static func withTenantDatabase<T: Sendable>(_ body: (TenantDatabase) async throws -> T) async throws -> T {
-        let client = PostgresClient(TestDatabase.config, login: .app, maxConnections: 2, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(TenantDatabase(client: client))
-        }
-    }
-
     /// A statement a request might try, and how PostgreSQL must refuse it.
     struct Refusal {
         let sql: String
@@ -66,7 +57,7 @@ import Testing
 
     @Test func aRequestCannotTruncateRewriteDropOrUnhookTheAuditTrail() async throws {
         let tenant = try await TestDatabase.onboardTestTenant().tenant
-        try await Self.withTenantDatabase { db in
+        try await TestDatabase.withTenantDatabase { db in
             try await AuditLog.record(
                 AuditEvent(actorID: nil, actor: "Test", action: "test.before"), database: db, scope: tenant.scope, logger: Self.logger)
             for refusal in Self.destructive(tenant.scope) {
@@ -157,7 +148,7 @@ import Testing
         #expect(outcomes.count == 1)
         #expect(outcomes.first?.rolesSplit == true && outcomes.first?.applied == [] && outcomes.first?.error == nil)
 
-        try await Self.withTenantDatabase { db in
+        try await TestDatabase.withTenantDatabase { db in
             let user = try await db.transaction(scope, logger: Self.logger) { conn in
                 try await conn.query("SELECT current_user FROM profile", logger: Self.logger).decode(String.self).all()
             }
@@ -190,7 +181,7 @@ import Testing
         let migrator = Migrator(database: admin, control: [], tenant: try Migration.bundled(.tenant) + [probe])
         let outcomes = try await migrator.migrateTenants([tenant.scope], parallelism: 1)
         #expect(outcomes.first?.applied == [probe.version] && outcomes.first?.rolesSplit == false)
-        try await Self.withTenantDatabase { db in
+        try await TestDatabase.withTenantDatabase { db in
             let ids = try await db.transaction(tenant.scope, logger: Self.logger) { conn in
                 try await conn.query("INSERT INTO later_probe (note) VALUES ('x') RETURNING id", logger: Self.logger).decode(Int64.self)
                     .all()

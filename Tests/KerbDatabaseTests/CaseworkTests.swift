@@ -15,12 +15,8 @@ import Testing
     static let logger = Logger(label: "test")
 
     func withCases(_ body: (CaseService, TenantScope, Officer, Officer) async throws -> Void) async throws {
-        let client = PostgresClient(TestDatabase.config, login: .app, maxConnections: 2, logger: Self.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
+        try await TestDatabase.withTenantDatabase { database in
             let tenant = try await TestDatabase.onboardTestTenant().tenant
-            let database = TenantDatabase(client: client)
             let staff = try await TestDatabase.councilStaff(tenant.scope)
             try await body(
                 CaseService(database: database, letters: try Letters.bundled()), tenant.scope,

@@ -12,19 +12,10 @@ import Testing
 @Suite struct IsolationTests {
     static let logger = Logger(label: "test")
 
-    func withTenantDatabase<T: Sendable>(_ body: (TenantDatabase) async throws -> T) async throws -> T {
-        let client = PostgresClient(TestDatabase.config, login: .app, maxConnections: 2, logger: Self.logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(TenantDatabase(client: client))
-        }
-    }
-
     @Test func aTenantTransactionCannotReadOrWriteAnotherTenantEvenByQualifiedName() async throws {
         let a = try await TestDatabase.onboardTestTenant().tenant
         let b = try await TestDatabase.onboardTestTenant().tenant
-        try await withTenantDatabase { db in
+        try await TestDatabase.withTenantDatabase { db in
             // Its own tables, unqualified, as its own role.
             let own = try await db.transaction(a.scope, logger: Self.logger) { conn in
                 let rows = try await conn.query("SELECT current_user, authority FROM profile", logger: Self.logger)
@@ -56,7 +47,7 @@ import Testing
 
     @Test func theLoginRoleAloneReachesNoTenantAndTheRoleEndsWithTheTransaction() async throws {
         let a = try await TestDatabase.onboardTestTenant().tenant
-        try await withTenantDatabase { db in
+        try await TestDatabase.withTenantDatabase { db in
             await expectSQLState("42501") {  // insufficient_privilege
                 _ = try await db.client.query(PostgresQuery(unsafeSQL: "SELECT * FROM \(a.scope.schema).profile"), logger: Self.logger)
                     .collect()
@@ -75,7 +66,7 @@ import Testing
     @Test func aFailedTransactionChangesNothing() async throws {
         let a = try await TestDatabase.onboardTestTenant().tenant
         struct Boom: Error {}
-        try await withTenantDatabase { db in
+        try await TestDatabase.withTenantDatabase { db in
             await #expect(throws: Boom.self) {
                 try await db.transaction(a.scope, logger: Self.logger) { conn in
                     _ = try await conn.query("UPDATE profile SET display_name = 'changed'", logger: Self.logger).collect()

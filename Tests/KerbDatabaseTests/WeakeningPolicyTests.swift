@@ -14,12 +14,9 @@ import Testing
     static let logger = Logger(label: "test")
 
     @Test func switchingProtectionOffNeedsASecondAdministrator() async throws {
-        let client = PostgresClient(TestDatabase.config, login: .app, maxConnections: 2, logger: Self.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
+        try await TestDatabase.withTenantDatabase { database in
             let tenant = try await TestDatabase.onboardTestTenant().tenant
-            let store = LocalPolicyStore(database: TenantDatabase(client: client))
+            let store = LocalPolicyStore(database: database)
             let first = AuditEvent(actorID: UUID(), actor: "First Admin", action: "")
             let second = AuditEvent(actorID: UUID(), actor: "Second Admin", action: "")
             let before = try await store.current(tenant.scope, logger: Self.logger)
@@ -48,7 +45,7 @@ import Testing
             stronger.security.mfaRequired = true
             stronger.security.accessChangesNeedSecondAdmin = true
             try await store.change(tenant.scope, to: stronger, reason: "back on", actor: first, logger: Self.logger)
-            let trail = try await AuditLog.recent(database: TenantDatabase(client: client), scope: tenant.scope, logger: Self.logger)
+            let trail = try await AuditLog.recent(database: database, scope: tenant.scope, logger: Self.logger)
             #expect(trail.filter { $0.event.action == "policy.propose" }.count == 2)
         }
     }
