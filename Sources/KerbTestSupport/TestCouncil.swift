@@ -126,3 +126,26 @@ public struct TestSupportError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// A council with its administrator and a colleague, Priya Shah, in `otherGroups` (active at
+/// once), both signed in with `TestCouncil.signIn(as:)`: where most page tests start.
+public struct SignedInCouncil: Sendable {
+    public let world: TestCouncil
+    /// The administrator's browser.
+    public let admin: Browser
+    /// Priya's browser.
+    public let other: Browser
+    public let otherID: UUID
+
+    public var tenant: Tenant { world.tenant }
+    public var adminID: UUID { world.admin.id }
+
+    public static func onboard(
+        _ client: any TestClientProtocol, _ deps: WebDependencies, otherGroups: [String]
+    ) async throws -> SignedInCouncil {
+        let world = try await TestCouncil.onboard(client, deps)
+        let priya = try await world.person("Priya Shah", groups: otherGroups)
+        return SignedInCouncil(
+            world: world, admin: try await world.signIn(as: world.admin), other: try await world.signIn(as: priya), otherID: priya.id)
+    }
+}

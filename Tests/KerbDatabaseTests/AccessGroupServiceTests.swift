@@ -5,12 +5,12 @@ import Policy
 import Testing
 
 @Suite struct AccessGroupServiceTests {
-    let helper = AccountServiceTests()
+    let helper = TestAccounts()
 
     @Test func membershipsNeedASecondAdminAndGrantOnlyOnceApproved() async throws {
         try await helper.withAccounts { accounts in
             let (tenant, email) = try await helper.councilWithAdmin(accounts)
-            let log = AccountServiceTests.logger
+            let log = TestAccounts.logger
             let admin = try await helper.adminID(accounts, tenant, email, now: Date())
             let officer = try await TestDatabase.admin.transaction { session in
                 try session.enterTenant(tenant.scope)

@@ -13,38 +13,12 @@ import Testing
 /// Set-up, sign-in, lockout, expiry and TOTP against the real database, negative cases first.
 @Suite struct AccountServiceTests {
     static let logger = Logger(label: "test")
-    static let password = "lamp-orbit-velvet-42"
+    static let password = TestAccounts.password
 
-    func withAccounts(_ body: (AccountService) async throws -> Void) async throws {
-        try await TestDatabase.withTenantDatabase { database in
-            let hasher = PasswordHasher(pool: TestDatabase.threads, parameters: .init(memoryKiB: 1024, iterations: 1, parallelism: 1))
-            let service = try await AccountService(database: database, hasher: hasher, rules: try PasswordRules.bundled())
-            try await body(service)
-        }
-    }
-
-    /// A council whose first admin has set a password; returns it with the admin's email.
-    func councilWithAdmin(_ accounts: AccountService) async throws -> (Tenant, String) {
-        let onboarded = try await TestDatabase.onboardTestTenant()
-        let tenant = onboarded.tenant
-        let email = "alex.morgan@\(tenant.authoritySlug.dropFirst(5)).test.kerb.example"
-        _ = try await accounts.completeSetup(
-            tenant.scope, token: onboarded.adminSetupToken, password: Self.password, now: Date(), logger: Self.logger)
-        return (tenant, email)
-    }
-
-    /// Signs the council's first admin in and returns their id (the default policy then asks
-    /// for 2FA enrolment before anything else).
-    func adminID(_ accounts: AccountService, _ tenant: Tenant, _ email: String, now: Date) async throws -> UUID {
-        let outcome = try await accounts.signIn(tenant.scope, email: email, password: Self.password, now: now, logger: Self.logger)
-        guard case .enrolmentRequired(let id) = outcome else { throw UnexpectedOutcome(description: "\(outcome)") }
-        return id
-    }
-
-    struct UnexpectedOutcome: Error { let description: String }
+    let helper = TestAccounts()
 
     @Test func setUpNeedsAStrongPasswordAndAnUnusedToken() async throws {
-        try await withAccounts { accounts in
+        try await helper.withAccounts { accounts in
             let onboarded = try await TestDatabase.onboardTestTenant()
             let scope = onboarded.tenant.scope
             await #expect {
@@ -70,8 +44,8 @@ import Testing
     }
 
     @Test func theDefaultPolicyDemandsTwoFactorEnrolmentAndOtherCouncilsKnowNobody() async throws {
-        try await withAccounts { accounts in
-            let (tenant, email) = try await councilWithAdmin(accounts)
+        try await helper.withAccounts { accounts in
+            let (tenant, email) = try await helper.councilWithAdmin(accounts)
             let outcome = try await accounts.signIn(
                 tenant.scope, email: email.uppercased(), password: Self.password, now: Date(), logger: Self.logger)
             guard case .enrolmentRequired = outcome else { Issue.record("expected enrolment, got \(outcome)"); return }
@@ -88,8 +62,8 @@ import Testing
     }
 
     @Test func failuresLockTheAccountUntilTheLockoutEnds() async throws {
-        try await withAccounts { accounts in
-            let (tenant, email) = try await councilWithAdmin(accounts)
+        try await helper.withAccounts { accounts in
+            let (tenant, email) = try await helper.councilWithAdmin(accounts)
             let now = Date()
             for minute in 0..<5 {
                 await #expect(throws: IdentityError.invalidCredentials) {
@@ -116,8 +90,8 @@ import Testing
     }
 
     @Test func eachFailureMakesTheNextAttemptWaitLonger() async throws {
-        try await withAccounts { accounts in
-            let (tenant, email) = try await councilWithAdmin(accounts)
+        try await helper.withAccounts { accounts in
+            let (tenant, email) = try await helper.councilWithAdmin(accounts)
             let now = Date()
             for (failure, wait) in [(0.0, 1), (1.0, 2), (3.0, 4)] {
                 let at = now.addingTimeInterval(failure)
@@ -136,12 +110,12 @@ import Testing
     }
 
     @Test func anExpiredPasswordMustBeChangedFirst() async throws {
-        try await withAccounts { accounts in
-            let (tenant, email) = try await councilWithAdmin(accounts)
+        try await helper.withAccounts { accounts in
+            let (tenant, email) = try await helper.councilWithAdmin(accounts)
             let now = Date()
             let later = now.addingTimeInterval(91 * 86_400)  // the default policy's limit is 90 days
             // With 2FA required, the code comes first and the signed-in session then reports expiry.
-            let userID = try await adminID(accounts, tenant, email, now: later)
+            let userID = try await helper.adminID(accounts, tenant, email, now: later)
             let sessions = SessionService(database: accounts.database)
             let token = try await sessions.start(
                 tenant.scope, userID: userID, stage: .complete, userAgent: nil, now: later, logger: Self.logger)
@@ -166,10 +140,10 @@ import Testing
     }
 
     @Test func aTOTPCodeWorksOnceAndAWrongOneNever() async throws {
-        try await withAccounts { accounts in
-            let (tenant, email) = try await councilWithAdmin(accounts)
+        try await helper.withAccounts { accounts in
+            let (tenant, email) = try await helper.councilWithAdmin(accounts)
             let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 30).rounded(.down) * 30 + 1)
-            let userID = try await self.adminID(accounts, tenant, email, now: now)
+            let userID = try await helper.adminID(accounts, tenant, email, now: now)
             let secret = TOTP.newSecret()
             try await accounts.enrolTOTP(tenant.scope, userID: userID, secret: secret, now: now, logger: Self.logger)
             #expect(
@@ -202,7 +176,7 @@ import Testing
 }
 
 @Suite struct PasswordChangeAndRecoveryTests {
-    let helper = AccountServiceTests()
+    let helper = TestAccounts()
 
     @Test func aChangeNeedsTheCurrentPasswordAndANewOne() async throws {
         try await helper.withAccounts { accounts in

@@ -5,12 +5,12 @@ import Policy
 import Testing
 
 @Suite struct SessionServiceTests {
-    let helper = AccountServiceTests()
+    let helper = TestAccounts()
 
     @Test func sessionsEndWhenIdleOrTooOldAndOnSignOutEverywhere() async throws {
         try await helper.withAccounts { accounts in
             let (tenant, email) = try await helper.councilWithAdmin(accounts)
-            let log = AccountServiceTests.logger
+            let log = TestAccounts.logger
             let now = Date()
             let userID = try await helper.adminID(accounts, tenant, email, now: now)
             let sessions = SessionService(database: accounts.database)

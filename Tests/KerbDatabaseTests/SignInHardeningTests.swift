@@ -9,9 +9,9 @@ import Testing
 
 /// Issue 9, items 3, 4, 5, 8 and 14 at the service level, against the real database.
 @Suite struct SignInHardeningTests {
-    let helper = AccountServiceTests()
-    static let log = AccountServiceTests.logger
-    static let password = AccountServiceTests.password
+    let helper = TestAccounts()
+    static let log = TestAccounts.logger
+    static let password = TestAccounts.password
 
     static func outcomes(_ tenant: Tenant) async throws -> [String] {
         try await TestDatabase.admin.transaction { session in

@@ -57,7 +57,7 @@ import Testing
 
         let declared = routes
         try await app.test(.router) { client in
-            let council = try await AdminPageTests.council(client, deps, otherGroups: [])
+            let council = try await SignedInCouncil.onboard(client, deps, otherGroups: [])
             let tenant = council.tenant
             let membership = try #require(
                 try await deps.identity.groups.memberships(tenant.scope, userID: council.adminID, logger: Self.logger).first?.id)

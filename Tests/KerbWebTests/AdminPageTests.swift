@@ -45,30 +45,9 @@ import Web
         (.post, "/enforcement/EN-2026-000001/close"),
     ]
 
-    /// A council with its first admin signed in, plus a second person in `groups` (active at
-    /// once), signed in too (`TestCouncil.signIn(as:)`, without the sign-in pages).
-    struct Council {
-        let world: TestCouncil
-        let tenant: Tenant
-        let admin: Browser
-        let adminID: UUID
-        let other: Browser
-        let otherID: UUID
-    }
-
-    static func council(
-        _ client: any TestClientProtocol, _ deps: WebDependencies, otherGroups: [String]
-    ) async throws -> Council {
-        let world = try await TestCouncil.onboard(client, deps)
-        let priya = try await world.person("Priya Shah", groups: otherGroups)
-        return Council(
-            world: world, tenant: world.tenant, admin: try await world.signIn(as: world.admin), adminID: world.admin.id,
-            other: try await world.signIn(as: priya), otherID: priya.id)
-    }
-
     @Test func aUserWithoutPermissionsIsRefusedOnEveryProtectedRouteAndEachRefusalIsAudited() async throws {
         try await withApp { client, deps in
-            let council = try await Self.council(client, deps, otherGroups: [])
+            let council = try await SignedInCouncil.onboard(client, deps, otherGroups: [])
             // A real membership id, so a refusal cannot be a 404 in disguise.
             let membership = try #require(
                 try await deps.identity.groups.memberships(council.tenant.scope, userID: council.adminID, logger: Self.logger).first?.id)
@@ -106,7 +85,7 @@ import Web
 
     @Test func membershipChangesWaitForADifferentAdministrator() async throws {
         try await withApp { client, deps in
-            let council = try await Self.council(client, deps, otherGroups: ["Administrators"])
+            let council = try await SignedInCouncil.onboard(client, deps, otherGroups: ["Administrators"])
             let scope = council.tenant.scope
             let officers = try #require(
                 try await deps.identity.groups.groups(scope, logger: Self.logger).first { $0.name == "Case officers" })
@@ -140,7 +119,7 @@ import Web
 
     @Test func aLockedAccountStaysLockedUntilAnAdministratorUnlocksIt() async throws {
         try await withApp { client, deps in
-            let council = try await Self.council(client, deps, otherGroups: [])
+            let council = try await SignedInCouncil.onboard(client, deps, otherGroups: [])
             let scope = council.tenant.scope
             let email = try await deps.identity.users.account(scope, id: council.otherID, logger: Self.logger).email
             try await council.other.post("/sign-out")
@@ -153,13 +132,13 @@ import Web
                     """, logger: Self.logger)
             }
             try await council.other.get("/sign-in")
-            let locked = try await council.other.post("/sign-in", [("email", email), ("password", SignInPageTests.password)])
+            let locked = try await council.other.post("/sign-in", [("email", email), ("password", TestCouncil.password)])
             #expect(locked.status == .forbidden && locked.html.contains("locked"))
             let users = try await council.admin.get("/admin/users")
             #expect(users.html.contains("Locked"))
             try await council.admin.get("/admin/users/\(council.otherID)")
             #expect(try await council.admin.post("/admin/users/\(council.otherID)/unlock").status == .seeOther)
-            let open = try await council.other.post("/sign-in", [("email", email), ("password", SignInPageTests.password)])
+            let open = try await council.other.post("/sign-in", [("email", email), ("password", TestCouncil.password)])
             #expect(open.status == .seeOther && open.location?.hasSuffix("/sign-in/code") == true)
             let trail = try await AuditLog.recent(database: deps.identity.database, scope: scope, logger: Self.logger)
             #expect(trail.contains { $0.event.action == "users.unlock" && $0.event.target == council.otherID.uuidString })
@@ -168,7 +147,7 @@ import Web
 
     @Test func aCouncilsOwnLetterWordingIsCheckedUsedForNewLettersAndCanBeReset() async throws {
         try await withApp { client, deps in
-            let council = try await Self.council(client, deps, otherGroups: [])
+            let council = try await SignedInCouncil.onboard(client, deps, otherGroups: [])
             let scope = council.tenant.scope
             let page = try await council.admin.get("/admin/letters")
             #expect(page.status == .ok && page.html.contains("Kerb default"))
@@ -177,15 +156,7 @@ import Web
             let saved = try await council.admin.post(
                 "/admin/letters/acknowledgement", [("body", "Hello {{applicant}}, we have your application {{reference}}.")])
             #expect(saved.status == .seeOther)
-            let officer = Officer(id: council.adminID, name: "Alex Morgan")
-            let person = try await deps.cases.addPerson(
-                scope,
-                PersonDetails(
-                    fullName: "Ruth Adeyemi", dateOfBirth: Date(timeIntervalSince1970: 0), addressLine1: "2 Low St", postcode: "M1 1AE"),
-                confirmedNew: true, visibleTeams: nil, by: officer, logger: Self.logger)
-            let reference = try await deps.cases.open(
-                scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .blind),
-                evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: officer, now: Date(), logger: Self.logger)
+            let reference = try await council.world.application(for: "Ruth Adeyemi", eligibility: .blind)
             let file = try await deps.cases.file(scope, reference: reference, logger: Self.logger)
             #expect(file.letters.first?.body == "Hello Ruth Adeyemi, we have your application \(reference).\n")
             try await council.admin.get("/admin/letters")
@@ -198,7 +169,7 @@ import Web
 
     @Test func genericAccountsAreRefusedAtInvitation() async throws {
         try await withApp { client, deps in
-            let council = try await Self.council(client, deps, otherGroups: [])
+            let council = try await SignedInCouncil.onboard(client, deps, otherGroups: [])
             try await council.admin.get("/admin/users/new")
             let page = try await council.admin.post(
                 "/admin/users/new", [("full-name", "Blue Badge Team"), ("email", "bluebadge@example.gov.uk")])
@@ -210,7 +181,7 @@ import Web
 
     @Test func aPolicyBreachingTheGuardrailsIsRefusedWithEveryViolationAndChangesAreVersioned() async throws {
         try await withApp { client, deps in
-            let council = try await Self.council(client, deps, otherGroups: [])
+            let council = try await SignedInCouncil.onboard(client, deps, otherGroups: [])
             let scope = council.tenant.scope
             let page = try await council.admin.get("/admin/policy")
             #expect(page.html.contains("NCSC and OWASP ASVS"))

@@ -29,7 +29,7 @@ import Web
 
     @Test func anApprovedApplicationGetsItsBadgeThroughThePages() async throws {
         try await Self.withApp { client, deps, pay, national in
-            let council = try await AdminPageTests.council(client, deps, otherGroups: ["Case officers"])
+            let council = try await SignedInCouncil.onboard(client, deps, otherGroups: ["Case officers"])
             let officer = council.other
             func colleague(_ name: String, _ groups: [String]) async throws -> Browser {
                 try await council.world.signIn(as: try await council.world.person(name, groups: groups))

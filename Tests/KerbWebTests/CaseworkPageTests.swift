@@ -18,7 +18,7 @@ import Web
 
     @Test func anOfficerTakesInAnApplicationAndADecisionMakerRefusesItWithReasons() async throws {
         try await withApp { client, deps in
-            let council = try await AdminPageTests.council(client, deps, otherGroups: ["Case officers"])
+            let council = try await SignedInCouncil.onboard(client, deps, otherGroups: ["Case officers"])
             let officer = council.other
             let decider = try await council.world.signIn(as: try await council.world.person("Amira Hassan", groups: ["Decision makers"]))
 
@@ -122,7 +122,7 @@ import Web
 
     @Test func anotherTeamsCasesAreHiddenFromATeamConfinedOfficer() async throws {
         try await withApp { client, deps in
-            let council = try await AdminPageTests.council(client, deps, otherGroups: [])
+            let council = try await SignedInCouncil.onboard(client, deps, otherGroups: [])
             let scope = council.tenant.scope
             let admin = Officer(id: council.adminID, name: "Alex Morgan")
             // A group confined to its members' teams; Priya is in it and in team North.
@@ -135,16 +135,7 @@ import Web
             try await deps.identity.groups.addTeam(scope, userID: council.adminID, team: "South", logger: Self.logger)
             var references: [String: String] = [:]
             for team in ["North", "South"] {
-                let person = try await deps.cases.addPerson(
-                    scope,
-                    PersonDetails(
-                        fullName: "Applicant \(team)", dateOfBirth: Date(timeIntervalSince1970: 0), addressLine1: "1 High St",
-                        postcode: "M1 1AE"),
-                    confirmedNew: true, visibleTeams: nil, by: admin, logger: Self.logger)
-                let reference = try await deps.cases.open(
-                    scope, .init(personID: person, kind: .new, channel: .paper, eligibility: .walking),
-                    evidence: .init(proofOfIdentity: false, proofOfAddress: false, photo: false), by: admin, now: Date(),
-                    logger: Self.logger)
+                let reference = try await council.world.application(for: "Applicant \(team)")
                 try await deps.cases.assign(scope, reference: reference, to: nil, team: team, by: admin, logger: Self.logger)
                 references[team] = reference
             }

@@ -25,13 +25,13 @@ import Testing
 
     /// A council whose administrator is in every group, with a key holding every casework permission.
     struct Side {
-        let council: AdminPageTests.Council
+        let council: SignedInCouncil
         let key: String
         let ids: [String: String]
     }
 
     static func side(_ client: any TestClientProtocol, _ deps: WebDependencies, withRecords: Bool) async throws -> Side {
-        let council = try await AdminPageTests.council(client, deps, otherGroups: [])
+        let council = try await SignedInCouncil.onboard(client, deps, otherGroups: [])
         try await TestDatabase.admin.transaction { session in
             try session.enterTenant(council.tenant.scope)
             try session.query(

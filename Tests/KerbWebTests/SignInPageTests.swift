@@ -18,27 +18,6 @@ import Web
     static let logger = Logger(label: "test")
     static let password = TestCouncil.password
 
-    /// Sets the password with the set-up link, signs in and enrols an authenticator through the
-    /// pages; returns the TOTP secret and the time step used last.
-    static func setUpAndSignIn(_ browser: Browser, token: String, email: String, now: Date = Date()) async throws -> [UInt8] {
-        try await browser.get("/setup?token=\(token)")
-        let set = try await browser.post("/setup", [("token", token), ("password", password), ("confirm", password)])
-        #expect(set.status == .ok && set.html.contains("Your password is set"), "\(set.html.prefix(3000))")
-        try await browser.get("/sign-in")
-        let signedIn = try await browser.post("/sign-in", [("email", email), ("password", password)])
-        #expect(signedIn.status == .seeOther && signedIn.location?.hasSuffix("/sign-in/enrol") == true)
-        let enrol = try await browser.get("/sign-in/enrol")
-        #expect(enrol.html.contains("data:image/svg+xml;base64,"))
-        // The server generated the secret and shows it as a key to type; no form field carries it.
-        #expect(Browser.field("secret", in: enrol.html) == nil)
-        let key = try #require(enrol.html.firstMatch(of: #/<code class="kerb-code">([A-Z2-7 ]+)</code>/#)?.output.1)
-        let secret = try #require(TOTP.secret(base32: String(key)))
-        let done = try await browser.post("/sign-in/enrol", [("code", try #require(TOTP.code(secret: secret, at: now)))])
-        #expect(done.status == .ok && done.html.contains("Two-factor authentication is set up"))
-        try await browser.get("/")  // as a person would press Continue; forms now carry the new session's token
-        return secret
-    }
-
     @Test func aNewAdminSetsUpSignsInWithTwoFactorAndSignsOut() async throws {
         let onboarded = try await TestDatabase.onboardTestTenant()
         let email = "alex.morgan@\(onboarded.tenant.authoritySlug.dropFirst(5)).test.kerb.example"
@@ -49,7 +28,7 @@ import Web
             try await browser.get("/sign-in")
             let beforeSignIn = await browser.cookies["kerb_session"]
             #expect(beforeSignIn == nil)
-            _ = try await Self.setUpAndSignIn(browser, token: onboarded.adminSetupToken, email: email)
+            _ = try await setUpAndSignIn(browser, token: onboarded.adminSetupToken, email: email)
             let session = try #require(await browser.cookies["kerb_session"])
 
             let home = try await browser.get("/")
@@ -101,7 +80,7 @@ import Web
         try await withApp { client, _ in
             let browser = Browser(client, tenant: onboarded.tenant)
             let enrolledAt = Date()
-            let secret = try await Self.setUpAndSignIn(browser, token: onboarded.adminSetupToken, email: email, now: enrolledAt)
+            let secret = try await setUpAndSignIn(browser, token: onboarded.adminSetupToken, email: email, now: enrolledAt)
             try await browser.post("/sign-out")
             try await browser.get("/sign-in")
             let signIn = try await browser.post("/sign-in", [("email", email), ("password", Self.password)])
@@ -138,7 +117,7 @@ import Web
         let email = "alex.morgan@\(a.tenant.authoritySlug.dropFirst(5)).test.kerb.example"
         try await withApp { client, _ in
             let atA = Browser(client, tenant: a.tenant)
-            _ = try await Self.setUpAndSignIn(atA, token: a.adminSetupToken, email: email)
+            _ = try await setUpAndSignIn(atA, token: a.adminSetupToken, email: email)
             let cookie = try #require(await atA.cookies["kerb_session"])
             let atB = Browser(client, tenant: b.tenant)
             await atB.setCookie("kerb_session", cookie)
@@ -155,7 +134,7 @@ import Web
         let email = "alex.morgan@\(onboarded.tenant.authoritySlug.dropFirst(5)).test.kerb.example"
         try await withApp { client, deps in
             let browser = Browser(client, tenant: onboarded.tenant)
-            _ = try await Self.setUpAndSignIn(browser, token: onboarded.adminSetupToken, email: email)
+            _ = try await setUpAndSignIn(browser, token: onboarded.adminSetupToken, email: email)
             try await deps.identity.database.transaction(onboarded.tenant.scope, logger: Self.logger) { conn in
                 _ = try await conn.query("UPDATE users SET password_changed_at = now() - interval '91 days'", logger: Self.logger)
             }

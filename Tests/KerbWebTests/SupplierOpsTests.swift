@@ -17,7 +17,7 @@ import Web
         try await withApp { client, _ in
             let ops = Browser(client, base: "/ops")
             #expect(try await ops.get("/ops/").location == "/ops/sign-in")
-            _ = try await SignInPageTests.setUpAndSignIn(ops, token: token, email: opsEmail)
+            _ = try await setUpAndSignIn(ops, token: token, email: opsEmail)
             let list = try await ops.get("/ops/")
             #expect(list.status == .ok)
             #expect(list.html.contains(council.tenant.displayName) && list.html.contains("href=\"/t/\(council.tenant.slug)/\""))
@@ -29,18 +29,18 @@ import Web
             #expect(try await atCouncil.get("/account").location == "/t/\(council.tenant.slug)/sign-in")
             try await atCouncil.get("/sign-in")
             #expect(
-                try await atCouncil.post("/sign-in", [("email", opsEmail), ("password", SignInPageTests.password)]).status == .forbidden)
+                try await atCouncil.post("/sign-in", [("email", opsEmail), ("password", TestCouncil.password)]).status == .forbidden)
 
             // A council's administrator is a stranger at /ops, signed in or not.
             let admin = Browser(client, tenant: council.tenant)
-            _ = try await SignInPageTests.setUpAndSignIn(admin, token: council.adminSetupToken, email: councilEmail)
+            _ = try await setUpAndSignIn(admin, token: council.adminSetupToken, email: councilEmail)
             let adminCookie = try #require(await admin.cookies["kerb_session"])
             let adminAtOps = Browser(client, base: "/ops")
             await adminAtOps.setCookie("kerb_session", adminCookie)
             #expect(try await adminAtOps.get("/ops/").location == "/ops/sign-in")
             try await adminAtOps.get("/ops/sign-in")
             #expect(
-                try await adminAtOps.post("/ops/sign-in", [("email", councilEmail), ("password", SignInPageTests.password)]).status
+                try await adminAtOps.post("/ops/sign-in", [("email", councilEmail), ("password", TestCouncil.password)]).status
                     == .forbidden)
             // Council administration is not mounted under /ops at all.
             #expect(try await ops.get("/ops/admin/users").status == .notFound)

@@ -26,7 +26,7 @@ import Testing
     /// Okafor's in North. Priya's only group is confined to her teams, and she is in North; Alex,
     /// the administrator, is also a case officer for every team.
     struct World {
-        let council: AdminPageTests.Council
+        let council: SignedInCouncil
         let foreign: String
         let own: String
         let margaret: UUID
@@ -36,7 +36,7 @@ import Testing
     }
 
     static func world(_ client: any TestClientProtocol, _ deps: WebDependencies) async throws -> World {
-        let council = try await AdminPageTests.council(client, deps, otherGroups: [])
+        let council = try await SignedInCouncil.onboard(client, deps, otherGroups: [])
         let scope = council.tenant.scope
         let groups = deps.identity.groups
         let north = try await groups.createGroup(
