@@ -15,6 +15,8 @@ let package = Package(
     products: [
         .executable(name: "kerb", targets: ["Kerb"]),
         .executable(name: "kerb-bench", targets: ["KerbBench"]),
+        // Demo and offline runs only (infra/run): the contract fakes, which `kerb` does not contain.
+        .executable(name: "kerb-demo", targets: ["KerbDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -184,7 +186,7 @@ let package = Package(
         .executableTarget(
             name: "Kerb",
             dependencies: [
-                "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore", "ContractFakes", "Audit",
+                "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore", "Audit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -206,28 +208,80 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "KerbDemo",
+            dependencies: [
+                "ContractFakes", "NationalBlueBadge",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: tests
+        // Four test targets, so each kind runs on its own (`swift test --filter KerbUnitTests`):
+        // unit tests need no database (`infra/test --unit` runs them without PostgreSQL), database
+        // tests call the services against the test cluster, web tests go through the router or a
+        // live socket, and integration tests hold Kerb and the fakes to the outside contracts
+        // (GOV.UK Pay, the national service, schemathesis against the served API document).
         .target(
             name: "KerbTestSupport",
             dependencies: [
-                "Storage", "Tenancy", "Identity", "Web", "KerbCore",
+                "Storage", "Tenancy", "Identity", "Web", "KerbCore", "Audit", "Casework", "Policy", "ContractFakes", "Payments",
+                "NationalBlueBadge",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KerbUnitTests",
+            dependencies: [
+                "KerbCore", "Policy", "Tenancy", "Identity", "Casework", "Web",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "KerbTests",
+            name: "KerbDatabaseTests",
             dependencies: [
-                "KerbTestSupport", "Storage", "Audit", "Tenancy", "Web", "Identity", "Policy", "Casework", "Communications", "Enforcement",
-                "KerbCore",
+                "KerbTestSupport", "Storage", "Audit", "Tenancy", "Identity", "Policy", "Casework", "Communications", "Enforcement",
+                "KerbCore", "Payments", "NationalBlueBadge", "ContractFakes",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KerbWebTests",
+            dependencies: [
+                "KerbTestSupport", "Storage", "Audit", "Tenancy", "Web", "Identity", "Policy", "Casework", "Communications", "KerbCore",
                 "Payments", "NationalBlueBadge", "ContractFakes",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KerbIntegrationTests",
+            dependencies: [
+                "KerbTestSupport", "Web", "Identity", "Audit", "Casework", "KerbCore", "Payments", "NationalBlueBadge", "ContractFakes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -28,10 +28,17 @@ struct Serve: AsyncParsableCommand {
         ProcessInfo.processInfo.environment["KERB_OPS_HOSTNAME"] ?? ""
     @Option(help: "Comma-separated peer addresses whose X-Forwarded-For is trusted (your load balancers).")
     var trustedProxies = ProcessInfo.processInfo.environment["KERB_TRUSTED_PROXIES"] ?? ""
-    @Flag(help: "Run GOV.UK Pay and the national Blue Badge service as local contract fakes (demo and offline use).")
-    var demoServices = false
+    /// Gone from the production binary: the fakes are `kerb-demo fakes` (see `infra/run`).
+    @Flag(help: .hidden) var demoServices = false
 
     func run() async throws {
+        if demoServices {
+            FileHandle.standardError.write(
+                Data(
+                    ("kerb: --demo-services is not in the production binary; run `kerb-demo fakes --secrets-dir DIR --env-file FILE`, "
+                        + "source FILE and serve without it (infra/run does)\n").utf8))
+            throw ExitCode(2)
+        }
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level \(logLevel)") }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1-65535") }
         let base = try (publicBaseURL.isEmpty ? nil : publicBaseURL).map {
@@ -56,25 +63,12 @@ struct Serve: AsyncParsableCommand {
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             let logger = Logger(label: "kerb")
             var deps = try await WebDependencies.live(config, readWorkers: readWorkers, metrics: registry, logger: logger)
-            var stopFakes: (@Sendable () async -> Void)?
-            if demoServices {
-                // The demo register keeps its numbering beside the demo's data (`.kerb/`), so a
-                // restart never hands out a badge number it gave before.
-                let stateDirectory = URL(fileURLWithPath: ProcessInfo.processInfo.environment["KERB_STATE_DIR"] ?? ".kerb")
-                var isDirectory: ObjCBool = false
-                let exists = FileManager.default.fileExists(atPath: stateDirectory.path, isDirectory: &isDirectory) && isDirectory.boolValue
-                let (services, stop) = try await ExternalWiring.demo(logger: logger, stateDirectory: exists ? stateDirectory : nil)
-                deps.external = services
-                stopFakes = stop
-            } else {
-                deps.external = ExternalWiring.live(environment: ProcessInfo.processInfo.environment)
-            }
+            deps.external = ExternalWiring.live(environment: ProcessInfo.processInfo.environment)
             let app = try await buildApplication(
                 WebConfig(
                     host: host, port: port, baseDomain: baseDomain, scheduledWork: true, publicBaseURL: base, opsHostname: ops,
                     metricsToken: metricsToken, trustedProxies: proxies), deps, logger: logger)
             try await app.runService()
-            await stopFakes?()
         }
     }
 }

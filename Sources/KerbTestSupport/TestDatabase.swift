@@ -1,7 +1,9 @@
 import Foundation
 import Identity
 import KerbCore
+import Logging
 import NIOPosix
+import PostgresNIO
 import Storage
 import Tenancy
 
@@ -75,6 +77,21 @@ public enum TestDatabase {
     public static func adminQuery(_ sql: StaticString, _ parameters: [String?] = []) async throws -> [[String?]] {
         try await prepared().session { session in try session.query(sql, parameters) }
     }
+
+    /// Runs `body` with a tenant database over its own small pool as `kerb_app` (the request
+    /// path's login role), running for the duration of `body`.
+    public static func withTenantDatabase<T: Sendable>(
+        maxConnections: Int = 2, _ body: (TenantDatabase) async throws -> T
+    ) async throws -> T {
+        let client = PostgresClient(config, login: .app, maxConnections: maxConnections, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(TenantDatabase(client: client))
+        }
+    }
+
+    static let logger = Logger(label: "test")
 
     /// Two real users of a council for casework tests: its onboarded admin (Alex Morgan) and a
     /// second person (Jordan Lee), in that order, so one can assess or act and the other decide.

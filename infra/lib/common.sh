@@ -79,3 +79,13 @@ build_kerb() {
   KERB_BIN="$(cd "$KERB_ROOT" && swift build -c "$config" --show-bin-path)/kerb"
   export KERB_BIN
 }
+
+# kerb-demo: the GOV.UK Pay and national Blue Badge service contract fakes for demo and offline
+# runs, a product of its own so that the production `kerb` binary ships no fakes.
+build_kerb_demo() {
+  local config=${1:-debug}
+  say "building kerb-demo ($config)"
+  (cd "$KERB_ROOT" && swift build -c "$config" --product kerb-demo) >&2
+  KERB_DEMO_BIN="$(cd "$KERB_ROOT" && swift build -c "$config" --show-bin-path)/kerb-demo"
+  export KERB_DEMO_BIN
+}

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Policy
 import PostgresNIO
 import Storage
 
@@ -99,69 +100,166 @@ public struct CaseSummary: Sendable {
 }
 
 extension CaseService {
-    /// The whole case, if `actor` may see it (another team's case answers as a missing one).
+    /// The whole case, if `actor` may see it (another team's case answers as a missing one): one
+    /// statement reads the row the access decision needs and the file as one JSON document, so a
+    /// case page or an API read costs one round trip after the role switch.
     public func file(_ scope: TenantScope, reference: String, as actor: Actor, logger: Logger) async throws -> CaseFile {
         try await access.run(scope, logger: logger) { conn in
-            let row = try await Self.authorised(conn, reference, .viewCase, as: actor, lock: false, logger)
-            var main: (String, String?, String, Date?, String?, String?, String, Date?, String, String, String, String, Bool)?
-            for try await value in try await conn.query(
+            var found: (CaseRow, String)?
+            for try await (id, status, eligibility, team, assigned, assessed, state, document) in try await conn.query(
                 """
-                SELECT a.kind, a.replace_reason, a.channel, a.received_at, u.full_name, a.assessment,
-                    p.full_name, p.date_of_birth, p.address_line1, p.address_line2, p.town, p.postcode, p.vulnerable
+                SELECT a.id, a.status, a.eligibility, a.team, a.assigned_to, a.assessed_by, \(unescaped: Self.stateColumns(of: "a")),
+                    \(unescaped: Self.fileDocument)
                 FROM applications a JOIN people p ON p.id = a.person_id LEFT JOIN users u ON u.id = a.assigned_to
-                WHERE a.id = \(row.id)
+                WHERE a.reference = \(reference)
                 """, logger: logger
-            ).decode((String, String?, String, Date?, String?, String?, String, Date?, String, String, String, String, Bool).self) {
-                main = value
+            ).decode((UUID, String, String?, String, UUID?, UUID?, String, String).self) {
+                let row = CaseRow(
+                    id: id, status: ApplicationStatus(rawValue: status) ?? .draft,
+                    eligibility: eligibility.flatMap(Eligibility.init(rawValue:)),
+                    team: team, assignedTo: assigned, assessedBy: assessed, state: state)
+                found = (row, document)
             }
-            guard let main else { throw CaseworkError.noSuchCase }
-            var events: [CaseFile.Event] = []
-            for try await (at, actor, kind, detail) in try await conn.query(
-                "SELECT at, actor, kind, detail FROM application_events WHERE application_id = \(row.id) ORDER BY id DESC", logger: logger
-            ).decode((Date, String, String, String).self) { events.append(.init(at: at, actor: actor, kind: kind, detail: detail)) }
-            var evidence: [CaseFile.Evidence] = []
-            for try await (kind, requested, received) in try await conn.query(
-                "SELECT kind, requested_at, received_at FROM evidence_items WHERE application_id = \(row.id) ORDER BY kind", logger: logger
-            ).decode((String, Date?, Date?).self) { evidence.append(.init(kind: kind, requestedAt: requested, receivedAt: received)) }
-            var decision: CaseFile.Decision?
-            for try await (outcome, reasons, rationale, offered, at) in try await conn.query(
-                "SELECT outcome, reasons, rationale, review_offered, decided_at FROM decisions WHERE application_id = \(row.id)",
-                logger: logger
-            ).decode((String, [String], String, Bool, Date).self) {
-                decision = .init(
-                    outcome: outcome, reasons: reasons.compactMap(RefusalReason.init(rawValue:)), rationale: rationale,
-                    reviewOffered: offered,
-                    decidedAt: at)
-            }
-            var review: CaseFile.Review?
-            for try await (requested, due, status, rationale) in try await conn.query(
-                "SELECT requested_at, due_on::text, status, rationale FROM reviews WHERE application_id = \(row.id) ORDER BY requested_at DESC LIMIT 1",
-                logger: logger
-            ).decode((Date, String, String, String?).self) {
-                review = .init(requestedAt: requested, dueOn: due, status: status, rationale: rationale)
-            }
-            var letters: [CaseFile.Letter] = []
-            for try await (id, kind, channel, created, body) in try await conn.query(
-                "SELECT id, kind, channel, created_at, body FROM letters WHERE application_id = \(row.id) ORDER BY created_at DESC",
-                logger: logger
-            ).decode((UUID, String, String, Date, String).self) {
-                letters.append(.init(id: id, kind: kind, channel: channel, createdAt: created, body: body))
-            }
-            var pauses: [(start: Date, end: Date?)] = []
-            for try await (start, end) in try await conn.query(
-                "SELECT paused_at, resumed_at FROM clock_pauses WHERE application_id = \(row.id) ORDER BY paused_at", logger: logger
-            ).decode((Date, Date?).self) { pauses.append((start, end)) }
-            let representatives = try await Self.representatives(conn, applicationID: row.id, logger)
-            let address = [main.8, main.9, main.10].filter { !$0.isEmpty }.joined(separator: ", ")
-            return CaseFile(
-                reference: reference, row: row, kind: ApplicationKind(rawValue: main.0) ?? .new,
-                replaceReason: main.1.flatMap(ReplacementReason.init(rawValue:)), channel: Channel(rawValue: main.2) ?? .paper,
-                receivedAt: main.3, assignedName: main.4, assessment: main.5, applicantName: main.6, dateOfBirth: main.7, address: address,
-                postcode: main.11, vulnerable: main.12, events: events, evidence: evidence, decision: decision, review: review,
-                letters: letters, pauses: pauses, representatives: representatives)
+            guard let (row, document) = found else { throw CaseworkError.noSuchCase }
+            try CaseAccess.check(actor, .viewCase, AccessTarget(team: row.team), resource: reference, hidden: CaseworkError.noSuchCase)
+            return try CaseFile(reference: reference, row: row, document: Data(document.utf8))
         }
     }
 
+    /// The case file as one JSON object (times as seconds since 1970, so nothing is lost to a
+    /// date format): the application and applicant, then each list newest first as the page shows it.
+    static let fileDocument = """
+        jsonb_build_object(
+            'kind', a.kind, 'replaceReason', a.replace_reason, 'channel', a.channel, 'receivedAt', extract(epoch FROM a.received_at),
+            'assignedName', u.full_name, 'assessment', a.assessment, 'applicantName', p.full_name,
+            'dateOfBirth', extract(epoch FROM p.date_of_birth::timestamp AT TIME ZONE 'UTC'),
+            'address', concat_ws(', ', nullif(p.address_line1, ''), nullif(p.address_line2, ''), nullif(p.town, '')),
+            'postcode', p.postcode, 'vulnerable', p.vulnerable,
+            'events', coalesce((SELECT jsonb_agg(jsonb_build_object('at', extract(epoch FROM e.at), 'actor', e.actor, 'kind', e.kind,
+                'detail', e.detail) ORDER BY e.id DESC) FROM application_events e WHERE e.application_id = a.id), '[]'),
+            'evidence', coalesce((SELECT jsonb_agg(jsonb_build_object('kind', i.kind, 'requestedAt', extract(epoch FROM i.requested_at),
+                'receivedAt', extract(epoch FROM i.received_at)) ORDER BY i.kind) FROM evidence_items i WHERE i.application_id = a.id), '[]'),
+            'decision', (SELECT jsonb_build_object('outcome', d.outcome, 'reasons', to_jsonb(d.reasons), 'rationale', d.rationale,
+                'reviewOffered', d.review_offered, 'decidedAt', extract(epoch FROM d.decided_at))
+                FROM decisions d WHERE d.application_id = a.id),
+            'review', (SELECT jsonb_build_object('requestedAt', extract(epoch FROM r.requested_at), 'dueOn', r.due_on::text,
+                'status', r.status, 'rationale', r.rationale)
+                FROM reviews r WHERE r.application_id = a.id ORDER BY r.requested_at DESC LIMIT 1),
+            'letters', coalesce((SELECT jsonb_agg(jsonb_build_object('id', l.id, 'kind', l.kind, 'channel', l.channel,
+                'createdAt', extract(epoch FROM l.created_at), 'body', l.body) ORDER BY l.created_at DESC)
+                FROM letters l WHERE l.application_id = a.id), '[]'),
+            'pauses', coalesce((SELECT jsonb_agg(jsonb_build_object('start', extract(epoch FROM c.paused_at),
+                'end', extract(epoch FROM c.resumed_at)) ORDER BY c.paused_at) FROM clock_pauses c WHERE c.application_id = a.id), '[]'),
+            'representatives', coalesce((SELECT jsonb_agg(jsonb_build_object('id', r.id, 'fullName', r.full_name,
+                'relationship', r.relationship, 'mayApply', r.may_apply, 'mayReceive', r.may_receive, 'mayDiscuss', r.may_discuss,
+                'contact', r.contact) ORDER BY r.created_at) FROM representatives r WHERE r.person_id = a.person_id), '[]')
+        )::text
+        """
+}
+
+extension CaseFile {
+    /// The file's JSON document (`CaseService.fileDocument`) as typed fields.
+    private struct Document: Decodable {
+        struct Event: Decodable {
+            let at: Double
+            let actor: String
+            let kind: String
+            let detail: String
+        }
+        struct Evidence: Decodable {
+            let kind: String
+            let requestedAt: Double?
+            let receivedAt: Double?
+        }
+        struct Decision: Decodable {
+            let outcome: String
+            let reasons: [String]
+            let rationale: String
+            let reviewOffered: Bool
+            let decidedAt: Double
+        }
+        struct Review: Decodable {
+            let requestedAt: Double
+            let dueOn: String
+            let status: String
+            let rationale: String?
+        }
+        struct Letter: Decodable {
+            let id: UUID
+            let kind: String
+            let channel: String
+            let createdAt: Double
+            let body: String
+        }
+        struct Pause: Decodable {
+            let start: Double
+            let end: Double?
+        }
+        struct Person: Decodable {
+            let id: UUID
+            let fullName: String
+            let relationship: String
+            let mayApply: Bool
+            let mayReceive: Bool
+            let mayDiscuss: Bool
+            let contact: String
+        }
+
+        let kind: String
+        let replaceReason: String?
+        let channel: String
+        let receivedAt: Double?
+        let assignedName: String?
+        let assessment: String?
+        let applicantName: String
+        let dateOfBirth: Double?
+        let address: String
+        let postcode: String
+        let vulnerable: Bool
+        let events: [Event]
+        let evidence: [Evidence]
+        let decision: Decision?
+        let review: Review?
+        let letters: [Letter]
+        let pauses: [Pause]
+        let representatives: [Person]
+    }
+
+    init(reference: String, row: CaseService.CaseRow, document: Data) throws {
+        let file = try JSONDecoder().decode(Document.self, from: document)
+        func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
+        self.init(
+            reference: reference, row: row, kind: ApplicationKind(rawValue: file.kind) ?? .new,
+            replaceReason: file.replaceReason.flatMap(ReplacementReason.init(rawValue:)),
+            channel: Channel(rawValue: file.channel) ?? .paper,
+            receivedAt: file.receivedAt.map(date), assignedName: file.assignedName, assessment: file.assessment,
+            applicantName: file.applicantName, dateOfBirth: file.dateOfBirth.map(date), address: file.address, postcode: file.postcode,
+            vulnerable: file.vulnerable,
+            events: file.events.map { .init(at: date($0.at), actor: $0.actor, kind: $0.kind, detail: $0.detail) },
+            evidence: file.evidence.map {
+                .init(kind: $0.kind, requestedAt: $0.requestedAt.map(date), receivedAt: $0.receivedAt.map(date))
+            },
+            decision: file.decision.map {
+                .init(
+                    outcome: $0.outcome, reasons: $0.reasons.compactMap(RefusalReason.init(rawValue:)), rationale: $0.rationale,
+                    reviewOffered: $0.reviewOffered, decidedAt: date($0.decidedAt))
+            },
+            review: file.review.map {
+                .init(requestedAt: date($0.requestedAt), dueOn: $0.dueOn, status: $0.status, rationale: $0.rationale)
+            },
+            letters: file.letters.map {
+                .init(id: $0.id, kind: $0.kind, channel: $0.channel, createdAt: date($0.createdAt), body: $0.body)
+            },
+            pauses: file.pauses.map { (start: date($0.start), end: $0.end.map(date)) },
+            representatives: file.representatives.map {
+                Representative(
+                    id: $0.id, fullName: $0.fullName, relationship: Representative.Relationship(rawValue: $0.relationship) ?? .other,
+                    mayApply: $0.mayApply, mayReceive: $0.mayReceive, mayDiscuss: $0.mayDiscuss, contact: $0.contact)
+            })
+    }
+}
+
+extension CaseService {
     public enum Queue: Sendable, Equatable {
         case mine(UUID)
         case unassigned

@@ -83,11 +83,17 @@ public struct CaseService: Sendable {
     /// The audited fields of a case, as a JSON object: what its audit rows compare before and
     /// after a step. Free text (the assessment, medical findings) is recorded by length only:
     /// the audit trail's readers need not see a case to see who changed it.
-    static let stateColumns = """
-        jsonb_build_object('status', status, 'team', team, 'assigned_to', assigned_to, 'eligibility', eligibility,
-            'received_at', received_at, 'assessed_by', assessed_by, 'assessed_at', assessed_at,
-            'assessment_characters', length(assessment), 'decided_at', decided_at)::text
-        """
+    static let stateColumns = stateColumns(of: "applications")
+
+    /// `stateColumns` for the applications row named `table` in a query (an alias, say).
+    static func stateColumns(of table: String) -> String {
+        let t = table + "."
+        return """
+            jsonb_build_object('status', \(t)status, 'team', \(t)team, 'assigned_to', \(t)assigned_to, 'eligibility', \(t)eligibility,
+                'received_at', \(t)received_at, 'assessed_by', \(t)assessed_by, 'assessed_at', \(t)assessed_at,
+                'assessment_characters', length(\(t)assessment), 'decided_at', \(t)decided_at)::text
+            """
+    }
 
     static func state(_ conn: PostgresConnection, _ id: UUID, _ logger: Logger) async throws -> String? {
         for try await value in try await conn.query("SELECT \(unescaped: stateColumns) FROM applications WHERE id = \(id)", logger: logger)
