@@ -23,6 +23,8 @@ as a browser without JavaScript would walk it. On every page visited, `check()`:
     has an accessible name, so keyboard users can scroll it;
   * keeps a full-page screenshot at 1280 px and at 320 px in KERB_BROWSER_ARTEFACTS.
 Problems found on a page are collected and each journey fails at its end with all of them.
+The first test feeds the checks a page with each fault they look for and fails unless every
+check reports its fault, so a check that quietly stopped working is caught too.
 """
 
 import base64
@@ -215,7 +217,7 @@ def check(p: Person, step: str):
     d = p.driver
     shots["n"] += 1
     name = f"{shots['n']:02d}-{step}"
-    where = f"{name} ({redact(d.current_url.replace(BASE, ''))})"
+    where = f"{name} ({redact(d.current_url.replace(BASE, ''))[:60]})"
     scripts = d.execute_script("return document.scripts.length")
     if scripts:
         problems.append(f"{where}: {scripts} <script> element(s); pages must work without JavaScript")
@@ -388,6 +390,36 @@ def world():
     for p in people.values():
         p.quit()
     print(f"\nscreenshots: {ARTEFACTS.resolve()}")
+
+
+# --- the checks themselves: a page with every fault they look for must fail each of them
+
+BAD_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'self'">
+<title>Faulty</title></head><body><main><h1>Faulty</h1>
+<p style="color: red">An inline style, which the policy blocks.</p>
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+<table><caption>Wide</caption><tr><td>%s</td></tr></table>
+<p>%s</p>
+<script>document.title = "ran"</script>
+</main></body></html>""" % ("x" * 120, "y" * 120)
+
+
+def test_0_the_checks_catch_the_faults_they_look_for():
+    probe = Person("Probe", "", "")
+    try:
+        probe.driver.get("data:text/html;base64," + base64.b64encode(BAD_PAGE.encode()).decode())
+        assert probe.driver.title == "Faulty", "scripts ran although JavaScript is switched off"
+        check(probe, "0-faulty-page")
+        found = "\n".join(problems)
+        for fault in ("<script> element", "CSP console error", "scrolls sideways", "axe critical image-alt",
+                      'table "Wide" is'):
+            assert fault in found, f"the checks missed: {fault}\nthey found:\n{found}"
+    finally:
+        problems.clear()
+        notes.clear()
+        probe.quit()
 
 
 # --- the journeys (in order: each builds on the one before)
