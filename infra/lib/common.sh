@@ -54,6 +54,37 @@ ensure_schemathesis() {
   export KERB_SCHEMATHESIS
 }
 
+# selenium and axe-selenium-python (PyPI, pinned in Tests/Browser/requirements.txt), in a
+# virtualenv under .kerb/, for the browser journeys (infra/lib/browser-journeys.sh). Reinstalled
+# when the pins change. axe-selenium-python 3 (axe-core 4.10) needs Python 3.12 or later: the
+# newest such python3.x on PATH or under pyenv; without one, the 3.11 pins (axe-core 3.1).
+browser_python() {
+  local py
+  for py in python3.14 python3.13 python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3 python3; do
+    py=$(command -v "$py" 2>/dev/null) || continue
+    "$py" -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 11)' 2>/dev/null && { echo "$py"; return 0; }
+  done
+  return 1
+}
+
+ensure_browser_tools() {
+  local venv="$KERB_STATE/browser-venv" py pins want
+  py=$(browser_python) || { ensure_packages python3 python3-venv; py=$(browser_python) || die "no Python 3.11 or later"; }
+  pins="$KERB_ROOT/Tests/Browser/requirements.txt"
+  "$py" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null || pins="$KERB_ROOT/Tests/Browser/requirements-py311.txt"
+  want="$("$py" -c 'import sys; print(sys.version.split()[0])') $(sha1sum "$pins" | cut -c1-40)"
+  if [ "$(cat "$venv/.kerb-version" 2>/dev/null)" != "$want" ] || [ ! -x "$venv/bin/python" ]; then
+    say "installing selenium and axe-selenium-python ($(basename "$pins")) into $venv"
+    rm -rf "$venv"
+    mkdir -p "$KERB_STATE"
+    "$py" -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$pins" >&2
+    echo "$want" >"$venv/.kerb-version"
+  fi
+  KERB_BROWSER_VENV=$venv
+  export KERB_BROWSER_VENV
+}
+
 # The newest installed PostgreSQL's binaries (the Debian packages keep them off PATH).
 pg_bindir() {
   local dir
