@@ -3,14 +3,41 @@
 
 public enum ApplicationKind: String, Sendable, CaseIterable, Codable {
     case new = "NEW", renew = "RENEW", replace = "REPLACE"
+
+    /// As people say it (the code is the national scheme's).
+    public var label: String {
+        switch self {
+        case .new: "New application"
+        case .renew: "Renewal"
+        case .replace: "Replacement"
+        }
+    }
 }
 
 public enum ReplacementReason: String, Sendable, CaseIterable, Codable {
     case lost = "LOST", stolen = "STOLE", damaged = "DAMAGED", undelivered = "UNDELIVER"
+
+    public var label: String {
+        switch self {
+        case .lost: "Lost"
+        case .stolen: "Stolen"
+        case .damaged: "Damaged"
+        case .undelivered: "Not delivered"
+        }
+    }
 }
 
 public enum Channel: String, Sendable, CaseIterable, Codable {
     case online = "ONLINE", paper = "PAPER", phone = "PHONE", inPerson = "INPERSON"
+
+    public var label: String {
+        switch self {
+        case .online: "Online"
+        case .paper: "Paper form"
+        case .phone: "Phone"
+        case .inPerson: "In person"
+        }
+    }
 }
 
 /// Why someone may be eligible. The first five qualify automatically on proof; the rest need

@@ -98,7 +98,7 @@ struct CaseworkController: Sendable {
                 tabs: tabs, searchText: searchText ?? "", searchAction: base,
                 rows: rows.map {
                     QueuePage.Row(
-                        reference: $0.reference, href: "\(base)/\($0.reference)", applicant: $0.applicantName, kind: $0.kind.rawValue,
+                        reference: $0.reference, href: "\(base)/\($0.reference)", applicant: $0.applicantName, kind: $0.kind.label,
                         eligibility: $0.eligibility?.rawValue ?? "—", status: $0.status.label,
                         received: $0.receivedAt.map(Formats.date) ?? "Draft",
                         assigned: $0.assignedName ?? "Unassigned", days: $0.elapsedDays.map { "\($0) of \(target)" } ?? "—",
@@ -183,23 +183,23 @@ struct CaseworkController: Sendable {
             FormField(name: "vulnerable", label: "The applicant is vulnerable", kind: .checkbox, checked: form?["vulnerable"] == "yes"),
             FormField(
                 name: "kind", label: "Type of application", kind: .select,
-                options: options("kind", ApplicationKind.allCases.map { ($0.rawValue, $0.rawValue) })),
+                options: options("kind", ApplicationKind.allCases.map { ($0.rawValue, $0.label) })),
             FormField(
                 name: "replace-reason", label: "Reason for a replacement", kind: .select,
                 options: options(
-                    "replace-reason", [("", "Not a replacement")] + ReplacementReason.allCases.map { ($0.rawValue, $0.rawValue) })),
+                    "replace-reason", [("", "Not a replacement")] + ReplacementReason.allCases.map { ($0.rawValue, $0.label) })),
             FormField(
                 name: "existing-badge", label: "Badge number being renewed or replaced", hint: "6 characters; required for a replacement",
                 value: value("existing-badge")),
             FormField(
                 name: "channel", label: "How the application arrived", kind: .select,
-                options: options("channel", Channel.allCases.map { ($0.rawValue, $0.rawValue) })),
+                options: options("channel", Channel.allCases.map { ($0.rawValue, $0.label) })),
             FormField(
                 name: "eligibility", label: "Eligibility", kind: .select,
                 options: options(
                     "eligibility",
                     [("", "Not known yet (draft), or an organisation")]
-                        + Eligibility.allCases.map { ($0.rawValue, "\($0.rawValue): \($0.label)") })),
+                        + Eligibility.allCases.map { ($0.rawValue, $0.label) })),
             FormField(name: "draft", label: "Save as a draft to finish later", kind: .checkbox, checked: form?["draft"] == "yes"),
         ]
         if confirm {
@@ -290,10 +290,10 @@ struct CaseworkController: Sendable {
         let page = CasePage(
             reference: reference, status: file.row.status.label,
             summary: [
-                .init(key: "Type", value: file.kind.rawValue + (file.replaceReason.map { " (\($0.rawValue))" } ?? "")),
-                .init(key: "Eligibility", value: file.row.eligibility.map { "\($0.rawValue): \($0.label)" } ?? "Not known yet"),
+                .init(key: "Type", value: file.kind.label + (file.replaceReason.map { " (\($0.label.lowercased()))" } ?? "")),
+                .init(key: "Eligibility", value: file.row.eligibility.map(\.label) ?? "Not known yet"),
                 .init(key: "Route", value: file.row.eligibility.map { $0.isAutomatic ? "Automatic" : "Further assessment" } ?? "—"),
-                .init(key: "Arrived", value: file.channel.rawValue),
+                .init(key: "Arrived", value: file.channel.label),
                 .init(key: "Received", value: file.receivedAt.map(Formats.date) ?? "Draft: not yet received"),
                 .init(
                     key: "Processing clock",
@@ -322,7 +322,10 @@ struct CaseworkController: Sendable {
                 .init(key: Formats.dateTime($0.at), value: "\($0.kind) — \($0.actor)\($0.detail.isEmpty ? "" : ": \($0.detail)")")
             },
             decision: file.decision.map { decision in
-                [.init(key: "Outcome", value: decision.outcome), .init(key: "Decided", value: Formats.dateTime(decision.decidedAt))]
+                [
+                    .init(key: "Outcome", value: ApplicationStatus(rawValue: decision.outcome)?.label ?? decision.outcome),
+                    .init(key: "Decided", value: Formats.dateTime(decision.decidedAt)),
+                ]
                     + decision.reasons.map { .init(key: "Reason", value: $0.text) }
                     + (decision.rationale.isEmpty ? [] : [.init(key: "Rationale", value: decision.rationale)])
                     + (decision.outcome == "REFUSED"
