@@ -16,6 +16,8 @@ public struct APIKeyService: Sendable {
 
     public init(database: TenantDatabase) { self.database = database }
 
+    var identityStatement: IdentityStatement { IdentityStatement(database: database) }
+
     /// What a key may be given: casework, not administration (users, policy, audit stay with people
     /// who sign in with two factors).
     public static let grantable: [Permission] = [
@@ -109,28 +111,65 @@ public struct APIKeyService: Sendable {
     }
 
     /// The integration behind `key`, as a signed-in user with the key's permissions only (no
-    /// teams), or nil for an unknown, malformed or revoked key. One transaction; last use is
-    /// written at most once a minute so reads stay reads.
+    /// teams), or nil for an unknown, malformed or revoked key. Last use is written at most once a
+    /// minute so reads stay reads.
+    ///
+    /// One statement (`authenticateSQL`, one round trip through the read pipeline): it finds the
+    /// live key, moves last-use on when due, and reads the policy's stamp, returning the policy
+    /// document only when it is not the one this process holds (`LocalPolicyCache`). Nothing about
+    /// the key is cached, so a revocation refuses the very next request.
     public func authenticate(_ scope: TenantScope, key: String, now: Date, logger: Logger) async throws -> SignedInUser? {
         guard key.hasPrefix("kerb_"), key.count < 200 else { return nil }
-        let hash = Data(SetupToken.hash(of: key))
-        return try await database.transaction(scope, logger: logger) { conn in
-            var found: (UUID, UUID, String, [String], Date?)?
-            for try await row in try await conn.query(
-                """
-                SELECT k.id, k.user_id, u.full_name, k.permissions, k.last_used_at FROM api_keys k JOIN users u ON u.id = k.user_id
-                WHERE k.key_hash = \(hash) AND k.revoked_at IS NULL AND u.status = 'active'
-                """, logger: logger
-            ).decode((UUID, UUID, String, [String], Date?).self) { found = row }
-            guard let (keyID, userID, name, codes, lastUsed) = found else { return nil }
-            if lastUsed.map({ now.timeIntervalSince($0) > 60 }) ?? true {
-                _ = try await conn.query("UPDATE api_keys SET last_used_at = \(now) WHERE id = \(keyID)", logger: logger)
+        let hash = SetupToken.hash(of: key)
+        let known = LocalPolicyCache.shared.stamp(for: scope)
+        guard
+            let data = try await identityStatement.answer(
+                Self.authenticateSQL, scope, [IdentityStatement.hex(hash), known, IdentityStatement.epoch(now)], logger: logger)
+        else { throw PolicyError.unreadable("the council has no local policy") }
+        let answer = try JSONDecoder().decode(Answer.self, from: data)
+        guard let keyID = answer.keyID, let userID = answer.userID else { return nil }
+        let policy: LocalPolicyDocument
+        if let document = try LocalPolicyCache.shared.document(for: scope, stamp: answer.stamp, text: answer.document) {
+            policy = document
+        } else {
+            // Held when the statement ran, replaced since by another request's newer read: read it whole.
+            policy = try await database.transaction(scope, logger: logger) { conn in
+                try await LocalPolicyStore.inForce(scope, on: conn, logger: logger)
             }
-            let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger).security
-            let group = AccessGroup(name: name, permissions: Set(codes.compactMap(Permission.init(rawValue:))))
-            return SignedInUser(
-                sessionID: keyID, stage: .complete, userID: userID, fullName: name, email: "", hasTOTP: false, passwordExpired: false,
-                principal: Principal(userID: userID, groups: [group]), security: policy)
         }
+        let name = answer.fullName ?? ""
+        let group = AccessGroup(name: name, permissions: Set((answer.permissions ?? []).compactMap(Permission.init(rawValue:))))
+        return SignedInUser(
+            sessionID: keyID, stage: .complete, userID: userID, fullName: name, email: "", hasTOTP: false, passwordExpired: false,
+            principal: Principal(userID: userID, groups: [group]), security: policy.security)
+    }
+
+    /// `authenticate`'s statement. $1 the key's SHA-256 (hex), $2 the policy stamp held, $3 now
+    /// (seconds since 1970).
+    static let authenticateSQL: StaticString = """
+        WITH policy AS (
+            SELECT version::text || ':' || xmin::text AS stamp, document FROM policy_versions ORDER BY version DESC LIMIT 1),
+        found AS (
+            SELECT k.id, k.user_id, u.full_name, k.permissions, k.last_used_at FROM api_keys k JOIN users u ON u.id = k.user_id
+            WHERE k.key_hash = decode($1, 'hex') AND k.revoked_at IS NULL AND u.status = 'active'),
+        touched AS (
+            UPDATE api_keys SET last_used_at = to_timestamp($3::float8) FROM found f
+            WHERE api_keys.id = f.id AND (f.last_used_at IS NULL OR to_timestamp($3::float8) - f.last_used_at > interval '60 seconds')
+            RETURNING 1)
+        SELECT json_build_object(
+            'stamp', p.stamp, 'document', CASE WHEN p.stamp = $2 THEN NULL ELSE p.document::text END,
+            'keyID', f.id, 'userID', f.user_id, 'fullName', f.full_name, 'permissions', f.permissions
+        )::text
+        FROM policy p LEFT JOIN found f ON true
+        """
+
+    /// `authenticateSQL`'s answer.
+    private struct Answer: Decodable {
+        let stamp: String
+        let document: String?
+        let keyID: UUID?
+        let userID: UUID?
+        let fullName: String?
+        let permissions: [String]?
     }
 }

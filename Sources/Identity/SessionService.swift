@@ -14,6 +14,11 @@ public struct SessionService: Sendable {
 
     public init(database: TenantDatabase) { self.database = database }
 
+    var identityStatement: IdentityStatement { IdentityStatement(database: database) }
+
+    /// What Identity registers with the read pipeline (session and API-key checks).
+    public static var pipelineStatements: [StaticString] { IdentityStatement.statements }
+
     public enum Stage: String, Sendable { case password, complete }
 
     public struct Session: Sendable, Equatable {
@@ -42,14 +47,109 @@ public struct SessionService: Sendable {
         return token
     }
 
-    /// Everything a request needs about its signed-in user, read in one transaction: the live
-    /// session (idle and absolute limits applied, last-seen moved on), the person, their access
-    /// groups and teams, and the policy in force. Nil when the cookie names no live session or the
+    /// Everything a request needs about its signed-in user: the live session (idle and absolute
+    /// limits applied, last-seen moved on, or the session ended), the person, their access groups
+    /// and teams, and the policy in force. Nil when the cookie names no live session or the
     /// account is no longer active.
+    ///
+    /// One statement (`authenticateSQL`, one round trip through the read pipeline): it reads the
+    /// session with its user, groups and teams, decides the limits with the policy this process
+    /// holds (`LocalPolicyCache`), and moves last-seen on or ends the session, only if the
+    /// council's policy stamp, read in the same statement, is the one held. Nothing about the
+    /// session is cached, so sign-out and revocation take effect on the next request. When the
+    /// policy changed (or on a process's first request for the council) the statement writes
+    /// nothing and returns the new document; it is cached and this request is decided by
+    /// `authenticateReading`, the step-by-step transaction.
     public func authenticate(_ scope: TenantScope, token: String, now: Date, logger: Logger) async throws -> SignedInUser? {
         let hash = Data(Self.hash(token))
-        return try await database.transaction(scope, logger: logger) { conn in
-            let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger).security
+        let held = LocalPolicyCache.shared.held(for: scope)
+        let known = held?.stamp ?? ""
+        let parameters = [
+            IdentityStatement.hex(hash), known, IdentityStatement.epoch(now), String(held?.document.security.sessionAbsoluteHours ?? 0),
+            String(held?.document.security.sessionIdleMinutes ?? 0),
+        ]
+        guard let data = try await identityStatement.answer(Self.authenticateSQL, scope, parameters, logger: logger) else {
+            throw PolicyError.unreadable("the council has no local policy")
+        }
+        let answer = try JSONDecoder().decode(Answer.self, from: data)
+        // The statement decided with `held`'s limits only if its stamp is still the council's.
+        guard answer.stamp == known, let policy = held?.document.security else {
+            if let text = answer.document { _ = try LocalPolicyCache.shared.document(for: scope, stamp: answer.stamp, text: text) }
+            return try await authenticateReading(scope, hash: hash, now: now, logger: logger)
+        }
+        guard let sessionID = answer.sessionID, let userID = answer.userID, answer.ending == nil else { return nil }
+        let maxAge = policy.passwordMaxAgeDays
+        let changed = answer.passwordChangedAt.map { Date(timeIntervalSince1970: $0) }
+        let expired = maxAge > 0 && (changed.map { $0.addingTimeInterval(Double(maxAge) * 86_400) < now } ?? true)
+        let groups = (answer.groups ?? []).map {
+            AccessGroup(name: $0.name, permissions: Set($0.permissions.compactMap(Permission.init(rawValue:))), ownTeamsOnly: $0.ownTeamsOnly)
+        }
+        return SignedInUser(
+            sessionID: sessionID, stage: Stage(rawValue: answer.stage ?? "") ?? .password, userID: userID,
+            fullName: answer.fullName ?? "", email: answer.email ?? "", hasTOTP: answer.hasTOTP ?? false, passwordExpired: expired,
+            principal: Principal(userID: userID, groups: groups, teams: Set(answer.teams ?? [])), security: policy)
+    }
+
+    /// `authenticate`'s statement. $1 the token's SHA-256 (hex), $2 the policy stamp held, $3 now
+    /// (seconds since 1970), $4 and $5 the held policy's absolute (hours) and idle (minutes)
+    /// limits. The session is touched or ended only when $2 is the council's stamp.
+    static let authenticateSQL: StaticString = """
+        WITH policy AS (
+            SELECT version::text || ':' || xmin::text AS stamp, document FROM policy_versions ORDER BY version DESC LIMIT 1),
+        found AS (
+            SELECT s.id, s.stage, u.id AS user_id, u.full_name, u.email, u.totp_enrolled_at IS NOT NULL AS has_totp,
+                extract(epoch FROM u.password_changed_at)::float8 AS password_changed_at,
+                CASE WHEN u.status <> 'active' THEN 'account-disabled'
+                    WHEN to_timestamp($3::float8) >= s.created_at + make_interval(hours => $4::int) THEN 'absolute-timeout'
+                    WHEN to_timestamp($3::float8) >= s.last_seen_at + make_interval(mins => $5::int) THEN 'idle-timeout' END AS ending
+            FROM sessions s JOIN users u ON u.id = s.user_id, policy p
+            WHERE s.token_hash = decode($1, 'hex') AND s.ended_at IS NULL AND p.stamp = $2),
+        touched AS (
+            UPDATE sessions SET last_seen_at = to_timestamp($3::float8) FROM found f
+            WHERE sessions.id = f.id AND f.ending IS NULL RETURNING 1),
+        ended AS (
+            UPDATE sessions SET ended_at = to_timestamp($3::float8), ended_reason = f.ending FROM found f
+            WHERE sessions.id = f.id AND f.ending IS NOT NULL RETURNING 1)
+        SELECT json_build_object(
+            'stamp', p.stamp, 'document', CASE WHEN p.stamp = $2 THEN NULL ELSE p.document::text END,
+            'sessionID', f.id, 'stage', f.stage, 'userID', f.user_id, 'fullName', f.full_name, 'email', f.email,
+            'hasTOTP', f.has_totp, 'passwordChangedAt', f.password_changed_at, 'ending', f.ending,
+            'groups', (
+                SELECT coalesce(json_agg(json_build_object(
+                    'name', g.name, 'permissions', g.permissions, 'ownTeamsOnly', g.own_teams_only) ORDER BY g.name), '[]'::json)
+                FROM group_memberships m JOIN access_groups g ON g.id = m.group_id
+                WHERE m.user_id = f.user_id AND m.status = 'active'),
+            'teams', (SELECT coalesce(json_agg(t.team ORDER BY t.team), '[]'::json) FROM user_teams t WHERE t.user_id = f.user_id)
+        )::text
+        FROM policy p LEFT JOIN found f ON true
+        """
+
+    /// `authenticateSQL`'s answer.
+    private struct Answer: Decodable {
+        struct Group: Decodable {
+            let name: String
+            let permissions: [String]
+            let ownTeamsOnly: Bool
+        }
+        let stamp: String
+        let document: String?
+        let sessionID: UUID?
+        let stage: String?
+        let userID: UUID?
+        let fullName: String?
+        let email: String?
+        let hasTOTP: Bool?
+        let passwordChangedAt: Double?
+        let ending: String?
+        let groups: [Group]?
+        let teams: [String]?
+    }
+
+    /// `authenticate` step by step, in one transaction of several statements: for a request whose
+    /// council's policy is not the one this process holds (its first, or the first after a change).
+    func authenticateReading(_ scope: TenantScope, hash: Data, now: Date, logger: Logger) async throws -> SignedInUser? {
+        try await database.transaction(scope, logger: logger) { conn in
+            let policy = try await LocalPolicyStore.inForce(scope, on: conn, logger: logger).security
             var found: (UUID, String, Date, Date, UUID, String, String, Bool, Date?, String)?
             for try await row in try await conn.query(
                 """

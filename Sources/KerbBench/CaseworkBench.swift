@@ -187,6 +187,8 @@ struct CaseworkBench {
                 INSERT INTO group_memberships (user_id, group_id, status, decided_at)
                 SELECT $1::uuid, id, 'active', now() FROM access_groups WHERE name = 'Case officers'
                 """, [userID.uuidString])
+            // As if they had set their password: an invited account's password counts as expired.
+            try s.query("UPDATE users SET status = 'active', password_changed_at = now() WHERE id = $1::uuid", [userID.uuidString])
             try s.leaveTenant()
         }
         return try await deps.identity.sessions.start(

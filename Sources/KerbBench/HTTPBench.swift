@@ -14,6 +14,7 @@ import Web
 ///   isolated  GET /t/rutland/api/v1/profile   the product path: tenant routing + role switch, pipelined
 ///   raw       GET /bench/raw                  the same read and pipeline, no role switch, as a role with a direct grant
 ///   nio       GET /bench/nio                  the role switch as BEGIN + set_config + SELECT + COMMIT through PostgresNIO
+///   queued    GET /bench/queued               the same four statements written at once (`TenantDatabase.statement`): one await
 ///   static    GET /bench/static               the same JSON with no database at all: the HTTP ceiling
 struct HTTPBench {
     let config: DatabaseConfig
@@ -48,6 +49,14 @@ struct HTTPBench {
                 let rows = try await raw.fetch(raw.statement(0), in: scope)
                 return Self.json(rows)
             }
+            router.get("bench/queued") { _, context in
+                let rows = try await tenantDB.statement(
+                    scope, "SELECT authority, display_name, nation, band FROM profile WHERE id = 1", logger: context.logger)
+                return Self.json(try rows.map { row in
+                    let (a, b, c, d) = try row.decode((String, String, String, String).self)
+                    return [a, b, c, d]
+                })
+            }
             router.get("bench/static") { _, _ in
                 Self.json([["rutland", "Rutland", "England", "A"]])
             }
@@ -67,7 +76,8 @@ struct HTTPBench {
             defer { group.cancelAll() }
             try await Tools.waitUntilServing(url("/healthz"))
             let targets = [
-                ("isolated", "/t/\(Self.slug)/api/v1/profile"), ("raw", "/bench/raw"), ("nio", "/bench/nio"), ("static", "/bench/static"),
+                ("isolated", "/t/\(Self.slug)/api/v1/profile"), ("raw", "/bench/raw"), ("nio", "/bench/nio"), ("queued", "/bench/queued"),
+                ("static", "/bench/static"),
             ]
             for (_, path) in targets { _ = try Tools.wrk(url: url(path), seconds: 2, connections: connections) }  // warm up
             var samples: [String: [Tools.WrkResult]] = [:]

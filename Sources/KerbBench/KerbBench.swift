@@ -22,8 +22,8 @@ struct KerbBench: AsyncParsableCommand {
     @Option(help: "Worker threads (and connections) of the pipelined read path.") var readWorkers = max(
         1, ProcessInfo.processInfo.activeProcessorCount / 2)
     @Option(help: "Applications (and badges) in the national-volume council.") var volume = 100_000
-    @Option(help: "Which parts to run: onboard,migrate,http,signin,casework (comma separated).") var only =
-        "onboard,migrate,http,signin,casework"
+    @Option(help: "Which parts to run: onboard,migrate,http,signin,casework,reads (comma separated).") var only =
+        "onboard,migrate,http,signin,casework,reads"
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -54,6 +54,11 @@ struct KerbBench: AsyncParsableCommand {
         if parts.contains("casework") {
             try await CaseworkBench(
                 config: config, fleet: fleet, admin: admin, seconds: seconds, connections: connections, rounds: rounds, volume: volume
+            ).run(report)
+        }
+        if parts.contains("reads") {
+            try await ReadsBench(
+                config: config, admin: admin, seconds: seconds, connections: connections, rounds: rounds, pgbenchDatabase: pgbenchDatabase
             ).run(report)
         }
         report.line("")

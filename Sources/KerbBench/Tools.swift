@@ -32,6 +32,20 @@ enum Tools {
         try startWrk(url: url, seconds: seconds, connections: connections, script: script).finish()
     }
 
+    /// One wrk connection for `seconds`, returning how many requests it completed (for counting
+    /// what PostgreSQL ran per request).
+    static func wrkCount(url: String, seconds: Int, script: String) throws -> (requests: Int, result: WrkResult) {
+        let running = try startWrk(url: url, seconds: seconds, connections: 1, script: script)
+        let out = String(decoding: running.pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        running.process.waitUntilExit()
+        guard let rps = number(after: "Requests/sec:", in: out),
+            let line = out.split(separator: "\n").first(where: { $0.contains(" requests in ") }),
+            let requests = Int(line.split(separator: " ").first ?? "")
+        else { throw BenchError.unparsable(out) }
+        let errors = Int(number(after: "Non-2xx or 3xx responses:", in: out) ?? 0)
+        return (requests, WrkResult(requestsPerSecond: rps, p50: latency("50%", out), p99: latency("99%", out), errors: errors))
+    }
+
     /// A wrk run in the background, so two loads can overlap (a sign-in burst and reads).
     struct RunningWrk {
         let process: Process

@@ -4,6 +4,7 @@ import KerbCore
 import Logging
 import PostgresNIO
 import Storage
+import Synchronization
 
 /// One stored version of a council's local policy.
 public struct PolicyVersion: Sendable {
@@ -105,11 +106,47 @@ public struct LocalPolicyStore: Sendable {
         return (try PolicyFile.parseLocal(json: text), nation)
     }
 
+    /// The policy in force, read inside the caller's transaction through the process's cache: one
+    /// statement as before, but the document crosses the wire and is parsed only when the
+    /// council's newest version is not the one cached (`LocalPolicyCache`).
+    public static func inForce(_ scope: TenantScope, on conn: PostgresConnection, logger: Logger) async throws -> LocalPolicyDocument {
+        let known = LocalPolicyCache.shared.stamp(for: scope)
+        var found: (String, String?)?
+        for try await row in try await conn.query(
+            """
+            SELECT version::text || ':' || xmin::text,
+                CASE WHEN version::text || ':' || xmin::text = \(known) THEN NULL ELSE document::text END
+            FROM policy_versions ORDER BY version DESC LIMIT 1
+            """, logger: logger
+        ).decode((String, String?).self) { found = row }
+        guard let found else { throw PolicyError.unreadable("the council has no local policy") }
+        if let document = try LocalPolicyCache.shared.document(for: scope, stamp: found.0, text: found.1) { return document }
+        return try await inForce(on: conn, logger: logger)  // evicted in between: read it whole
+    }
+
+    /// The version in force; its document comes from the process's cache when unchanged.
     public func current(_ scope: TenantScope, logger: Logger) async throws -> PolicyVersion {
-        guard let latest = try await versions(scope, limit: 1, logger: logger).first else {
-            throw PolicyError.unreadable("the council has no local policy")
+        let known = LocalPolicyCache.shared.stamp(for: scope)
+        let row: (Int, String, String?, String, String, Date)? = try await database.transaction(scope, logger: logger) { conn in
+            var found: (Int, String, String?, String, String, Date)?
+            for try await row in try await conn.query(
+                """
+                SELECT version, version::text || ':' || xmin::text,
+                    CASE WHEN version::text || ':' || xmin::text = \(known) THEN NULL ELSE document::text END, reason, created_by, created_at
+                FROM policy_versions ORDER BY version DESC LIMIT 1
+                """, logger: logger
+            ).decode((Int, String, String?, String, String, Date).self) { found = row }
+            return found
         }
-        return latest
+        guard let row else { throw PolicyError.unreadable("the council has no local policy") }
+        guard let document = try LocalPolicyCache.shared.document(for: scope, stamp: row.1, text: row.2) else {
+            // Replaced in the cache since the read: read it whole.
+            guard let latest = try await versions(scope, limit: 1, logger: logger).first else {
+                throw PolicyError.unreadable("the council has no local policy")
+            }
+            return latest
+        }
+        return PolicyVersion(version: row.0, document: document, reason: row.3, createdBy: row.4, createdAt: row.5)
     }
 
     /// Newest first.
@@ -182,4 +219,52 @@ public struct LocalPolicyStore: Sendable {
         }
         return try await change(scope, to: old.document, reason: "Rolled back to version \(version)", actor: actor, logger: logger)
     }
+}
+
+/// Each council's policy in force, parsed, per process: the policy is read on every signed-in
+/// request, and parsing its JSON each time costs more than the query.
+///
+/// An entry is valid while the council's newest `policy_versions` row is the same row version:
+/// its stamp is `version:xmin`, so a new version, a row rewritten in place or a schema dropped
+/// and created again all change it. Readers send the stamp they hold in the statement that reads
+/// the policy's current stamp (`stampSQL`), inside their own transaction, and get the document
+/// back only when the stamps differ; so a change is seen by the very next request of every
+/// process, with no expiry and no notification to lose.
+public final class LocalPolicyCache: Sendable {
+    public static let shared = LocalPolicyCache()
+
+    /// The SQL for the stamp of a `policy_versions` row.
+    public static let stampSQL = "version::text || ':' || xmin::text"
+
+    private let entries = Mutex([String: (stamp: String, document: LocalPolicyDocument)]())
+    private let capacity: Int
+
+    init(capacity: Int = 4096) { self.capacity = capacity }
+
+    /// The stamp held for `scope`; "" (which no row has) when none.
+    public func stamp(for scope: TenantScope) -> String {
+        entries.withLock { $0[scope.schema]?.stamp } ?? ""
+    }
+
+    /// The document held for `scope`, whatever its stamp (for limits sent along with the stamp).
+    public func held(for scope: TenantScope) -> (stamp: String, document: LocalPolicyDocument)? {
+        entries.withLock { $0[scope.schema] }
+    }
+
+    /// The document of the row stamped `stamp`: parsed from `text` (and kept) when the database
+    /// sent it, else the one held under that stamp; nil if that entry has gone meanwhile.
+    public func document(for scope: TenantScope, stamp: String, text: String?) throws -> LocalPolicyDocument? {
+        guard let text else {
+            return entries.withLock { entry in entry[scope.schema].flatMap { $0.stamp == stamp ? $0.document : nil } }
+        }
+        let document = try PolicyFile.parseLocal(json: text)
+        entries.withLock { entries in
+            if entries.count >= capacity, entries[scope.schema] == nil { entries.removeAll(keepingCapacity: true) }
+            entries[scope.schema] = (stamp, document)
+        }
+        return document
+    }
+
+    /// Forgets everything (tests).
+    public func removeAll() { entries.withLock { $0.removeAll() } }
 }

@@ -85,7 +85,8 @@ public struct WebDependencies: Sendable {
         self.metrics = metrics
     }
 
-    /// The live wiring: one PostgresNIO pool and one read pipeline as `kerb_app`, and a thread
+    /// The live wiring: one PostgresNIO pool and one read pipeline (the profile read, and the
+    /// session and API-key checks) as `kerb_app`, and a thread
     /// pool for Argon2id, so a burst of sign-ins queues there and never on the event loops.
     /// `passwordParameters` is lowered only by tests.
     public static func live(
@@ -95,12 +96,14 @@ public struct WebDependencies: Sendable {
         let client = PostgresClient(config, login: .app, maxConnections: config.maxConnections, logger: logger)
         let hashing = NIOThreadPool(numberOfThreads: WebDependencies.hashingThreads)
         hashing.start()
-        let database = TenantDatabase(client: client)
+        // The session and API-key checks of every request go through the pipeline too.
+        let reads = TenantReadPipeline(
+            config: config, workers: readWorkers, statements: ProfileReader.statements + SessionService.pipelineStatements)
+        let database = TenantDatabase(client: client, reads: reads)
         let identity = try await IdentityServices(
             database: database, hasher: PasswordHasher(pool: hashing, parameters: passwordParameters), hashingThreads: hashing)
         return WebDependencies(
-            database: client, tenants: TenantDirectory(client: client),
-            reads: TenantReadPipeline(config: config, workers: readWorkers, statements: ProfileReader.statements),
+            database: client, tenants: TenantDirectory(client: client), reads: reads,
             identity: identity, letters: try Letters.bundled(), external: external, metrics: metrics)
     }
 }

@@ -61,6 +61,22 @@ public final class TenantReadPipeline: Sendable {
         return Statement(index: index)
     }
 
+    /// The handle for a statement given at init, by its text (so services can register theirs
+    /// alongside others'); one it was not given is refused.
+    public func statement(_ sql: StaticString) throws(StorageError) -> Statement {
+        guard let index = statements.firstIndex(of: sql.description) else {
+            throw .invalidSetting("the read pipeline was not given this statement")
+        }
+        return Statement(index: index)
+    }
+
+    /// Whether workers are running; reads queued before `start` would wait for it.
+    public var isRunning: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return running > 0 && !stopping
+    }
+
     /// Opens every worker's connection (so a bad configuration fails at boot) and starts them.
     public func start() throws {
         for _ in 0..<workerCount {
@@ -86,7 +102,8 @@ public final class TenantReadPipeline: Sendable {
 
     /// Runs `statement` for one tenant and returns its rows as text.
     public func fetch(_ statement: Statement, in scope: TenantScope, _ parameters: [String?] = []) async throws -> [[String?]] {
-        try await withCheckedThrowingContinuation { continuation in
+        DatabaseWork.tally?.add(transactions: 1, statements: 1)
+        return try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             guard !stopping else {
                 condition.unlock()
