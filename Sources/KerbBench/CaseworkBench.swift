@@ -32,7 +32,7 @@ struct CaseworkBench {
         report.line(
             "\nCase page and search at national volume (\(volume) applications and badges in one council; wrk -c\(clients), \(seconds) s each, \(rounds) rounds)"
         )
-        let scope = TenantScope(Slug(slug)!)
+        let scope = TenantScope(try Slug.bench(slug))
         if try await !exists(scope) {
             try await fleet.onboard(slug)
             let start = ContinuousClock.now

@@ -52,10 +52,11 @@ struct HTTPBench {
             router.get("bench/queued") { _, context in
                 let rows = try await tenantDB.statement(
                     scope, "SELECT authority, display_name, nation, band FROM profile WHERE id = 1", logger: context.logger)
-                return Self.json(try rows.map { row in
-                    let (a, b, c, d) = try row.decode((String, String, String, String).self)
-                    return [a, b, c, d]
-                })
+                return Self.json(
+                    try rows.map { row in
+                        let (a, b, c, d) = try row.decode((String, String, String, String).self)
+                        return [a, b, c, d]
+                    })
             }
             router.get("bench/static") { _, _ in
                 Self.json([["rutland", "Rutland", "England", "A"]])

@@ -61,4 +61,13 @@ struct MigrateBench {
 enum BenchError: Error {
     case commandFailed(String, Int32)
     case unparsable(String)
+    case badSlug(String)
+}
+
+extension Slug {
+    /// A council slug given to the benchmark, checked (a bad one ends the run with an error).
+    static func bench(_ text: String) throws -> Slug {
+        guard let slug = Slug(text) else { throw BenchError.badSlug(text) }
+        return slug
+    }
 }

@@ -38,7 +38,7 @@ struct ReadsBench {
         report.line(
             "\nAuthenticated reads (\(Self.applications) applications in one council; wrk -t1 at -c1 and -c\(connections), \(seconds) s each, \(rounds) interleaved rounds with pgbench -S -M prepared)"
         )
-        let scope = TenantScope(Slug(slug)!)
+        let scope = TenantScope(try Slug.bench(slug))
         try await seed(scope)
         let deps = try await WebDependencies.live(config, readWorkers: 1, metrics: nil, logger: logger)
         let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: port), deps, logger: logger)
@@ -53,9 +53,20 @@ struct ReadsBench {
             ).key
             let references = (1...Self.applications).map(Self.reference)
             let scripts = try [
-                ("api read", script("api", headers: ["Authorization": "Bearer \(key)"], paths: references.map { "/t/\(slug)/api/v1/applications/\($0)" })),
-                ("case page", script("case", headers: ["Cookie": "kerb_session=\(session)"], paths: references.map { "/t/\(slug)/cases/\($0)" })),
-                ("api missing", script("missing", headers: ["Authorization": "Bearer \(key)"], paths: ["/t/\(slug)/api/v1/applications/BB-2025-999999"])),
+                (
+                    "api read",
+                    script(
+                        "api", headers: ["Authorization": "Bearer \(key)"], paths: references.map { "/t/\(slug)/api/v1/applications/\($0)" }
+                    )
+                ),
+                (
+                    "case page",
+                    script("case", headers: ["Cookie": "kerb_session=\(session)"], paths: references.map { "/t/\(slug)/cases/\($0)" })
+                ),
+                (
+                    "api missing",
+                    script("missing", headers: ["Authorization": "Bearer \(key)"], paths: ["/t/\(slug)/api/v1/applications/BB-2025-999999"])
+                ),
             ]
             defer { for (_, path) in scripts { try? FileManager.default.removeItem(atPath: path) } }
             let base = "http://127.0.0.1:\(port)/"
@@ -94,7 +105,8 @@ struct ReadsBench {
                 let ratios = zip(results, pgbench[clients] ?? []).map { $0.requestsPerSecond / $1 }
                 report.line(
                     String(
-                        format: "  %-9@ -c%-3d median %.0f rps, %.4fx pgbench -c%d (median of per-round ratios), p50 %.2f ms, p99 %.2f ms, non-2xx %d",
+                        format:
+                            "  %-9@ -c%-3d median %.0f rps, %.4fx pgbench -c%d (median of per-round ratios), p50 %.2f ms, p99 %.2f ms, non-2xx %d",
                         name, clients, Stats.median(results.map(\.requestsPerSecond)), Stats.median(ratios), clients,
                         Stats.median(results.map(\.p50)), Stats.median(results.map(\.p99)), results.map(\.errors).reduce(0, +)))
             }

@@ -35,7 +35,7 @@ struct SignInBench {
             group.addTask { try await app.run() }
             defer { group.cancelAll() }
             try await Tools.waitUntilServing(url("/healthz"))  // the database pool runs with the app
-            let scope = TenantScope(Slug(slug)!)
+            let scope = TenantScope(try Slug.bench(slug))
             let email = "kim.reader.\(UUID().uuidString.prefix(8).lowercased())@rutland.example"
             let password = "lamp-orbit-velvet-42"
             let (_, token) = try await deps.identity.users.invite(

@@ -54,17 +54,20 @@ public struct CaseService: Sendable {
         try await CaseLetters(letters: letters).record(kind, conn, id, officer, extra, now: now, logger)
     }
 
+    /// The councils' time zone (GMT/BST); the GMT fallback cannot happen on a system with tzdata.
+    static let london = TimeZone(identifier: "Europe/London") ?? .gmt
+
     static func longDate(_ date: Date) -> String {
         date.formatted(
             Date.FormatStyle(
-                date: .long, time: .omitted, locale: Locale(identifier: "en_GB"), timeZone: TimeZone(identifier: "Europe/London")!))
+                date: .long, time: .omitted, locale: Locale(identifier: "en_GB"), timeZone: Self.london))
     }
 
     static func isoDay(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/London")!
+        calendar.timeZone = london
         let c = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+        return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
     }
 
     /// What the rules need to know about a case before acting on it.
