@@ -437,7 +437,7 @@ public struct BadgeService: Sendable {
         let visibleTeams = actor.visibleTeams(through: [.viewCase, .sendCommunications])
         return try await access.run(scope, logger: logger) { conn in
             try CaseAccess.check(actor, .sendCommunications, .none, resource: "renewal invitations", hidden: CaseworkError.noSuchBadge)
-            let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger)
+            let policy = try await LocalPolicyStore.inForce(scope, on: conn, logger: logger)
             let due = try await Self.badges(
                 conn, where: Self.renewalDue, [Day(now).iso, String(policy.badge.renewalInvitationDays)], visibleTeams: visibleTeams,
                 tail: "ORDER BY b.expiry_date FOR UPDATE OF b SKIP LOCKED", logger)

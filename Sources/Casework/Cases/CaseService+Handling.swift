@@ -45,7 +45,7 @@ extension CaseService {
             scope, reference, .editCase, as: actor, allowed: [.received, .awaitingApplicant, .assessed],
             action: "sent an evidence request", audit: "case.request-evidence", logger: logger
         ) { conn, id, _, now in
-            let pauseClock = try await LocalPolicyStore.inForce(on: conn, logger: logger).casework.pauseClockAwaitingApplicant
+            let pauseClock = try await LocalPolicyStore.inForce(scope, on: conn, logger: logger).casework.pauseClockAwaitingApplicant
             for item in items {
                 _ = try await conn.query(
                     """

@@ -50,7 +50,7 @@ extension CaseService {
                 application.personID = try await insertPerson(
                     conn, details, confirmedNew: confirmedNew, visibleTeams: actor.visibleTeams(through: [.viewCase, .editCase]),
                     as: actor, logger)
-                return try await insertApplication(conn, application, as: actor, now: now, logger)
+                return try await insertApplication(scope, conn, application, as: actor, now: now, logger)
             }
         }
     }
@@ -214,12 +214,13 @@ extension CaseService {
         guard issues.isEmpty else { throw CaseworkError.invalid(issues) }
         let now = clock.now()
         return try await access.run(scope, logger: logger) { conn in
-            try await insertApplication(conn, application, as: actor, now: now, logger)
+            try await insertApplication(scope, conn, application, as: actor, now: now, logger)
         }
     }
 
     func insertApplication(
-        _ conn: PostgresConnection, _ application: NewApplication, as actor: Actor, now: Date, _ logger: Logger
+        _ scope: TenantScope, _ conn: PostgresConnection, _ application: NewApplication, as actor: Actor, now: Date,
+        _ logger: Logger
     ) async throws -> String {
         let officer = actor.officer
         let status: ApplicationStatus = application.draft ? .draft : .received
@@ -227,7 +228,7 @@ extension CaseService {
         let year = Day(now).year
         let team = application.team ?? Self.defaultTeam
         try CaseAccess.check(actor, .editCase, AccessTarget(team: team), resource: "new case", hidden: CaseworkError.noSuchPerson)
-        let evidence = try await LocalPolicyStore.inForce(on: conn, logger: logger).evidence
+        let evidence = try await LocalPolicyStore.inForce(scope, on: conn, logger: logger).evidence
         let checklist = [
             ("Proof of identity", evidence.proofOfIdentity), ("Proof of address", evidence.proofOfAddress), ("Photo", evidence.photo),
         ]

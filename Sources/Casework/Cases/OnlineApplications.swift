@@ -117,7 +117,7 @@ public struct OnlineApplications: Sendable {
             personID = try await cases.addPerson(scope, details, confirmedNew: true, visibleTeams: [team], as: actor, logger: logger)
         }
         return try await cases.database.transaction(scope, logger: logger) { conn in
-            let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger)
+            let policy = try await LocalPolicyStore.inForce(scope, on: conn, logger: logger)
             var number = 0
             for try await value in try await conn.query("SELECT nextval('application_numbers')::int", logger: logger).decode(Int.self) {
                 number = value

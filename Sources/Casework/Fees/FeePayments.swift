@@ -60,7 +60,7 @@ public struct FeePayments: Sendable {
         let now = clock.now()
         let (applicationID, fee, reusable) = try await access.run(scope, logger: logger) { conn in
             let row = try await CaseService.authorised(conn, reference, .takePayments, as: actor, lock: false, logger)
-            let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger)
+            let policy = try await LocalPolicyStore.inForce(scope, on: conn, logger: logger)
             guard row.status == .approved, policy.badge.feePence > 0, try await !Self.isPaid(conn, row.id, logger) else {
                 throw CaseworkError.paymentNotNeeded
             }
