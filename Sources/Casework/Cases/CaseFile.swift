@@ -70,7 +70,10 @@ public struct CaseFile: Sendable {
         guard let received = receivedAt else { return nil }
         let end = decisionDate ?? now
         let paused = pauses.reduce(0.0) { $0 + (min($1.end ?? end, end).timeIntervalSince($1.start)) }
-        return max(0, Int((end.timeIntervalSince(received) - paused) / 86_400))
+        // Whole seconds first: times read back from the database differ from the ones written by
+        // a few microseconds of floating point, which must not tip exactly ten days into nine.
+        let seconds = (end.timeIntervalSince(received) - paused).rounded()
+        return max(0, Int(seconds / 86_400))
     }
 
     public var isPaused: Bool { pauses.contains { $0.end == nil } }
