@@ -35,6 +35,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         // HTTPS client for GOV.UK Pay, the national Blue Badge service and later GOV.UK Notify.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // The JSON API's types and routes, generated at build time from its OpenAPI document, and
+        // served through Hummingbird: the document is the one source of the API's shape.
+        .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
     ],
     targets: [
         // MARK: system libraries (one Swift file in the owning module wraps each)
@@ -171,16 +176,34 @@ let package = Package(
         ),
 
         // MARK: web and executables
+        // The casework API as its OpenAPI document says: types and server routing generated from
+        // `openapi.yaml` at every build (the document is also served, and names each operation's
+        // permission).
+        .target(
+            name: "KerbAPI",
+            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            resources: [.copy("openapi.yaml")],
+            // The generated files import with explicit access levels; SwiftPM's resource accessor
+            // imports plainly, which only agrees with them when plain imports are internal. The
+            // generator's unused-import warnings are silenced from Swift 6.4 by the files
+            // themselves; until then this target (generated code and one small file) is quiet.
+            swiftSettings: swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault"), .unsafeFlags(["-suppress-warnings"])],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
         .target(
             name: "Web",
             dependencies: [
                 "KerbCore", "Storage", "Audit", "Policy", "Identity", "Casework", "Communications", "Enforcement", "Tenancy", "CQREncode",
+                "KerbAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            resources: [.copy("Resources/Templates"), .copy("Resources/Public"), .copy("Resources/OpenAPI")],
+            resources: [.copy("Resources/Templates"), .copy("Resources/Public")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -242,7 +265,7 @@ let package = Package(
         .testTarget(
             name: "KerbUnitTests",
             dependencies: [
-                "KerbCore", "Policy", "Tenancy", "Identity", "Casework", "Web",
+                "KerbCore", "Policy", "Tenancy", "Identity", "Casework", "Enforcement", "Web", "KerbAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),

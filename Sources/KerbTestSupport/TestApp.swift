@@ -35,10 +35,10 @@ public enum TestApp {
 public func withApp(
     _ config: WebConfig = WebConfig(), over setup: TestingSetup = .router, external: ExternalServices = .none,
     metrics: PrometheusCollectorRegistry? = nil, logger: Logger = TestApp.logger,
-    routes: (Router<KerbRequestContext>, WebDependencies) -> Void = { _, _ in },
+    routes: (Router<KerbRequestContext>, WebDependencies) throws -> Void = { _, _ in },
     _ test: @escaping @Sendable (any TestClientProtocol, WebDependencies) async throws -> Void
 ) async throws {
     let deps = try await TestApp.dependencies(metrics: metrics, external: external)
-    let app = try await buildApplication(config, deps, logger: logger) { router in routes(router, deps) }
+    let app = try await buildApplication(config, deps, logger: logger) { router in try routes(router, deps) }
     try await app.test(setup) { client in try await test(client, deps) }
 }

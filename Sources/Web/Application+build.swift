@@ -165,7 +165,7 @@ func buildRouterWithCatalogue(_ config: WebConfig, _ deps: WebDependencies, page
         TenantMiddleware(directory: deps.tenants, baseDomain: config.baseDomain, opsHostname: config.opsHostname)
     }
     let profiles = ProfileReader(pipeline: deps.reads)
-    let council = CouncilRoutes(config: config, deps: deps, pages: pages, profiles: profiles)
+    let council = try CouncilRoutes(config: config, deps: deps, pages: pages, profiles: profiles)
     router.get("/") { request, context in
         guard context.tenant != nil else {
             return try pages.render("home", ServiceHomePage(layout: Layout(homeHref: "/", requestID: context.id)))
@@ -174,9 +174,9 @@ func buildRouterWithCatalogue(_ config: WebConfig, _ deps: WebDependencies, page
         return try await council.homeByHost(request, try TenantRequestContext(context: context))
     }
     let byHost = router.group(context: TenantRequestContext.self)
-    council.addRoutes(to: byHost, includingHome: false)
+    try council.addRoutes(to: byHost, includingHome: false)
     let byPath = router.group("t/:tenant", context: TenantRequestContext.self)
-    council.addRoutes(to: byPath, includingHome: true)
+    try council.addRoutes(to: byPath, includingHome: true)
     council.addSupplierOpsRoutes(to: router.group("ops", context: TenantRequestContext.self), tenants: deps.tenants)
     return (router, council.catalogue)
 }
@@ -184,11 +184,11 @@ func buildRouterWithCatalogue(_ config: WebConfig, _ deps: WebDependencies, page
 /// The whole web application with its services (database pool, read pipeline).
 public func buildApplication(
     _ config: WebConfig, _ deps: WebDependencies, logger: Logger,
-    configure: (Router<KerbRequestContext>) -> Void = { _ in }
+    configure: (Router<KerbRequestContext>) throws -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let pages = try await Pages.load()
     let router = try buildRouter(config, deps, pages: pages)
-    configure(router)
+    try configure(router)
     return application(router, config, deps, logger: logger)
 }
 

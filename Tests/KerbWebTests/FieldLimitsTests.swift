@@ -23,7 +23,7 @@ import Yams
         .deletingLastPathComponent().appendingPathComponent("Sources")
 
     @Test func theOpenAPIDocumentStatesEachRequestStringsLimit() throws {
-        let yaml = try String(contentsOf: Self.sources.appendingPathComponent("Web/Resources/OpenAPI/kerb-api-v1.yaml"), encoding: .utf8)
+        let yaml = try String(contentsOf: Self.sources.appendingPathComponent("KerbAPI/openapi.yaml"), encoding: .utf8)
         let document = try #require(try Yams.load(yaml: yaml) as? [String: Any])
         let components = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
         let paths = try #require(document["paths"] as? [String: [String: Any]])

@@ -73,7 +73,7 @@ import Testing
 
     /// Property names in the API's OpenAPI document.
     static func apiPropertyNames() throws -> [String] {
-        let yaml = try String(contentsOf: web.appendingPathComponent("Resources/OpenAPI/kerb-api-v1.yaml"), encoding: .utf8)
+        let yaml = try String(contentsOf: web.deletingLastPathComponent().appendingPathComponent("KerbAPI/openapi.yaml"), encoding: .utf8)
         return Set(yaml.matches(of: #/\n\s+([a-z][A-Za-z0-9]*):\s*\n/#).map { String($0.output.1) }).sorted()
     }
 

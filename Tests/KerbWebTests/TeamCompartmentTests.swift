@@ -310,12 +310,12 @@ import Testing
             let badges = BadgesController(
                 identity: deps.identity, cases: deps.cases, badges: deps.badges, fees: deps.fees, external: deps.external, access: access,
                 pages: pages, publicBaseURL: PublicBaseURL.localhost(port: 8080))
-            CaseworkAPIController(identity: deps.identity, cases: deps.cases, badges: badges, enforcement: deps.enforcement, access: access)
-                .addRoutes(
-                    to: DeclaredRoutes(
-                        group: router.group("t/:tenant/api/as-signed-in", context: TenantRequestContext.self)
-                            .add(middleware: SignedInAs(identity: deps.identity)),
-                        catalogue: RouteCatalogue(), area: .api, guardian: access))
+            let routes = DeclaredRoutes(
+                group: router.group("t/:tenant/api/as-signed-in", context: TenantRequestContext.self)
+                    .add(middleware: SignedInAs(identity: deps.identity)),
+                catalogue: RouteCatalogue(), area: .api, guardian: access)
+            try CaseworkAPI(identity: deps.identity, cases: deps.cases, badges: badges, enforcement: deps.enforcement)
+                .registerHandlers(on: APITransport(routes: routes, operations: try APIOperations.load()))
         }) { client, deps in
             let world = try await Self.world(client, deps)
             let base = "/t/\(world.council.tenant.slug)/api/as-signed-in/"

@@ -2,44 +2,44 @@ import Foundation
 import Hummingbird
 import KerbCore
 
-/// JSON in and out of the API: bodies decoded strictly (a malformed body is a 422 problem that
-/// says where), responses encoded with sorted keys and ISO-8601 dates.
+/// What Kerb checks of a JSON body before the generated code decodes it: its size, that no string
+/// holds a control character, and each string's length (`FieldLimits.api`, which a test holds to
+/// the document's `maxLength`; the generator does not check lengths itself). Decoding failures of
+/// the generated code come back here to be named field by field.
 enum APIJSON {
     static let maxBytes = 256 * 1024
 
-    /// Decodes a JSON body: `application/json` only (415 otherwise), at most `maxBytes` (413), no
-    /// control characters in any string (PostgreSQL cannot store NUL; no field wants the rest).
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
-        guard isJSON(request.headers[.contentType]) else { throw MalformedRequest.notJSON }
-        var request = request
-        let buffer = try await request.collectBody(upTo: maxBytes)
-        let data = Data(buffer.readableBytesView)
-        // Read once as plain JSON to check every string, whatever type the route decodes to.
-        if let tree = try? JSONDecoder().decode(JSONValue.self, from: data) {
-            if let path = firstControlCharacter(in: tree, path: "") {
-                throw APIBodyError.invalid(
-                    FieldIssue(
-                        field: path.isEmpty ? "body" : path, message: "\(path.isEmpty ? "The body" : path) contains a control character"))
-            }
-            var issues: [FieldIssue] = []
-            tooLong(tree, key: nil, path: "", into: &issues)
-            if !issues.isEmpty { throw TextTooLong(issues: issues) }
-        }
-        do {
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            return try decoder.decode(T.self, from: data)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw APIBodyError.invalid(FieldIssue(field: key.stringValue, message: "\(key.stringValue) is required"))
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw APIBodyError.invalid(FieldIssue(field: field, message: "\(field) has the wrong type"))
-        } catch let DecodingError.dataCorrupted(context) {
-            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+    /// Refuses a body with a control character in any string or key (PostgreSQL cannot store NUL;
+    /// no field wants the rest), or a string longer than its property's limit. A body that is not
+    /// JSON at all is left to the decoder, which names the problem.
+    static func screen(_ data: Data) throws {
+        guard let tree = try? JSONDecoder().decode(JSONValue.self, from: data) else { return }
+        if let path = firstControlCharacter(in: tree, path: "") {
             throw APIBodyError.invalid(
-                FieldIssue(field: field.isEmpty ? "body" : field, message: "The body is not valid JSON for this request"))
-        } catch {
-            throw APIBodyError.invalid(FieldIssue(field: "body", message: "The body is not valid JSON for this request"))
+                FieldIssue(field: path.isEmpty ? "body" : path, message: "\(path.isEmpty ? "The body" : path) contains a control character")
+            )
+        }
+        var issues: [FieldIssue] = []
+        tooLong(tree, key: nil, path: "", into: &issues)
+        if !issues.isEmpty { throw TextTooLong(issues: issues) }
+    }
+
+    /// The field a decoding failure names, as a 422 problem says it.
+    static func issue(for error: DecodingError) -> FieldIssue {
+        switch error {
+        case .keyNotFound(let key, let context):
+            let field = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            return FieldIssue(field: field, message: "\(field) is required")
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return FieldIssue(field: field.isEmpty ? "body" : field, message: "\(field.isEmpty ? "The body" : field) has the wrong type")
+        case .dataCorrupted(let context):
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return field.isEmpty
+                ? FieldIssue(field: "body", message: "The body is not valid JSON for this request")
+                : FieldIssue(field: field, message: "\(field) is not one of the values the API document lists")
+        @unknown default:
+            return FieldIssue(field: "body", message: "The body is not valid JSON for this request")
         }
     }
 
@@ -84,15 +84,6 @@ enum APIJSON {
             break
         }
         return nil
-    }
-
-    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }
 

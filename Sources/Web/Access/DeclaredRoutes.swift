@@ -98,6 +98,14 @@ struct DeclaredRoutes {
         }
     }
 
+    /// A group holding one route that code generated from the API document registers itself
+    /// (`APITransport`): recorded with its permission, which is checked before the route runs.
+    func operation(_ path: String, method: HTTPRequest.Method, _ permission: Permission) -> RouterGroup<SignedInRequestContext> {
+        record(path, method, .permission(permission))
+        return group.group(context: SignedInRequestContext.self).add(
+            middleware: PermissionMiddleware(permission: permission, guardian: guardian))
+    }
+
     func get(_ path: String = "", _ access: Open, use handler: @escaping Handler) {
         on(path, method: .get, access, use: handler)
     }
@@ -112,5 +120,17 @@ struct DeclaredRoutes {
 
     func post(_ path: String, _ permission: Permission, use handler: @escaping SignedInHandler) {
         on(path, method: .post, permission, use: handler)
+    }
+}
+
+/// The declared permission of a generated route, checked before it runs (`DeclaredRoutes.operation`).
+struct PermissionMiddleware: RouterMiddleware {
+    typealias Context = SignedInRequestContext
+    let permission: Permission
+    let guardian: AccessGuard
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        try await guardian.require(permission, context)
+        return try await next(request, context)
     }
 }

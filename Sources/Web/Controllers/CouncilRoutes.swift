@@ -20,7 +20,9 @@ struct CouncilRoutes: Sendable {
     let letters: AdminLettersController
     let api: ProfileAPIController
     let openAPI = OpenAPIController()
-    let caseworkAPI: CaseworkAPIController
+    let caseworkAPI: CaseworkAPI
+    /// Each API operation's permission, as the API document declares it.
+    let apiOperations: APIOperations
     let apiKeys: AdminAPIKeysController
     let apiKeyMiddleware: APIKeyMiddleware
     let session: SessionMiddleware
@@ -29,7 +31,7 @@ struct CouncilRoutes: Sendable {
     /// Every route registered here with its declared access (read by the access sweep).
     let catalogue = RouteCatalogue()
 
-    init(config: WebConfig, deps: WebDependencies, pages: Pages, profiles: ProfileReader) {
+    init(config: WebConfig, deps: WebDependencies, pages: Pages, profiles: ProfileReader) throws {
         let identity = deps.identity
         let access = AccessGuard(database: identity.database)
         self.access = access
@@ -53,22 +55,24 @@ struct CouncilRoutes: Sendable {
         letters = AdminLettersController(
             templates: LetterTemplates(database: identity.database, letters: deps.cases.letters), access: access, pages: pages)
         api = ProfileAPIController(profiles: profiles)
-        caseworkAPI = CaseworkAPIController(
-            identity: identity, cases: deps.cases, badges: badges, enforcement: deps.enforcement, access: access)
+        caseworkAPI = CaseworkAPI(identity: identity, cases: deps.cases, badges: badges, enforcement: deps.enforcement)
+        apiOperations = try APIOperations.load()
         let keys = APIKeyService(database: identity.database)
         apiKeys = AdminAPIKeysController(keys: keys, access: access, pages: pages)
         apiKeyMiddleware = APIKeyMiddleware(keys: keys)
         session = SessionMiddleware(sessions: identity.sessions, cookies: cookies)
     }
 
-    func addRoutes(to group: RouterGroup<TenantRequestContext>, includingHome: Bool) {
+    func addRoutes(to group: RouterGroup<TenantRequestContext>, includingHome: Bool) throws {
         let open = DeclaredRoutes(group: group, catalogue: catalogue, area: .api, guardian: access)
         api.addRoutes(to: open)
         openAPI.addRoutes(to: open)
-        caseworkAPI.addRoutes(
-            to: DeclaredRoutes(
-                group: group.group("api/v1").add(middleware: apiKeyMiddleware), catalogue: catalogue, area: .api, guardian: access,
-                prefix: "api/v1"))
+        let apiRoutes = DeclaredRoutes(
+            group: group.group("api/v1").add(middleware: apiKeyMiddleware), catalogue: catalogue, area: .api, guardian: access,
+            prefix: "api/v1")
+        // Outputs are JSON with sorted keys, as before the API was generated (one line, stable).
+        try caseworkAPI.registerHandlers(
+            on: APITransport(routes: apiRoutes, operations: apiOperations), configuration: .init(jsonEncodingOptions: [.sortedKeys]))
         let pages = DeclaredRoutes(
             group: group.group().add(middleware: PrivatePageMiddleware()).add(middleware: session), catalogue: catalogue, area: .pages,
             guardian: access)
