@@ -259,7 +259,8 @@ def form(p: Person, action_suffix: str):
 
 def fill(f, fields: dict):
     for name, value in fields.items():
-        element = f.find_element(By.NAME, name)
+        # By id first: one box of a group (`reasons[]`) has its own id, `reasons-CODE`.
+        element = (f.find_elements(By.ID, name) or [f.find_element(By.NAME, name)])[0]
         kind = (element.get_attribute("type") or "").lower()
         if element.tag_name == "select":
             select = Select(element)
@@ -519,7 +520,7 @@ def test_d_a_refusal_with_reasons_and_its_review():
     go(amira, case, "d-decider-case", expect="Decide")
     submit(amira, "/decide", {"outcome": "REFUSED", "rationale": ""}, "d-decider-refusal-without-reasons",
            expect="A refusal must give at least one reason", errors_ok=True)
-    submit(amira, "/decide", {"outcome": "REFUSED", "reason-WALKING_NOT_SUBSTANTIAL": "yes",
+    submit(amira, "/decide", {"outcome": "REFUSED", "reasons-WALKING_NOT_SUBSTANTIAL": "yes",
                               "rationale": "Walks 200 m without pain or aids"}, "d-decider-refused", expect="Refused")
     letter = amira.driver.find_element(By.XPATH, "//a[contains(., 'Refusal with reasons')]").get_attribute("href")
     go(amira, path_of(letter), "d-refusal-letter", expect="ask us to review it")

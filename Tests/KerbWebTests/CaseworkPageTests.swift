@@ -57,7 +57,7 @@ import Web
             #expect(noReasons.status == .unprocessableContent && noReasons.html.contains("A refusal must give at least one reason"))
             let refused = try await decider.post(
                 "/cases/\(reference)/decide",
-                [("outcome", "REFUSED"), ("reason-WALKING_NOT_SUBSTANTIAL", "yes"), ("rationale", "Walks 200 m without pain or aids")])
+                [("outcome", "REFUSED"), ("reasons[]", "WALKING_NOT_SUBSTANTIAL"), ("rationale", "Walks 200 m without pain or aids")])
             #expect(refused.status == .seeOther)
             let decided = try await decider.get("/cases/\(reference)")
             // The refusal letter is recorded on the case, quotes the reasons and offers a review.

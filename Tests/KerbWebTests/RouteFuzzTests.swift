@@ -58,7 +58,8 @@ import Testing
     static let web = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Sources/Web")
 
-    /// Names the handlers read from forms (`form.text("x")`, `form["x"]`, `form.all("x")`).
+    /// Names the handlers read from forms (`form.text("x")`, `form["x"]`, `form.all("x")`) and the
+    /// names of the typed forms' fields.
     static func formFieldNames() throws -> [String] {
         var names: Set<String> = ["csrf"]
         let files = FileManager.default.enumerator(at: web, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
@@ -66,6 +67,17 @@ import Testing
             let source = try String(contentsOf: file, encoding: .utf8)
             for match in source.matches(of: #/\.(?:text|all)\("([a-z0-9-]+)"\)|form\["([a-z0-9-]+)"\]/#) {
                 if let name = match.output.1 ?? match.output.2 { names.insert(String(name)) }
+            }
+            // Typed forms: the fields pages render, groups of boxes sent as lists, and the form
+            // types' own names (their properties and `CodingKeys`).
+            for match in source.matches(of: #/FormField\(\s*name: "([a-z0-9-]+)"|choice\(of: "([a-z]+)"/#) {
+                if let name = match.output.1 { names.insert(String(name)) }
+                if let group = match.output.2 { names.insert("\(group)[]") }
+            }
+            if file.lastPathComponent.hasSuffix("Forms.swift") {
+                for match in source.matches(of: #/@\w+ var (\w+)|var (\w+): \[|= "([a-z0-9-]+)"/#) {
+                    if let name = match.output.1 ?? match.output.2 ?? match.output.3 { names.insert(String(name)) }
+                }
             }
         }
         return names.sorted()

@@ -55,7 +55,7 @@ import Testing
         let margaret = try await deps.cases.addPerson(
             scope,
             PersonDetails(
-                fullName: "Margaret Oyelaran", dateOfBirth: CaseworkController.date(born), nino: "AB123456C",
+                fullName: "Margaret Oyelaran", dateOfBirth: IntakeForm.date(born), nino: "AB123456C",
                 addressLine1: "1 Example Street", town: "London", postcode: "SW1A 1AA"),
             confirmedNew: true, visibleTeams: nil, as: .caseworker(alex), logger: logger)
         let foreign = try await deps.cases.open(
@@ -64,7 +64,7 @@ import Testing
         let dennis = try await deps.cases.addPerson(
             scope,
             PersonDetails(
-                fullName: "Dennis Okafor", dateOfBirth: CaseworkController.date("02/11/1979"), addressLine1: "4 Mill Lane",
+                fullName: "Dennis Okafor", dateOfBirth: IntakeForm.date("02/11/1979"), addressLine1: "4 Mill Lane",
                 town: "Manchester", postcode: "M1 1AE"),
             confirmedNew: true, visibleTeams: nil, as: .caseworker(alex), logger: logger)
         let own = try await deps.cases.open(

@@ -37,6 +37,9 @@ public struct TenantRequestContext: ChildRequestContext {
         peer = context.peer
     }
 
+    /// Pages' forms decode into their types (`request.decode(as:context:)`).
+    public var requestDecoder: PageFormDecoder { PageFormDecoder() }
+
     /// The hidden `csrf` field of this request's forms.
     var csrfToken: String { csrfSecret.map(SessionService.csrfToken(for:)) ?? "" }
 
@@ -93,4 +96,8 @@ struct SignedInRequestContext: ChildRequestContext, CouncilRequestContext {
 
     /// The acting identity of this request's use cases.
     var actor: Actor { user.actor(self) }
+
+    /// Pages' forms decode into their types (`request.decode(as:context:)`); the API decodes
+    /// through its generated code instead.
+    var requestDecoder: PageFormDecoder { PageFormDecoder() }
 }

@@ -146,8 +146,7 @@ struct BadgesController: Sendable {
 
     @Sendable func cancel(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let (actor, number) = (context.actor, try Self.number(context))
-        var request = request
-        guard let reason = CancelReason(rawValue: try await FormFields.read(&request).text("reason")) else {
+        guard let reason = try await request.decode(as: CancellationForm.self, context: context).reason else {
             return try await render(
                 context, actor, number, issues: [FieldIssue(field: "reason", message: "Choose why the badge is cancelled")],
                 status: .unprocessableContent)

@@ -7,23 +7,16 @@ extension CaseworkController {
     /// Orders the badge for an approved case. Date problems go back to the case page's badge
     /// form; the national service's refusals go to the error page with its message.
     @Sendable func issueBadge(_ request: Request, context: SignedInRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context)
+        let (actor, reference, form) = try await Self.input(request, context, as: BadgeOrderForm.self)
         guard let register = badges.external.register(context.tenant) else {
             throw IntegrationError.notConfigured("The national Blue Badge service")
         }
-        var issues: [FieldIssue] = []
-        let start = Day(iso: form.text("start"))
-        let expiry = Day(iso: form.text("expiry"))
-        if start == nil { issues.append(FieldIssue(field: "start", message: "Enter the start date as YYYY-MM-DD")) }
-        if expiry == nil { issues.append(FieldIssue(field: "expiry", message: "Enter the expiry date as YYYY-MM-DD")) }
         do {
-            guard issues.isEmpty, let start, let expiry else { throw CaseworkError.invalid(issues) }
+            let (start, expiry) = try form.dates()
             try await badges.refreshFees(context, reference, actor)
             try await badges.badges.issue(
-                context.tenant.scope, reference: reference, start: start, expiry: expiry,
-                deliverTo: DeliverTo(rawValue: form.text("deliver-to")) ?? .home,
-                option: DeliveryOption(rawValue: form.text("delivery-option")) ?? .standard, register: register, as: actor,
-                logger: context.logger)
+                context.tenant.scope, reference: reference, start: start, expiry: expiry, deliverTo: form.deliverTo ?? .home,
+                option: form.deliveryOption ?? .standard, register: register, as: actor, logger: context.logger)
         } catch CaseworkError.invalid(let issues) {
             return try await render(context, actor, reference: reference, badgeIssues: issues, status: .unprocessableContent)
         }

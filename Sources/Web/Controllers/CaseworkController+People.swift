@@ -67,11 +67,10 @@ extension CaseworkController {
     }
 
     @Sendable func assign(_ request: Request, context: SignedInRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context)
+        let (actor, reference, form) = try await Self.input(request, context, as: AssignmentForm.self)
         let (people, _) = try await cases.assignees(context.tenant.scope, logger: context.logger)
-        let chosen = UUID(uuidString: form.text("assign-user"))
-        let colleague = chosen.map { id in people.first { $0.id == id } ?? Officer(id: id, name: "") }
-        let team = form.text("assign-team").isEmpty ? nil : form.text("assign-team")
+        let colleague = UUID(uuidString: form.user).map { id in people.first { $0.id == id } ?? Officer(id: id, name: "") }
+        let team = form.team.isEmpty ? nil : form.team
         do {
             try await cases.assign(
                 context.tenant.scope, reference: reference, to: colleague, team: team, as: actor, logger: context.logger)
@@ -82,15 +81,12 @@ extension CaseworkController {
     }
 
     @Sendable func addRepresentative(_ request: Request, context: SignedInRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context)
+        let (actor, reference, form) = try await Self.input(request, context, as: RepresentativeForm.self)
         do {
             try await cases.addRepresentative(
-                context.tenant.scope, reference: reference, fullName: form.text("rep-name"),
-                relationship: Representative.Relationship(rawValue: form.text("rep-relationship")),
-                mayApply: form["rep-may-apply"] == "yes",
-                mayReceive: form["rep-may-receive"] == "yes", mayDiscuss: form["rep-may-discuss"] == "yes",
-                contact: form.text("rep-contact"),
-                as: actor, logger: context.logger)
+                context.tenant.scope, reference: reference, fullName: form.name, relationship: form.relationship,
+                mayApply: form.mayApply, mayReceive: form.mayReceive, mayDiscuss: form.mayDiscuss, contact: form.contact, as: actor,
+                logger: context.logger)
         } catch CaseworkError.invalid(let issues) {
             return try await render(context, actor, reference: reference, badgeIssues: issues, status: .unprocessableContent)
         }

@@ -117,25 +117,11 @@ struct CaseworkController: Sendable {
     }
 
     @Sendable func create(_ request: Request, context: SignedInRequestContext) async throws -> Response {
-        let actor = context.actor
-        var request = request
-        let form = try await FormFields.read(&request)
-        let details = PersonDetails(
-            fullName: form.text("full-name"), dateOfBirth: Self.date(form.text("date-of-birth")), nino: form.text("nino"),
-            addressLine1: form.text("address-line1"), addressLine2: form.text("address-line2"), town: form.text("town"),
-            postcode: form.text("postcode"), email: form.text("email"), phone: form.text("phone"),
-            preferredChannel: form.text("preferred-channel"), vulnerable: form["vulnerable"] == "yes",
-            isOrganisation: form.text("applicant-kind") == "organisation")
-        let draft = form["draft"] == "yes"
-        let application = CaseService.NewApplication(
-            personID: UUID(), kind: ApplicationKind(rawValue: form.text("kind")) ?? .new,
-            replaceReason: ReplacementReason(rawValue: form.text("replace-reason")),
-            channel: Channel(rawValue: form.text("channel")) ?? .paper,
-            eligibility: Eligibility(rawValue: form.text("eligibility")), existingBadge: form.text("existing-badge"), draft: draft,
-            forOrganisation: details.isOrganisation, team: actor.newCaseTeam)
+        let form = try await request.decode(as: IntakeForm.self, context: context)
         do {
             let reference = try await cases.takeIn(
-                context.tenant.scope, details, confirmedNew: form["confirm-new"] == "yes", application, as: actor, logger: context.logger)
+                context.tenant.scope, form.person, confirmedNew: form.confirmNew, form.application(team: context.actor.newCaseTeam),
+                as: context.actor, logger: context.logger)
             return Self.backToCase(context, reference)
         } catch let error as CaseworkError {
             let issues: [FieldIssue]
@@ -155,68 +141,58 @@ struct CaseworkController: Sendable {
         }
     }
 
-    static func newForm(_ context: SignedInRequestContext, _ form: FormFields?, confirm: Bool = false) -> FormModel {
-        func value(_ name: String) -> String { form?.text(name) ?? "" }
-        func options(_ name: String, _ choices: [(String, String)]) -> [FormField.Option] {
-            choices.map { FormField.Option(value: $0.0, label: $0.1, selected: value(name) == $0.0) }
+    static func newForm(_ context: SignedInRequestContext, _ form: IntakeForm?, confirm: Bool = false) -> FormModel {
+        func options(_ chosen: String?, _ choices: [(String, String)]) -> [FormField.Option] {
+            choices.map { FormField.Option(value: $0.0, label: $0.1, selected: chosen == $0.0) }
         }
         var fields = [
             FormField(
                 name: "applicant-kind", label: "The applicant is", kind: .select,
                 options: options(
-                    "applicant-kind",
+                    form?.applicantKind?.rawValue,
                     [("person", "A person"), ("organisation", "An organisation (badge for vehicles carrying disabled people)")])),
-            FormField(name: "full-name", label: "Applicant's full name, or the organisation's name", value: value("full-name")),
+            FormField(name: "full-name", label: "Applicant's full name, or the organisation's name", value: form?.fullName ?? ""),
             FormField(
-                name: "date-of-birth", label: "Date of birth (people only)", hint: "For example, 27/03/1961", value: value("date-of-birth")),
+                name: "date-of-birth", label: "Date of birth (people only)", hint: "For example, 27/03/1961", value: form?.dateOfBirth ?? ""
+            ),
             FormField(
-                name: "nino", label: "National Insurance number (optional)", hint: "For example, QQ 12 34 56 C", value: value("nino")),
-            FormField(name: "address-line1", label: "Address line 1", value: value("address-line1")),
-            FormField(name: "address-line2", label: "Address line 2 (optional)", value: value("address-line2")),
-            FormField(name: "town", label: "Town or city", value: value("town")),
-            FormField(name: "postcode", label: "Postcode", value: value("postcode")),
-            FormField(name: "email", label: "Email (optional)", value: value("email"), kind: .email),
-            FormField(name: "phone", label: "Phone (optional)", value: value("phone")),
+                name: "nino", label: "National Insurance number (optional)", hint: "For example, QQ 12 34 56 C", value: form?.nino ?? ""),
+            FormField(name: "address-line1", label: "Address line 1", value: form?.addressLine1 ?? ""),
+            FormField(name: "address-line2", label: "Address line 2 (optional)", value: form?.addressLine2 ?? ""),
+            FormField(name: "town", label: "Town or city", value: form?.town ?? ""),
+            FormField(name: "postcode", label: "Postcode", value: form?.postcode ?? ""),
+            FormField(name: "email", label: "Email (optional)", value: form?.email ?? "", kind: .email),
+            FormField(name: "phone", label: "Phone (optional)", value: form?.phone ?? ""),
             FormField(
                 name: "preferred-channel", label: "How they prefer to be contacted", kind: .select,
-                options: options("preferred-channel", [("letter", "Letter"), ("email", "Email"), ("sms", "Text message")])),
-            FormField(name: "vulnerable", label: "The applicant is vulnerable", kind: .checkbox, checked: form?["vulnerable"] == "yes"),
+                options: options(form?.preferredChannel, [("letter", "Letter"), ("email", "Email"), ("sms", "Text message")])),
+            FormField(name: "vulnerable", label: "The applicant is vulnerable", kind: .checkbox, checked: form?.vulnerable ?? false),
             FormField(
                 name: "kind", label: "Type of application", kind: .select,
-                options: options("kind", ApplicationKind.allCases.map { ($0.rawValue, $0.label) })),
+                options: options(form?.kind?.rawValue, ApplicationKind.allCases.map { ($0.rawValue, $0.label) })),
             FormField(
                 name: "replace-reason", label: "Reason for a replacement", kind: .select,
                 options: options(
-                    "replace-reason", [("", "Not a replacement")] + ReplacementReason.allCases.map { ($0.rawValue, $0.label) })),
+                    form?.replaceReason?.rawValue, [("", "Not a replacement")] + ReplacementReason.allCases.map { ($0.rawValue, $0.label) })
+            ),
             FormField(
                 name: "existing-badge", label: "Badge number being renewed or replaced", hint: "6 characters; required for a replacement",
-                value: value("existing-badge")),
+                value: form?.existingBadge ?? ""),
             FormField(
                 name: "channel", label: "How the application arrived", kind: .select,
-                options: options("channel", Channel.allCases.map { ($0.rawValue, $0.label) })),
+                options: options(form?.channel?.rawValue, Channel.allCases.map { ($0.rawValue, $0.label) })),
             FormField(
                 name: "eligibility", label: "Eligibility", kind: .select,
                 options: options(
-                    "eligibility",
+                    form?.eligibility?.rawValue,
                     [("", "Not known yet (draft), or an organisation")]
                         + Eligibility.allCases.map { ($0.rawValue, $0.label) })),
-            FormField(name: "draft", label: "Save as a draft to finish later", kind: .checkbox, checked: form?["draft"] == "yes"),
+            FormField(name: "draft", label: "Save as a draft to finish later", kind: .checkbox, checked: form?.draft ?? false),
         ]
         if confirm {
             fields.append(FormField(name: "confirm-new", label: "This is a different person: create a new record", kind: .checkbox))
         }
         return FormModel(action: context.basePath + "/cases/new", csrf: context.csrfToken, fields: fields, submit: "Save application")
-    }
-
-    static func date(_ text: String) -> Date? {
-        let parts = text.split(whereSeparator: { $0 == "/" || $0 == "-" || $0 == " " || $0 == "." }).compactMap { Int($0) }
-        guard parts.count == 3 else { return nil }
-        let (day, month, year) = parts[0] > 31 ? (parts[2], parts[1], parts[0]) : (parts[0], parts[1], parts[2])
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let components = DateComponents(year: year, month: month, day: day)
-        guard year > 1900, components.isValidDate(in: calendar) else { return nil }
-        return calendar.date(from: components)
     }
 
     // MARK: the case page
@@ -283,7 +259,7 @@ struct CaseworkController: Sendable {
                         ])
                 ]
                     + RefusalReason.allCases.map {
-                        FormField(name: "reason-\($0.rawValue)", label: $0.text, kind: .checkbox)
+                        FormField.choice(of: "reasons", $0.rawValue, label: $0.text)
                     } + [FormField(name: "rationale", label: "Reasons in your own words (required to refuse)")],
                 submit: "Record decision"
             ).with(errors: issues) : nil
@@ -366,7 +342,7 @@ struct CaseworkController: Sendable {
                 ? FormModel(
                     action: "\(context.basePath)/cases/\(reference)/evidence/request", csrf: context.csrfToken,
                     fields: file.evidence.filter { $0.receivedAt == nil }.enumerated().map {
-                        FormField(name: "item-\($0.offset)", label: $0.element.kind, kind: .checkbox)
+                        FormField.choice(of: "items", String($0.offset), label: $0.element.kind)
                     } + [FormField(name: "other", label: "Anything else (optional)", hint: "For example, a letter from a consultant")],
                     submit: policy.casework.pauseClockAwaitingApplicant ? "Ask the applicant (pauses the clock)" : "Ask the applicant")
                 : nil,
@@ -375,7 +351,7 @@ struct CaseworkController: Sendable {
                 ? FormModel(
                     action: "\(context.basePath)/cases/\(reference)/evidence/received", csrf: context.csrfToken,
                     fields: file.evidence.filter { $0.requestedAt != nil && $0.receivedAt == nil }.enumerated().map {
-                        FormField(name: "got-\($0.offset)", label: $0.element.kind, kind: .checkbox)
+                        FormField.choice(of: "items", String($0.offset), label: $0.element.kind)
                     }, submit: "Record what has arrived") : nil,
             letters: file.letters.map {
                 .init(
@@ -396,19 +372,17 @@ struct CaseworkController: Sendable {
     }
 
     @Sendable func assess(_ request: Request, context: SignedInRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context)
-        try await cases.assess(
-            context.tenant.scope, reference: reference, findings: form.text("findings"), as: actor, logger: context.logger)
+        let (actor, reference, form) = try await Self.input(request, context, as: AssessmentForm.self)
+        try await cases.assess(context.tenant.scope, reference: reference, findings: form.findings, as: actor, logger: context.logger)
         return Self.backToCase(context, reference)
     }
 
     @Sendable func decide(_ request: Request, context: SignedInRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context)
+        let (actor, reference, form) = try await Self.input(request, context, as: DecisionForm.self)
         do {
             try await cases.decide(
-                context.tenant.scope, reference: reference, outcome: CaseService.Outcome(rawValue: form.text("outcome")) ?? .refused,
-                reasons: RefusalReason.allCases.filter { form["reason-\($0.rawValue)"] == "yes" }, rationale: form.text("rationale"),
-                as: actor, logger: context.logger)
+                context.tenant.scope, reference: reference, outcome: form.outcome ?? .refused, reasons: form.reasons ?? [],
+                rationale: form.rationale, as: actor, logger: context.logger)
         } catch CaseworkError.invalid(let issues) {
             return try await render(context, actor, reference: reference, issues: issues, status: .unprocessableContent)
         }
@@ -416,8 +390,8 @@ struct CaseworkController: Sendable {
     }
 
     @Sendable func note(_ request: Request, context: SignedInRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context)
-        try await cases.addNote(context.tenant.scope, reference: reference, body: form.text("note"), as: actor, logger: context.logger)
+        let (actor, reference, form) = try await Self.input(request, context, as: NoteForm.self)
+        try await cases.addNote(context.tenant.scope, reference: reference, body: form.note, as: actor, logger: context.logger)
         return Self.backToCase(context, reference)
     }
 
@@ -428,33 +402,31 @@ struct CaseworkController: Sendable {
     }
 
     @Sendable func decideReview(_ request: Request, context: SignedInRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context)
+        let (actor, reference, form) = try await Self.input(request, context, as: ReviewDecisionForm.self)
         do {
             try await cases.decideReview(
-                context.tenant.scope, reference: reference, overturn: form.text("review-outcome") == "OVERTURNED",
-                rationale: form.text("review-rationale"), as: actor, logger: context.logger)
+                context.tenant.scope, reference: reference, overturn: form.reviewOutcome == .overturned, rationale: form.reviewRationale,
+                as: actor, logger: context.logger)
         } catch CaseworkError.invalid(let issues) {
             return try await render(context, actor, reference: reference, issues: issues, status: .unprocessableContent)
         }
         return Self.backToCase(context, reference)
     }
 
-    /// The form lists the items still outstanding by position (`item-N`), plus a free-text one.
+    /// The form lists the items still outstanding by position (`items[]=N`), plus a free-text one.
     @Sendable func requestEvidence(_ request: Request, context: SignedInRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context)
+        let (actor, reference, form) = try await Self.input(request, context, as: EvidenceForm.self)
         let file = try await cases.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
-        let outstanding = file.evidence.filter { $0.receivedAt == nil }
-        let items = outstanding.enumerated().filter { form["item-\($0.offset)"] == "yes" }.map(\.element.kind) + [form.text("other")]
+        let items = form.ticked(file.evidence.filter { $0.receivedAt == nil }) + [form.other]
         try await cases.requestEvidence(context.tenant.scope, reference: reference, items: items, as: actor, logger: context.logger)
         return Self.backToCase(context, reference)
     }
 
-    /// The form lists the items asked for and not yet received by position (`got-N`).
+    /// The form lists the items asked for and not yet received by position (`items[]=N`).
     @Sendable func receiveEvidence(_ request: Request, context: SignedInRequestContext) async throws -> Response {
-        let (actor, reference, form) = try await Self.input(request, context)
+        let (actor, reference, form) = try await Self.input(request, context, as: EvidenceForm.self)
         let file = try await cases.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
-        let waiting = file.evidence.filter { $0.requestedAt != nil && $0.receivedAt == nil }
-        let items = waiting.enumerated().filter { form["got-\($0.offset)"] == "yes" }.map(\.element.kind)
+        let items = form.ticked(file.evidence.filter { $0.requestedAt != nil && $0.receivedAt == nil })
         try await cases.receiveEvidence(context.tenant.scope, reference: reference, items: items, as: actor, logger: context.logger)
         return Self.backToCase(context, reference)
     }
@@ -484,11 +456,10 @@ struct CaseworkController: Sendable {
     static func letterTitle(_ kind: String) -> String { LetterKind(rawValue: kind)?.title ?? kind }
 
     /// What every case form handler starts from: who acts, the case in the path, the form sent.
-    static func input(_ request: Request, _ context: SignedInRequestContext) async throws -> (
-        Actor, String, FormFields
+    static func input<Form: Decodable>(_ request: Request, _ context: SignedInRequestContext, as form: Form.Type) async throws -> (
+        Actor, String, Form
     ) {
-        var request = request
-        return (context.actor, try reference(context), try await FormFields.read(&request))
+        (context.actor, try reference(context), try await request.decode(as: Form.self, context: context))
     }
 
     /// After an action, back to the case page (post/redirect/get).

@@ -58,32 +58,28 @@ struct EnforcementController: Sendable {
                 title: "Report misuse of a badge", form: Self.reportForm(context, nil), layout: .council(context, current: "/enforcement")))
     }
 
-    static func reportForm(_ context: SignedInRequestContext, _ form: FormFields?) -> FormModel {
-        func value(_ name: String) -> String { form?.text(name) ?? "" }
-        return FormModel(
+    static func reportForm(_ context: SignedInRequestContext, _ form: MisuseReportForm?) -> FormModel {
+        FormModel(
             action: context.basePath + "/enforcement/new", csrf: context.csrfToken,
             fields: [
                 FormField(
-                    name: "badge-number", label: "Badge number as seen", hint: "6 characters, or 'unreadable'", value: value("badge-number")
+                    name: "badge-number", label: "Badge number as seen", hint: "6 characters, or 'unreadable'",
+                    value: form?.badgeNumber ?? ""
                 ),
-                FormField(name: "location", label: "Where it was seen", hint: "Street, car park or bay", value: value("location")),
-                FormField(name: "vehicle-registration", label: "Vehicle registration (optional)", value: value("vehicle-registration")),
-                FormField(name: "observation", label: "What was seen", value: value("observation")),
+                FormField(name: "location", label: "Where it was seen", hint: "Street, car park or bay", value: form?.location ?? ""),
+                FormField(name: "vehicle-registration", label: "Vehicle registration (optional)", value: form?.vehicleRegistration ?? ""),
+                FormField(name: "observation", label: "What was seen", value: form?.observation ?? ""),
                 FormField(
                     name: "reported-by", label: "Reported by", hint: "Officer's name and number, or 'member of the public'",
-                    value: value("reported-by")),
+                    value: form?.reportedBy ?? ""),
             ], submit: "Open an enforcement case")
     }
 
     @Sendable func create(_ request: Request, context: SignedInRequestContext) async throws -> Response {
-        let actor = context.actor
-        var request = request
-        let form = try await FormFields.read(&request)
-        let report = MisuseReport(
-            badgeNumber: form.text("badge-number"), location: form.text("location"), vehicleRegistration: form.text("vehicle-registration"),
-            observation: form.text("observation"), reportedBy: form.text("reported-by"), seenAt: enforcement.clock.now())
+        let form = try await request.decode(as: MisuseReportForm.self, context: context)
         do {
-            let reference = try await enforcement.report(context.tenant.scope, report, as: actor, logger: context.logger)
+            let reference = try await enforcement.report(
+                context.tenant.scope, form.report(seenAt: enforcement.clock.now()), as: context.actor, logger: context.logger)
             return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
         } catch EnforcementError.invalid(let issues) {
             return try pages.render(
@@ -186,11 +182,10 @@ struct EnforcementController: Sendable {
 
     @Sendable func addEvidence(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let (actor, reference) = (context.actor, try Self.reference(context))
-        var request = request
-        let form = try await FormFields.read(&request)
+        let form = try await request.decode(as: EnforcementEvidenceForm.self, context: context)
         do {
             try await enforcement.addEvidence(
-                context.tenant.scope, reference: reference, description: form.text("evidence"), capturedAt: enforcement.clock.now(),
+                context.tenant.scope, reference: reference, description: form.evidence, capturedAt: enforcement.clock.now(),
                 as: actor, logger: context.logger)
         } catch EnforcementError.invalid(let issues) {
             return try await render(context, actor, reference, issues: issues, status: .unprocessableContent)
@@ -200,12 +195,10 @@ struct EnforcementController: Sendable {
 
     @Sendable func close(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let (actor, reference) = (context.actor, try Self.reference(context))
-        var request = request
-        let form = try await FormFields.read(&request)
-        let outcome = EnforcementOutcome(rawValue: form.text("outcome")) ?? .noAction
+        let form = try await request.decode(as: EnforcementOutcomeForm.self, context: context)
         do {
             try await enforcement.close(
-                context.tenant.scope, reference: reference, outcome: outcome, rationale: form.text("rationale"),
+                context.tenant.scope, reference: reference, outcome: form.outcome ?? .noAction, rationale: form.rationale,
                 register: external.register(context.tenant), as: actor, logger: context.logger)
         } catch EnforcementError.invalid(let issues) {
             return try await render(context, actor, reference, issues: issues, status: .unprocessableContent)

@@ -12,6 +12,10 @@ struct FormField: Sendable {
     }
 
     let name: String
+    /// The element's id: the name, except for one box of a group (`reasons[]`), which has its own.
+    let id: String
+    /// What a ticked checkbox sends: `yes` alone, its choice in a group.
+    let checkboxValue: String
     let label: String
     let hint: String?
     let value: String
@@ -34,9 +38,11 @@ struct FormField: Sendable {
 
     init(
         name: String, label: String, hint: String? = nil, value: String = "", kind: Kind = .text, autocomplete: String? = nil,
-        checked: Bool = false, options: [Option] = [], note: String? = nil
+        checked: Bool = false, options: [Option] = [], note: String? = nil, id: String? = nil, checkboxValue: String = "yes"
     ) {
         self.name = name
+        self.id = id ?? name
+        self.checkboxValue = checkboxValue
         self.label = label
         self.hint = hint
         self.value = value
@@ -58,12 +64,19 @@ struct FormField: Sendable {
         isHidden = kind == .hidden
         isInput = !(isCheckbox || isSelect || isHidden)
         maxLength = FieldLimits.form(name)
-        describedBy = hint == nil ? "" : "\(name)-hint"
+        describedBy = hint == nil ? "" : "\(self.id)-hint"
+    }
+
+    /// One box of a group of checkboxes sent as a list (`reasons[]=NO_RESPONSE&reasons[]=…`),
+    /// which a form type decodes as an array.
+    static func choice(of group: String, _ value: String, label: String, hint: String? = nil, checked: Bool = false) -> FormField {
+        FormField(
+            name: "\(group)[]", label: label, hint: hint, kind: .checkbox, checked: checked, id: "\(group)-\(value)", checkboxValue: value)
     }
 
     mutating func setError(_ message: String?) {
         error = message
-        describedBy = [hint.map { _ in "\(name)-hint" }, message.map { _ in "\(name)-error" }].compactMap { $0 }.joined(separator: " ")
+        describedBy = [hint.map { _ in "\(id)-hint" }, message.map { _ in "\(id)-error" }].compactMap { $0 }.joined(separator: " ")
     }
 }
 
