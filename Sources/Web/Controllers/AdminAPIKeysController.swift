@@ -89,7 +89,7 @@ struct AdminAPIKeysController: Sendable {
 
     @Sendable func revoke(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
-        guard let id = context.parameters.get("key").flatMap(UUID.init(uuidString:)) else { throw IdentityError.noSuchAPIKey }
+        let id = try context.parameters.require("key", as: UUID.self)
         try await keys.revoke(context.tenant.scope, id: id, by: AccessGuard.actor(user, context), now: Date(), logger: context.logger)
         return .redirect(to: context.basePath + "/admin/api-keys")
     }

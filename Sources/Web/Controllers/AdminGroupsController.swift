@@ -156,9 +156,6 @@ struct AdminGroupsController: Sendable {
     }
 
     static func membershipID(_ context: SignedInRequestContext) throws -> UUID {
-        guard let id = context.parameters.get("membership").flatMap(UUID.init(uuidString:)) else {
-            throw AccessGroupService.Failure.nothingPending
-        }
-        return id
+        try context.parameters.require("membership", as: UUID.self)
     }
 }

@@ -40,7 +40,7 @@ struct AdminLettersController: Sendable {
 
     @Sendable func save(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
-        guard let kind = context.parameters.get("kind").flatMap(LetterKind.init(rawValue:)) else { throw HTTPError(.notFound) }
+        let kind = try context.parameters.require("kind", as: LetterKind.self)
         var request = request
         let form = try await FormFields.read(&request)
         let body = form["reset"] == "yes" ? nil : form["body"] ?? ""

@@ -90,9 +90,7 @@ struct AdminPolicyController: Sendable {
     /// A second administrator approves a change that switches protection off.
     @Sendable func approve(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
-        guard let id = context.parameters.get("proposal").flatMap(UUID.init(uuidString:)) else {
-            throw LocalPolicyStore.Failure.noSuchProposal
-        }
+        let id = try context.parameters.require("proposal", as: UUID.self)
         let version = try await identity.policies.approve(
             context.tenant.scope, proposal: id, actor: AccessGuard.actor(user, context), logger: context.logger)
         return .redirect(to: context.basePath + "/admin/policy?saved=\(version)")

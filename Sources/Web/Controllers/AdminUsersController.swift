@@ -249,7 +249,7 @@ struct AdminUsersController: Sendable {
     }
 
     static func userID(_ context: SignedInRequestContext) throws -> UUID {
-        guard let id = context.parameters.get("user").flatMap(UUID.init(uuidString:)) else { throw UserDirectory.Failure.noSuchUser }
+        let id = try context.parameters.require("user", as: UUID.self)
         return id
     }
 }

@@ -282,7 +282,6 @@ struct BadgesController: Sendable {
 
     /// The badge number in the path (six characters; anything longer is no badge of ours).
     static func number(_ context: SignedInRequestContext) throws -> String {
-        guard let number = context.parameters.get("number"), number.count <= 8 else { throw CaseworkError.noSuchBadge }
-        return number
+        try context.parameters.require("number", as: BadgeNumberInPath.self).description
     }
 }

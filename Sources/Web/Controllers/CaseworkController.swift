@@ -443,9 +443,8 @@ struct CaseworkController: Sendable {
     @Sendable func letter(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let reference = try Self.reference(context)
         let file = try await cases.file(context.tenant.scope, reference: reference, as: context.actor, logger: context.logger)
-        guard let id = context.parameters.get("letter").flatMap(UUID.init(uuidString:)),
-            let letter = file.letters.first(where: { $0.id == id })
-        else { throw CaseworkError.noSuchCase }
+        let id = try context.parameters.require("letter", as: UUID.self)
+        guard let letter = file.letters.first(where: { $0.id == id }) else { throw CaseworkError.noSuchCase }
         return try pages.render(
             "letter",
             LetterPage(
@@ -468,7 +467,6 @@ struct CaseworkController: Sendable {
     }
 
     static func reference(_ context: SignedInRequestContext) throws -> String {
-        guard let reference = context.parameters.get("reference"), reference.count <= 32 else { throw CaseworkError.noSuchCase }
-        return reference
+        try context.parameters.require("reference", as: RecordReference.self).description
     }
 }

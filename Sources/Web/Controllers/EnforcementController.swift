@@ -207,7 +207,6 @@ struct EnforcementController: Sendable {
     }
 
     static func reference(_ context: SignedInRequestContext) throws -> String {
-        guard let reference = context.parameters.get("reference"), reference.count <= 32 else { throw EnforcementError.noSuchCase }
-        return reference
+        try context.parameters.require("reference", as: RecordReference.self).description
     }
 }
