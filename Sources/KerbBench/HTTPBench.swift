@@ -41,7 +41,7 @@ struct HTTPBench {
             statements: ["SELECT authority, display_name, nation, band FROM t_rutland.profile WHERE id = 1"])
         try raw.start()
         defer { raw.shutdown() }
-        let tenantDB = TenantDatabase(client: deps.database)
+        let tenantDB = deps.database
         let scope = TenantScope(Slug(Self.slug)!)
 
         let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: port), deps, logger: logger) { router in

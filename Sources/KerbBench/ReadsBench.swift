@@ -47,7 +47,7 @@ struct ReadsBench {
             defer { group.cancelAll() }
             try await Tools.waitUntilServing("http://127.0.0.1:\(port)/healthz")
             let (userID, session) = try await officerSession(scope, deps, logger)
-            let key = try await APIKeyService(database: TenantDatabase(client: deps.database)).create(
+            let key = try await APIKeyService(database: deps.database).create(
                 scope, name: "Bench integration", permissions: [.viewCase],
                 by: AuditEvent(actorID: userID, actor: "kerb-bench", action: ""), now: Date(), logger: logger
             ).key

@@ -12,7 +12,7 @@ public enum TestApp {
 
     /// The live services over the test cluster (control plane prepared first). Their database
     /// clients run as the application's services, so use them inside a `withApp` body, or run
-    /// `deps.database` yourself.
+    /// `deps.database.pool` yourself.
     public static func dependencies(
         metrics: PrometheusCollectorRegistry? = nil, external: ExternalServices = .none, logger: Logger = TestApp.logger
     ) async throws -> WebDependencies {

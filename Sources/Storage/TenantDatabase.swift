@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 
 /// The only way request code reaches a tenant's tables.
@@ -160,6 +161,28 @@ public enum DatabaseWork {
         let tally = Tally()
         let value = try await $tally.withValue(tally) { try await body() }
         return (value, tally)
+    }
+}
+
+extension TenantDatabase {
+    /// The application's pool (`kerb_app`, at most `config.maxConnections`) with the read
+    /// pipeline, if the process runs one.
+    public static func application(_ config: DatabaseConfig, reads: TenantReadPipeline?, logger: Logger) -> TenantDatabase {
+        TenantDatabase(client: PostgresClient(config, login: .app, maxConnections: config.maxConnections, logger: logger), reads: reads)
+    }
+
+    /// The pool's connections, as a service the process runs until shutdown.
+    public var pool: some Service { client }
+
+    /// True when PostgreSQL answers `SELECT 1` (the health check load balancers read).
+    public func isReachable(logger: Logger) async -> Bool {
+        do {
+            var answer: Int?
+            for try await value in try await client.query("SELECT 1", logger: logger).decode(Int.self) { answer = value }
+            return answer == 1
+        } catch {
+            return false
+        }
     }
 }
 

@@ -25,6 +25,11 @@ public final class TenantDirectory: Sendable {
         self.capacity = max(1, capacity)
     }
 
+    /// The directory over the application's own pool.
+    public convenience init(database: TenantDatabase, ttl: Duration = .seconds(5), capacity: Int = 4096) {
+        self.init(client: database.client, ttl: ttl, capacity: capacity)
+    }
+
     /// Answers held now (for tests of the bound).
     public var cachedCount: Int { cache.withLockedValue { $0.count } }
 

@@ -8,7 +8,6 @@ import KerbCore
 import Logging
 import NIOPosix
 import Policy
-import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 import Storage
@@ -56,7 +55,9 @@ public struct WebConfig: Sendable {
 
 /// The long-lived parts the web process is built from; tests build the same with a test cluster.
 public struct WebDependencies: Sendable {
-    public let database: PostgresClient
+    /// The application's pool and read pipeline (`kerb_app`), through which every council's
+    /// work runs confined to its schema.
+    public let database: TenantDatabase
     public let tenants: TenantDirectory
     public let reads: TenantReadPipeline
     public let identity: IdentityServices
@@ -69,7 +70,7 @@ public struct WebDependencies: Sendable {
     public let metrics: PrometheusCollectorRegistry?
 
     public init(
-        database: PostgresClient, tenants: TenantDirectory, reads: TenantReadPipeline, identity: IdentityServices, letters: Letters,
+        database: TenantDatabase, tenants: TenantDirectory, reads: TenantReadPipeline, identity: IdentityServices, letters: Letters,
         external: ExternalServices, metrics: PrometheusCollectorRegistry?
     ) {
         self.database = database
@@ -93,17 +94,16 @@ public struct WebDependencies: Sendable {
         _ config: DatabaseConfig, readWorkers: Int, metrics: PrometheusCollectorRegistry?,
         passwordParameters: Argon2id.Parameters = .owasp, external: ExternalServices = .none, logger: Logger
     ) async throws -> WebDependencies {
-        let client = PostgresClient(config, login: .app, maxConnections: config.maxConnections, logger: logger)
         let hashing = NIOThreadPool(numberOfThreads: WebDependencies.hashingThreads)
         hashing.start()
         // The session and API-key checks of every request go through the pipeline too.
         let reads = TenantReadPipeline(
             config: config, workers: readWorkers, statements: ProfileReader.statements + SessionService.pipelineStatements)
-        let database = TenantDatabase(client: client, reads: reads)
+        let database = TenantDatabase.application(config, reads: reads, logger: logger)
         let identity = try await IdentityServices(
             database: database, hasher: PasswordHasher(pool: hashing, parameters: passwordParameters), hashingThreads: hashing)
         return WebDependencies(
-            database: client, tenants: TenantDirectory(client: client), reads: reads,
+            database: database, tenants: TenantDirectory(database: database), reads: reads,
             identity: identity, letters: try Letters.bundled(), external: external, metrics: metrics)
     }
 }
@@ -201,7 +201,7 @@ func application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "kerb"),
         logger: logger)
-    app.addServices(deps.database, ReadPipelineService(pipeline: deps.reads), ThreadPoolService(pool: deps.identity.hashingThreads))
+    app.addServices(deps.database.pool, ReadPipelineService(pipeline: deps.reads), ThreadPoolService(pool: deps.identity.hashingThreads))
     if config.scheduledWork { app.addServices(ScheduledCasework(deps: deps, logger: logger)) }
     return app
 }

@@ -129,7 +129,7 @@ import Web
         let tenant = try await TestDatabase.onboardTestTenant().tenant
         let deps = try await TestApp.dependencies()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await deps.database.run() }
+            group.addTask { try? await deps.database.pool.run() }
             defer { group.cancelAll() }
             let found = try await deps.tenants.tenant(
                 host: try #require(Hostname("\(tenant.slug).kerb.localhost")), baseDomain: "kerb.localhost", logger: Self.logger)
@@ -147,7 +147,7 @@ import Web
                     host: try #require(Hostname("\(tenant.slug).evil.example")), baseDomain: "kerb.localhost", logger: Self.logger) == nil
             )
             // Item 9: made-up hostnames cost a query each, never unbounded memory.
-            let bounded = TenantDirectory(client: deps.database, capacity: 3)
+            let bounded = TenantDirectory(database: deps.database, capacity: 3)
             for index in 0..<10 {
                 let host = try #require(Hostname("made-up-\(index)-\(TestDatabase.uniqueToken()).example"))
                 #expect(try await bounded.tenant(host: host, baseDomain: "kerb.localhost", logger: Self.logger) == nil)

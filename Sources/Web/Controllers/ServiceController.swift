@@ -2,13 +2,13 @@ import Foundation
 import Hummingbird
 import Identity
 import Logging
-import PostgresNIO
 import Prometheus
+import Storage
 
 /// Routes that belong to the service rather than to a council: health, metrics, static assets.
 /// They are added before the tenant middleware, so a suspended council cannot make them fail.
 struct ServiceController: Sendable {
-    let database: PostgresClient
+    let database: TenantDatabase
     let metrics: PrometheusCollectorRegistry?
     /// `/metrics` is not public: it names councils and shows their traffic.
     let metricsToken: String?
@@ -27,16 +27,8 @@ struct ServiceController: Sendable {
 
     /// 200 when the database answers, 503 otherwise; load balancers take the app out on 503.
     @Sendable func health(_ request: Request, context: KerbRequestContext) async throws -> Response {
-        let ok: Bool
-        do {
-            let rows = try await database.query("SELECT 1", logger: context.logger)
-            var answer: Int?
-            for try await value in rows.decode(Int.self) { answer = value }
-            ok = answer == 1
-        } catch {
-            context.logger.warning("health check: database unreachable")
-            ok = false
-        }
+        let ok = await database.isReachable(logger: context.logger)
+        if !ok { context.logger.warning("health check: database unreachable") }
         let body = ok ? #"{"status":"ok","database":"ok"}"# : #"{"status":"unavailable","database":"unreachable"}"#
         return Response(
             status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "application/json", .cacheControl: "no-store"],
