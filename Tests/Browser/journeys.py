@@ -456,7 +456,7 @@ def test_b_council_admin_sets_up_and_manages_people_groups_and_policy():
     go(alex, "/t/camden/admin/groups", "b-admin-groups")
     submit(alex, "/admin/groups", {
         "name": "Blue Badge assessors", "description": "Assess walking difficulty",
-        "permission-case.view": "yes", "permission-case.assess": "yes"}, "b-admin-group-created",
+        "permissions-case.view": "yes", "permissions-case.assess": "yes"}, "b-admin-group-created",
         expect="Blue Badge assessors")
     go(alex, "/t/camden/admin/users/new", "b-admin-invite")
     group_box = alex.driver.find_element(By.XPATH, "//label[normalize-space()='Blue Badge assessors']").get_attribute("for")

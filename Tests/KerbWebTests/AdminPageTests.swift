@@ -92,7 +92,7 @@ import Web
             try await council.admin.get("/admin/users/new")
             let invited = try await council.admin.post(
                 "/admin/users/new",
-                [("full-name", "Sam Jones"), ("email", "sam.jones@example.gov.uk"), ("group-\(officers.id)", "yes")])
+                [("full-name", "Sam Jones"), ("email", "sam.jones@example.gov.uk"), ("groups[]", officers.id.uuidString)])
             #expect(invited.status == .ok && invited.html.contains("/setup?token="))
             // Item 16: the link's origin is the configured public base URL, never the request's Host.
             #expect(invited.html.contains("http://localhost:8080/t/\(council.tenant.slug)/setup?token="))

@@ -71,11 +71,10 @@ struct AccountController: Sendable {
     /// open on a shared desk must not be enough to take over the second factor.
     @Sendable func recoveryCodes(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let user = try access.signedIn(context)
-        var request = request
-        let form = try await FormFields.read(&request)
+        let form = try await request.decode(as: PasswordForm.self, context: context)
         do {
             try await identity.accounts.confirmPassword(
-                context.tenant.scope, userID: user.userID, password: form["password"] ?? "", now: Date(), logger: context.logger)
+                context.tenant.scope, userID: user.userID, password: form.password ?? "", now: Date(), logger: context.logger)
         } catch let error as IdentityError {
             let message = error == .invalidCredentials ? "Your password is not right" : error.publicDetail
             return try pages.render(
@@ -103,17 +102,16 @@ struct AccountController: Sendable {
 
     @Sendable func changePassword(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let user = try access.signedIn(context, allowingExpiredPassword: true)
-        var request = request
-        let form = try await FormFields.read(&request)
-        let new = form["new-password"] ?? ""
-        guard new == (form["confirm"] ?? "") else {
+        let form = try await request.decode(as: ChangePasswordForm.self, context: context)
+        let new = form.newPassword ?? ""
+        guard new == (form.confirm ?? "") else {
             return try renderPassword(
                 context, user, issues: [FieldIssue(field: "confirm", message: "The new passwords do not match")],
                 status: .unprocessableContent)
         }
         do {
             try await identity.accounts.changePassword(
-                context.tenant.scope, userID: user.userID, current: form["current-password"] ?? "", new: new,
+                context.tenant.scope, userID: user.userID, current: form.currentPassword ?? "", new: new,
                 keepingSession: user.sessionID, now: Date(), logger: context.logger)
         } catch let error as IdentityError {
             let issues: [FieldIssue] =

@@ -21,7 +21,7 @@ struct AdminAPIKeysController: Sendable {
         return try await render(context)
     }
 
-    private func render(_ context: SignedInRequestContext, form: FormFields? = nil, issues: [FieldIssue] = []) async throws -> Response {
+    private func render(_ context: SignedInRequestContext, form: APIKeyForm? = nil, issues: [FieldIssue] = []) async throws -> Response {
         let all = try await keys.list(context.tenant.scope, logger: context.logger)
         let base = context.basePath + "/admin/api-keys"
         var list = RecordPage.Section(
@@ -46,12 +46,11 @@ struct AdminAPIKeysController: Sendable {
             form: FormModel(
                 action: base, csrf: context.csrfToken,
                 fields: [
-                    FormField(name: "name", label: "Integration", hint: "For example, Customer portal", value: form?.text("name") ?? "")
+                    FormField(name: "name", label: "Integration", hint: "For example, Customer portal", value: form?.name ?? "")
                 ]
                     + APIKeyService.grantable.map {
-                        FormField(
-                            name: "permission-\($0.rawValue)", label: AdminGroupsController.describe($0), kind: .checkbox,
-                            checked: form?["permission-\($0.rawValue)"] == "yes")
+                        FormField.choice(
+                            of: "permissions", $0.rawValue, label: AdminGroupsController.describe($0), checked: form?.grants($0) ?? false)
                     }, submit: "Create key"
             ).with(errors: issues))
         return try pages.render(
@@ -66,12 +65,11 @@ struct AdminAPIKeysController: Sendable {
 
     @Sendable func create(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
-        var request = request
-        let form = try await FormFields.read(&request)
-        let permissions = Set(APIKeyService.grantable.filter { form["permission-\($0.rawValue)"] == "yes" })
+        let form = try await request.decode(as: APIKeyForm.self, context: context)
+        let permissions = Set(APIKeyService.grantable.filter(form.grants))
         do {
             let (_, key) = try await keys.create(
-                context.tenant.scope, name: form.text("name"), permissions: permissions, by: AccessGuard.actor(user, context), now: Date(),
+                context.tenant.scope, name: form.name, permissions: permissions, by: AccessGuard.actor(user, context), now: Date(),
                 logger: context.logger)
             return try pages.render(
                 "message",

@@ -56,19 +56,17 @@ struct AdminGroupsController: Sendable {
 
     @Sendable func create(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
-        var request = request
-        let form = try await FormFields.read(&request)
-        let name = form.text("name")
-        guard !name.isEmpty else {
+        let form = try await request.decode(as: AccessGroupForm.self, context: context)
+        guard !form.name.isEmpty else {
             return try await render(
                 context, user, form: form, issues: [FieldIssue(field: "name", message: "Enter a name for the group")],
                 status: .unprocessableContent)
         }
-        let permissions = Set(Permission.councilCatalogue.filter { form["permission-\($0.rawValue)"] == "yes" })
+        let permissions = Set(Permission.councilCatalogue.filter(form.grants))
         do {
             try await identity.groups.createGroup(
-                context.tenant.scope, AccessGroup(name: name, permissions: permissions, ownTeamsOnly: form["own-teams-only"] == "yes"),
-                description: form.text("description"), audit: AccessGuard.actor(user, context), logger: context.logger)
+                context.tenant.scope, AccessGroup(name: form.name, permissions: permissions, ownTeamsOnly: form.ownTeamsOnly),
+                description: form.description, audit: AccessGuard.actor(user, context), logger: context.logger)
         } catch let error as AccessGroupService.Failure {
             guard case .invalid = error.kind else { throw error }
             return try await render(
@@ -96,25 +94,23 @@ struct AdminGroupsController: Sendable {
     }
 
     private func render(
-        _ context: SignedInRequestContext, _ user: SignedInUser, form: FormFields? = nil, issues: [FieldIssue] = [],
+        _ context: SignedInRequestContext, _ user: SignedInUser, form: AccessGroupForm? = nil, issues: [FieldIssue] = [],
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let scope = context.tenant.scope
         let groups = try await identity.groups.groups(scope, logger: context.logger)
         let pending = try await identity.groups.memberships(scope, logger: context.logger)
         var fields = [
-            FormField(name: "name", label: "Group name", value: form?.text("name") ?? ""),
-            FormField(name: "description", label: "What the group is for", value: form?.text("description") ?? ""),
+            FormField(name: "name", label: "Group name", value: form?.name ?? ""),
+            FormField(name: "description", label: "What the group is for", value: form?.description ?? ""),
         ]
         fields += Permission.councilCatalogue.map {
-            FormField(
-                name: "permission-\($0.rawValue)", label: Self.describe($0), kind: .checkbox,
-                checked: form?["permission-\($0.rawValue)"] == "yes")
+            FormField.choice(of: "permissions", $0.rawValue, label: Self.describe($0), checked: form?.grants($0) ?? false)
         }
         fields.append(
             FormField(
                 name: "own-teams-only", label: "Only for cases of the member's own teams",
-                hint: "For compartments such as a party group's casework", kind: .checkbox, checked: form?["own-teams-only"] == "yes"))
+                hint: "For compartments such as a party group's casework", kind: .checkbox, checked: form?.ownTeamsOnly ?? false))
         let model = FormModel(action: context.basePath + "/admin/groups", csrf: context.csrfToken, fields: fields, submit: "Create group")
         let base = context.basePath + "/admin/memberships/"
         return try pages.render(

@@ -41,9 +41,8 @@ struct AdminLettersController: Sendable {
     @Sendable func save(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
         let kind = try context.parameters.require("kind", as: LetterKind.self)
-        var request = request
-        let form = try await FormFields.read(&request)
-        let body = form["reset"] == "yes" ? nil : form["body"] ?? ""
+        let form = try await request.decode(as: LetterTemplateForm.self, context: context)
+        let body = form.reset ? nil : form.body ?? ""
         do {
             try await templates.save(
                 context.tenant.scope, kind, body: body, actor: AccessGuard.actor(user, context), userID: user.userID, logger: context.logger

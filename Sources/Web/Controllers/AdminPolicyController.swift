@@ -98,10 +98,7 @@ struct AdminPolicyController: Sendable {
 
     @Sendable func rollBack(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
-        var request = request
-        guard let version = Int(try await FormFields.read(&request).text("version")) else {
-            throw LocalPolicyStore.Failure.noSuchVersion(0)
-        }
+        let version = try await request.decode(as: PolicyVersionForm.self, context: context).version
         do {
             let new = try await identity.policies.rollBack(
                 context.tenant.scope, to: version, actor: AccessGuard.actor(user, context), logger: context.logger)

@@ -80,13 +80,12 @@ struct AdminUsersController: Sendable {
 
     @Sendable func invite(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
-        var request = request
-        let form = try await FormFields.read(&request)
+        let form = try await request.decode(as: InviteForm.self, context: context)
         let groups = try await identity.groups.groups(context.tenant.scope, logger: context.logger)
-        let chosen = groups.filter { form["group-\($0.id)"] == "yes" }.map(\.id)
+        let chosen = groups.map(\.id).filter(form.chose)
         do {
             let (_, token) = try await identity.users.invite(
-                context.tenant.scope, fullName: form.text("full-name"), email: form.text("email"), groupIDs: chosen,
+                context.tenant.scope, fullName: form.fullName, email: form.email, groupIDs: chosen,
                 needsApproval: user.security.accessChangesNeedSecondAdmin, by: AccessGuard.actor(user, context), now: Date(),
                 logger: context.logger)
             let link = publicBaseURL.council(context.tenant.slug, "/setup?token=\(token.token)")
@@ -95,7 +94,7 @@ struct AdminUsersController: Sendable {
                 MessagePage(
                     title: "Account created",
                     lead: [
-                        "Send this one-time set-up link to \(form.text("full-name")) yourself. It works once, within 7 days, and is shown only now.",
+                        "Send this one-time set-up link to \(form.fullName) yourself. It works once, within 7 days, and is shown only now.",
                         user.security.accessChangesNeedSecondAdmin && !chosen.isEmpty
                             ? "The access groups you chose wait for another administrator's approval." : "",
                     ].filter { !$0.isEmpty }, secrets: [link],
@@ -108,19 +107,18 @@ struct AdminUsersController: Sendable {
     }
 
     private func renderInvite(
-        _ context: SignedInRequestContext, _ user: SignedInUser, form: FormFields? = nil, issues: [FieldIssue] = [],
+        _ context: SignedInRequestContext, _ user: SignedInUser, form: InviteForm? = nil, issues: [FieldIssue] = [],
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let groups = try await identity.groups.groups(context.tenant.scope, logger: context.logger)
         var fields = [
             FormField(
                 name: "full-name", label: "Full name", hint: "One account per person: never a team or shared name",
-                value: form?.text("full-name") ?? ""),
-            FormField(name: "email", label: "Work email address", value: form?.text("email") ?? "", kind: .email),
+                value: form?.fullName ?? ""),
+            FormField(name: "email", label: "Work email address", value: form?.email ?? "", kind: .email),
         ]
         fields += groups.map {
-            FormField(
-                name: "group-\($0.id)", label: $0.name, hint: $0.description, kind: .checkbox, checked: form?["group-\($0.id)"] == "yes")
+            FormField.choice(of: "groups", $0.id.uuidString, label: $0.name, hint: $0.description, checked: form?.chose($0.id) ?? false)
         }
         let model = FormModel(
             action: context.basePath + "/admin/users/new", csrf: context.csrfToken, fields: fields, submit: "Create account")
@@ -216,10 +214,7 @@ struct AdminUsersController: Sendable {
     @Sendable func addToGroup(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
         let id = try Self.userID(context)
-        var request = request
-        guard let groupID = UUID(uuidString: try await FormFields.read(&request).text("group")) else {
-            throw AccessGroupService.Failure.nothingPending
-        }
+        let groupID = try await request.decode(as: GroupChoiceForm.self, context: context).group
         try await identity.groups.requestMembership(
             context.tenant.scope, userID: id, groupID: groupID, requestedBy: user.userID,
             needsApproval: user.security.accessChangesNeedSecondAdmin, now: Date(), audit: AccessGuard.actor(user, context),
@@ -230,8 +225,7 @@ struct AdminUsersController: Sendable {
     @Sendable func addToTeam(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
         let id = try Self.userID(context)
-        var request = request
-        let team = try await FormFields.read(&request).text("team")
+        let team = try await request.decode(as: TeamForm.self, context: context).team
         _ = try await identity.users.account(context.tenant.scope, id: id, logger: context.logger)
         try await identity.groups.addTeam(
             context.tenant.scope, userID: id, team: team, audit: AccessGuard.actor(user, context), logger: context.logger)
@@ -241,8 +235,7 @@ struct AdminUsersController: Sendable {
     @Sendable func removeFromTeam(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
         let id = try Self.userID(context)
-        var request = request
-        let team = try await FormFields.read(&request).text("team")
+        let team = try await request.decode(as: TeamForm.self, context: context).team
         try await identity.groups.removeTeam(
             context.tenant.scope, userID: id, team: team, audit: AccessGuard.actor(user, context), logger: context.logger)
         return .redirect(to: "\(context.basePath)/admin/users/\(id)")

@@ -44,10 +44,8 @@ struct SignInController: Sendable {
     }
 
     @Sendable func signIn(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        var request = request
-        let form = try await FormFields.read(&request)
-        let email = form.text("email")
-        let password = form["password"] ?? ""
+        let form = try await request.decode(as: SignInForm.self, context: context)
+        let (email, password) = (form.email, form.password ?? "")
         var issues: [FieldIssue] = []
         if email.isEmpty { issues.append(FieldIssue(field: "email", message: "Enter your email address")) }
         if password.isEmpty { issues.append(FieldIssue(field: "password", message: "Enter your password")) }
@@ -100,8 +98,7 @@ struct SignInController: Sendable {
 
     @Sendable func code(_ request: Request, context: TenantRequestContext) async throws -> Response {
         guard let user = context.user, user.stage == .password, user.hasTOTP else { return .redirect(to: context.basePath + "/sign-in") }
-        var request = request
-        let entered = try await FormFields.read(&request).text("code").replacingOccurrences(of: " ", with: "")
+        let entered = try await request.decode(as: CodeForm.self, context: context).entered
         let scope = context.tenant.scope
         let accepted: Bool
         do {
@@ -156,14 +153,13 @@ struct SignInController: Sendable {
     /// for this person (never a form field), so a client cannot enrol a secret of its choosing.
     @Sendable func enrol(_ request: Request, context: TenantRequestContext) async throws -> Response {
         guard let user = context.user, !user.hasTOTP else { return .redirect(to: context.basePath + "/sign-in") }
-        var request = request
-        let form = try await FormFields.read(&request)
+        let form = try await request.decode(as: CodeForm.self, context: context)
         let scope = context.tenant.scope
         guard let secret = try await identity.accounts.pendingTOTPSecret(scope, userID: user.userID, now: Date(), logger: context.logger)
         else {
             return .redirect(to: context.basePath + "/sign-in/enrol")  // expired: start again with a new secret
         }
-        let code = form.text("code").replacingOccurrences(of: " ", with: "")
+        let code = form.entered
         let confirmed: Bool
         do {
             confirmed = try await identity.accounts.confirmTOTPEnrolment(
@@ -226,11 +222,9 @@ struct SignInController: Sendable {
     }
 
     @Sendable func setup(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        var request = request
-        let form = try await FormFields.read(&request)
-        let token = form.text("token")
-        let password = form["password"] ?? ""
-        guard password == (form["confirm"] ?? "") else {
+        let form = try await request.decode(as: SetupForm.self, context: context)
+        let (token, password) = (form.token, form.password ?? "")
+        guard password == (form.confirm ?? "") else {
             return try renderSetup(
                 context, token: token, issues: [FieldIssue(field: "confirm", message: "The passwords do not match")],
                 status: .unprocessableContent)

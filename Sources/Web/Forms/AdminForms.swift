@@ -1,0 +1,59 @@
+import Foundation
+import Policy
+
+// The forms of the administration pages, each decoded from its post by `PageFormDecoder`.
+
+/// A new access group: its name, purpose, permissions (ticked, sent as `permissions[]`) and
+/// whether it reaches only its members' own teams' cases.
+struct AccessGroupForm: Decodable, Sendable {
+    @Trimmed var name: String
+    @Trimmed var description: String
+    var permissions: [Permission]?
+    @Ticked var ownTeamsOnly: Bool
+
+    enum CodingKeys: String, CodingKey { case name, description, permissions, ownTeamsOnly = "own-teams-only" }
+
+    func grants(_ permission: Permission) -> Bool { permissions?.contains(permission) ?? false }
+}
+
+/// A new API key: the integration's name and the permissions it is given.
+struct APIKeyForm: Decodable, Sendable {
+    @Trimmed var name: String
+    var permissions: [Permission]?
+
+    func grants(_ permission: Permission) -> Bool { permissions?.contains(permission) ?? false }
+}
+
+/// A new account: the person and the access groups they start in (`groups[]`).
+struct InviteForm: Decodable, Sendable {
+    @Trimmed var fullName: String
+    @Trimmed var email: String
+    var groups: [UUID]?
+
+    enum CodingKeys: String, CodingKey { case fullName = "full-name", email, groups }
+
+    func chose(_ group: UUID) -> Bool { groups?.contains(group) ?? false }
+}
+
+/// One access group for a person.
+struct GroupChoiceForm: Decodable, Sendable {
+    var group: UUID
+}
+
+/// One team for a person.
+struct TeamForm: Decodable, Sendable {
+    @Trimmed var team: String
+}
+
+/// A letter's wording, or the button that goes back to Kerb's.
+struct LetterTemplateForm: Decodable, Sendable {
+    @Ticked var reset: Bool
+    /// As typed: spacing in a letter is the author's.
+    var body: String?
+}
+
+/// The policy version to go back to. (The policy form itself is decoded field by field by
+/// `PolicyForm`, which is built from the policy's own schema of about forty settings.)
+struct PolicyVersionForm: Decodable, Sendable {
+    var version: Int
+}
