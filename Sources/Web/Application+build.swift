@@ -73,15 +73,16 @@ public struct WebDependencies: Sendable {
         database: TenantDatabase, tenants: TenantDirectory, reads: TenantReadPipeline, identity: IdentityServices, letters: Letters,
         external: ExternalServices, metrics: PrometheusCollectorRegistry?
     ) {
+        let clock = identity.clock
         self.database = database
         self.tenants = tenants
         self.reads = reads
         self.identity = identity
         let tenantDatabase = identity.database
-        cases = CaseService(database: tenantDatabase, letters: letters)
-        badges = BadgeService(database: tenantDatabase, letters: letters)
-        fees = FeePayments(database: tenantDatabase, letters: letters)
-        enforcement = EnforcementService(database: tenantDatabase, badges: badges)
+        cases = CaseService(database: tenantDatabase, letters: letters, clock: clock)
+        badges = BadgeService(database: tenantDatabase, letters: letters, clock: clock)
+        fees = FeePayments(database: tenantDatabase, letters: letters, clock: clock)
+        enforcement = EnforcementService(database: tenantDatabase, badges: badges, clock: clock)
         self.external = external
         self.metrics = metrics
     }
@@ -92,7 +93,7 @@ public struct WebDependencies: Sendable {
     /// `passwordParameters` is lowered only by tests.
     public static func live(
         _ config: DatabaseConfig, readWorkers: Int, metrics: PrometheusCollectorRegistry?,
-        passwordParameters: Argon2id.Parameters = .owasp, external: ExternalServices = .none, logger: Logger
+        passwordParameters: Argon2id.Parameters = .owasp, external: ExternalServices = .none, clock: WallClock = .system, logger: Logger
     ) async throws -> WebDependencies {
         let hashing = NIOThreadPool(numberOfThreads: WebDependencies.hashingThreads)
         hashing.start()
@@ -101,7 +102,8 @@ public struct WebDependencies: Sendable {
             config: config, workers: readWorkers, statements: ProfileReader.statements + SessionService.pipelineStatements)
         let database = TenantDatabase.application(config, reads: reads, logger: logger)
         let identity = try await IdentityServices(
-            database: database, hasher: PasswordHasher(pool: hashing, parameters: passwordParameters), hashingThreads: hashing)
+            database: database, hasher: PasswordHasher(pool: hashing, parameters: passwordParameters), hashingThreads: hashing,
+            clock: clock)
         return WebDependencies(
             database: database, tenants: TenantDirectory(database: database), reads: reads,
             identity: identity, letters: try Letters.bundled(), external: external, metrics: metrics)
@@ -123,10 +125,13 @@ public struct IdentityServices: Sendable {
     public let groups: AccessGroupService
     public let users: UserDirectory
     public let policies: LocalPolicyStore
+    /// The time every identity step and page reads (tests move it; `kerb serve` reads the system's).
+    public let clock: WallClock
     let hashingThreads: NIOThreadPool
 
-    init(database: TenantDatabase, hasher: PasswordHasher, hashingThreads: NIOThreadPool) async throws {
+    init(database: TenantDatabase, hasher: PasswordHasher, hashingThreads: NIOThreadPool, clock: WallClock) async throws {
         self.database = database
+        self.clock = clock
         accounts = try await AccountService(database: database, hasher: hasher, rules: try PasswordRules.bundled())
         sessions = SessionService(database: database)
         groups = AccessGroupService(database: database)

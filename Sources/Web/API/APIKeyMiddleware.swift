@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Identity
+import KerbCore
 
 /// Puts the integration behind an API key on a `/api/v1` request, or answers 401. Keys are
 /// looked up in the council's own schema, so a key of one council is unknown at every other.
@@ -8,12 +9,13 @@ import Identity
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = TenantRequestContext
     let keys: APIKeyService
+    let clock: WallClock
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             let user = try await keys.authenticate(
-                context.tenant.scope, key: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), now: Date(),
+                context.tenant.scope, key: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), now: clock.now(),
                 logger: context.logger)
         else {
             context.logger.notice("API request without a live key")

@@ -61,7 +61,7 @@ struct AccountController: Sendable {
     @Sendable func signOutEverywhere(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let user = try access.signedIn(context, allowingExpiredPassword: true)
         try await identity.sessions.endAll(
-            context.tenant.scope, userID: user.userID, reason: "sign-out-everywhere", now: Date(), logger: context.logger)
+            context.tenant.scope, userID: user.userID, reason: "sign-out-everywhere", now: identity.clock.now(), logger: context.logger)
         var response = Response.redirect(to: context.basePath + "/sign-in")
         response.setCookie(cookies.clearSession(basePath: context.basePath))
         return response
@@ -74,7 +74,7 @@ struct AccountController: Sendable {
         let form = try await request.decode(as: PasswordForm.self, context: context)
         do {
             try await identity.accounts.confirmPassword(
-                context.tenant.scope, userID: user.userID, password: form.password ?? "", now: Date(), logger: context.logger)
+                context.tenant.scope, userID: user.userID, password: form.password ?? "", now: identity.clock.now(), logger: context.logger)
         } catch let error as IdentityError {
             let message = error == .invalidCredentials ? "Your password is not right" : error.publicDetail
             return try pages.render(
@@ -112,7 +112,7 @@ struct AccountController: Sendable {
         do {
             try await identity.accounts.changePassword(
                 context.tenant.scope, userID: user.userID, current: form.currentPassword ?? "", new: new,
-                keepingSession: user.sessionID, now: Date(), logger: context.logger)
+                keepingSession: user.sessionID, now: identity.clock.now(), logger: context.logger)
         } catch let error as IdentityError {
             let issues: [FieldIssue] =
                 switch error {

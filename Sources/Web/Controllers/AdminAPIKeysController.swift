@@ -10,6 +10,7 @@ struct AdminAPIKeysController: Sendable {
     let keys: APIKeyService
     let access: AccessGuard
     let pages: Pages
+    let clock: WallClock
 
     func addRoutes(to group: DeclaredRoutes) {
         group.get("admin/api-keys", .manageUsers, use: list)
@@ -69,7 +70,7 @@ struct AdminAPIKeysController: Sendable {
         let permissions = Set(APIKeyService.grantable.filter(form.grants))
         do {
             let (_, key) = try await keys.create(
-                context.tenant.scope, name: form.name, permissions: permissions, by: AccessGuard.actor(user, context), now: Date(),
+                context.tenant.scope, name: form.name, permissions: permissions, by: AccessGuard.actor(user, context), now: clock.now(),
                 logger: context.logger)
             return try pages.render(
                 "message",
@@ -88,7 +89,7 @@ struct AdminAPIKeysController: Sendable {
     @Sendable func revoke(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
         let id = try context.parameters.require("key", as: UUID.self)
-        try await keys.revoke(context.tenant.scope, id: id, by: AccessGuard.actor(user, context), now: Date(), logger: context.logger)
+        try await keys.revoke(context.tenant.scope, id: id, by: AccessGuard.actor(user, context), now: clock.now(), logger: context.logger)
         return .redirect(to: context.basePath + "/admin/api-keys")
     }
 }

@@ -78,7 +78,8 @@ struct AdminGroupsController: Sendable {
     private func decide(_ request: Request, _ context: SignedInRequestContext, approve: Bool) async throws -> Response {
         let user = context.user
         try await identity.groups.approve(
-            context.tenant.scope, membershipID: try Self.membershipID(context), approver: user.userID, now: Date(), approved: approve,
+            context.tenant.scope, membershipID: try Self.membershipID(context), approver: user.userID, now: identity.clock.now(),
+            approved: approve,
             audit: AccessGuard.actor(user, context), logger: context.logger)
         return .redirect(to: context.basePath + "/admin/groups")
     }
@@ -86,7 +87,8 @@ struct AdminGroupsController: Sendable {
     @Sendable func revoke(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
         try await identity.groups.revoke(
-            context.tenant.scope, membershipID: try Self.membershipID(context), by: AccessGuard.actor(user, context), now: Date(),
+            context.tenant.scope, membershipID: try Self.membershipID(context), by: AccessGuard.actor(user, context),
+            now: identity.clock.now(),
             logger: context.logger)
         return .redirect(
             to: request.headers[.referer].flatMap { $0.contains("/admin/") ? URL(string: $0)?.path : nil } ?? context.basePath

@@ -49,7 +49,7 @@ struct AdminUsersController: Sendable {
 
     @Sendable func list(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
-        let now = Date()
+        let now = identity.clock.now()
         let maxAge = user.security.passwordMaxAgeDays
         let soon = now.addingTimeInterval(14 * 86_400)
         let accounts = try await identity.users.list(context.tenant.scope, logger: context.logger)
@@ -86,7 +86,7 @@ struct AdminUsersController: Sendable {
         do {
             let (_, token) = try await identity.users.invite(
                 context.tenant.scope, fullName: form.fullName, email: form.email, groupIDs: chosen,
-                needsApproval: user.security.accessChangesNeedSecondAdmin, by: AccessGuard.actor(user, context), now: Date(),
+                needsApproval: user.security.accessChangesNeedSecondAdmin, by: AccessGuard.actor(user, context), now: identity.clock.now(),
                 logger: context.logger)
             let link = publicBaseURL.council(context.tenant.slug, "/setup?token=\(token.token)")
             return try pages.render(
@@ -170,7 +170,8 @@ struct AdminUsersController: Sendable {
         return try pages.render(
             "admin-user",
             UserPage(
-                name: account.fullName, email: account.email, status: account.status.capitalized, locked: account.isLocked(at: Date()),
+                name: account.fullName, email: account.email, status: account.status.capitalized,
+                locked: account.isLocked(at: identity.clock.now()),
                 twoFactor: account.hasTOTP ? "On" : "Not set up",
                 memberships: memberships.map {
                     UserPage.Row(
@@ -200,14 +201,15 @@ struct AdminUsersController: Sendable {
         let id = try Self.userID(context)
         guard id != user.userID else { throw SelfDisable() }
         try await identity.users.disable(
-            context.tenant.scope, userID: id, by: AccessGuard.actor(user, context), now: Date(), logger: context.logger)
+            context.tenant.scope, userID: id, by: AccessGuard.actor(user, context), now: identity.clock.now(), logger: context.logger)
         return .redirect(to: "\(context.basePath)/admin/users/\(id)")
     }
 
     @Sendable func signOutEverywhere(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let id = try Self.userID(context)
         _ = try await identity.users.account(context.tenant.scope, id: id, logger: context.logger)
-        try await identity.sessions.endAll(context.tenant.scope, userID: id, reason: "ended-by-admin", now: Date(), logger: context.logger)
+        try await identity.sessions.endAll(
+            context.tenant.scope, userID: id, reason: "ended-by-admin", now: identity.clock.now(), logger: context.logger)
         return .redirect(to: "\(context.basePath)/admin/users/\(id)")
     }
 
@@ -217,7 +219,7 @@ struct AdminUsersController: Sendable {
         let groupID = try await request.decode(as: GroupChoiceForm.self, context: context).group
         try await identity.groups.requestMembership(
             context.tenant.scope, userID: id, groupID: groupID, requestedBy: user.userID,
-            needsApproval: user.security.accessChangesNeedSecondAdmin, now: Date(), audit: AccessGuard.actor(user, context),
+            needsApproval: user.security.accessChangesNeedSecondAdmin, now: identity.clock.now(), audit: AccessGuard.actor(user, context),
             logger: context.logger)
         return .redirect(to: "\(context.basePath)/admin/users/\(id)")
     }

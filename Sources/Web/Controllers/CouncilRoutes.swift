@@ -58,9 +58,9 @@ struct CouncilRoutes: Sendable {
         caseworkAPI = CaseworkAPI(identity: identity, cases: deps.cases, badges: badges, enforcement: deps.enforcement)
         apiOperations = try APIOperations.load()
         let keys = APIKeyService(database: identity.database)
-        apiKeys = AdminAPIKeysController(keys: keys, access: access, pages: pages)
-        apiKeyMiddleware = APIKeyMiddleware(keys: keys)
-        session = SessionMiddleware(sessions: identity.sessions, cookies: cookies)
+        apiKeys = AdminAPIKeysController(keys: keys, access: access, pages: pages, clock: identity.clock)
+        apiKeyMiddleware = APIKeyMiddleware(keys: keys, clock: identity.clock)
+        session = SessionMiddleware(sessions: identity.sessions, cookies: cookies, clock: identity.clock)
     }
 
     func addRoutes(to group: RouterGroup<TenantRequestContext>, includingHome: Bool) throws {

@@ -55,7 +55,7 @@ struct SignInController: Sendable {
         let outcome: AccountService.SignInOutcome
         do {
             outcome = try await identity.accounts.signIn(
-                context.tenant.scope, email: email, password: password, now: Date(), logger: context.logger)
+                context.tenant.scope, email: email, password: password, now: identity.clock.now(), logger: context.logger)
         } catch let error as IdentityError {
             let issue = FieldIssue(field: "email", message: error.publicDetail)
             return try render(signInForm(context, email: email).with(errors: [issue]), context, status: .forbidden)
@@ -104,9 +104,10 @@ struct SignInController: Sendable {
         do {
             accepted =
                 entered.count == 6 && entered.allSatisfy(\.isNumber)
-                ? try await identity.accounts.verifyTOTP(scope, userID: user.userID, code: entered, now: Date(), logger: context.logger)
+                ? try await identity.accounts.verifyTOTP(
+                    scope, userID: user.userID, code: entered, now: identity.clock.now(), logger: context.logger)
                 : try await identity.accounts.useRecoveryCode(
-                    scope, userID: user.userID, code: entered, now: Date(), logger: context.logger)
+                    scope, userID: user.userID, code: entered, now: identity.clock.now(), logger: context.logger)
         } catch let error as IdentityError {
             return try renderCode(context, issue: FieldIssue(field: "code", message: error.publicDetail), status: .forbidden)
         }
@@ -145,7 +146,7 @@ struct SignInController: Sendable {
     @Sendable func enrolPage(_ request: Request, context: TenantRequestContext) async throws -> Response {
         guard let user = context.user, !user.hasTOTP else { return .redirect(to: context.basePath + "/sign-in") }
         let secret = try await identity.accounts.beginTOTPEnrolment(
-            context.tenant.scope, userID: user.userID, now: Date(), logger: context.logger)
+            context.tenant.scope, userID: user.userID, now: identity.clock.now(), logger: context.logger)
         return try renderEnrol(context, user: user, secret: secret)
     }
 
@@ -155,7 +156,9 @@ struct SignInController: Sendable {
         guard let user = context.user, !user.hasTOTP else { return .redirect(to: context.basePath + "/sign-in") }
         let form = try await request.decode(as: CodeForm.self, context: context)
         let scope = context.tenant.scope
-        guard let secret = try await identity.accounts.pendingTOTPSecret(scope, userID: user.userID, now: Date(), logger: context.logger)
+        guard
+            let secret = try await identity.accounts.pendingTOTPSecret(
+                scope, userID: user.userID, now: identity.clock.now(), logger: context.logger)
         else {
             return .redirect(to: context.basePath + "/sign-in/enrol")  // expired: start again with a new secret
         }
@@ -163,7 +166,7 @@ struct SignInController: Sendable {
         let confirmed: Bool
         do {
             confirmed = try await identity.accounts.confirmTOTPEnrolment(
-                scope, userID: user.userID, code: code, now: Date(), logger: context.logger)
+                scope, userID: user.userID, code: code, now: identity.clock.now(), logger: context.logger)
         } catch let error as IdentityError {
             let issue = FieldIssue(field: "code", message: error.publicDetail)
             return try renderEnrol(context, user: user, secret: secret, issue: issue, status: .forbidden)
@@ -210,7 +213,8 @@ struct SignInController: Sendable {
 
     @Sendable func signOut(_ request: Request, context: TenantRequestContext) async throws -> Response {
         if let token = request.cookies[SessionCookies.session]?.value {
-            try await identity.sessions.end(context.tenant.scope, token: token, reason: "sign-out", now: Date(), logger: context.logger)
+            try await identity.sessions.end(
+                context.tenant.scope, token: token, reason: "sign-out", now: identity.clock.now(), logger: context.logger)
         }
         var response = Response.redirect(to: context.basePath + "/")
         response.setCookie(cookies.clearSession(basePath: context.basePath))
@@ -231,7 +235,7 @@ struct SignInController: Sendable {
         }
         do {
             _ = try await identity.accounts.completeSetup(
-                context.tenant.scope, token: token, password: password, now: Date(), logger: context.logger)
+                context.tenant.scope, token: token, password: password, now: identity.clock.now(), logger: context.logger)
         } catch let error as IdentityError {
             let issues: [FieldIssue]
             if case .invalid(let fieldIssues) = error.kind, !fieldIssues.isEmpty {
@@ -280,10 +284,10 @@ struct SignInController: Sendable {
     ) async throws -> Response {
         let scope = context.tenant.scope
         if let old = request.cookies[SessionCookies.session]?.value {
-            try await identity.sessions.end(scope, token: old, reason: "rotated", now: Date(), logger: context.logger)
+            try await identity.sessions.end(scope, token: old, reason: "rotated", now: identity.clock.now(), logger: context.logger)
         }
         let token = try await identity.sessions.start(
-            scope, userID: userID, stage: stage, userAgent: request.headers[.userAgent], now: Date(), logger: context.logger)
+            scope, userID: userID, stage: stage, userAgent: request.headers[.userAgent], now: identity.clock.now(), logger: context.logger)
         var response = Response.redirect(to: context.basePath + path)
         response.setCookie(cookies.session(token, basePath: context.basePath))
         return response

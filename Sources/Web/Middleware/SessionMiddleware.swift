@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Identity
+import KerbCore
 
 /// Puts the signed-in user (if any) on a council request and guards every form against
 /// cross-site request forgery.
@@ -14,6 +15,7 @@ struct SessionMiddleware: RouterMiddleware {
     typealias Context = TenantRequestContext
     let sessions: SessionService
     let cookies: SessionCookies
+    let clock: WallClock
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -22,7 +24,8 @@ struct SessionMiddleware: RouterMiddleware {
         let formToken = request.cookies[SessionCookies.form]?.value
         var newFormToken: String?
         if let sessionToken {
-            context.user = try await sessions.authenticate(context.tenant.scope, token: sessionToken, now: Date(), logger: context.logger)
+            context.user = try await sessions.authenticate(
+                context.tenant.scope, token: sessionToken, now: clock.now(), logger: context.logger)
             context.csrfSecret = sessionToken
             if let user = context.user { context.logger[metadataKey: "kerb.user"] = .string(user.userID.uuidString) }
         } else if let formToken {
