@@ -32,6 +32,26 @@ extension LocalPolicyStore {
         return weakened
     }
 
+    /// What became of a submitted change.
+    public enum Submission: Sendable, Equatable {
+        /// In force as this version.
+        case saved(version: Int)
+        /// It switches protection off, so it waits for another administrator.
+        case proposed(UUID)
+    }
+
+    /// An administrator's change: in force at once, or, when it switches protection off,
+    /// proposed for a second administrator. The page and any later API call the same step.
+    public func submit(
+        _ scope: TenantScope, to document: LocalPolicyDocument, reason: String, actor: AuditEvent, logger: Logger
+    ) async throws -> Submission {
+        do {
+            return .saved(version: try await change(scope, to: document, reason: reason, actor: actor, logger: logger))
+        } catch Failure.needsSecondAdministrator {
+            return .proposed(try await propose(scope, to: document, reason: reason, actor: actor, logger: logger))
+        }
+    }
+
     /// Keeps a weakening change (checked against the guardrails now) until another
     /// administrator approves it. Audited in the same transaction.
     @discardableResult

@@ -23,44 +23,9 @@ struct AdminAPIKeysController: Sendable {
     }
 
     private func render(_ context: SignedInRequestContext, form: APIKeyForm? = nil, issues: [FieldIssue] = []) async throws -> Response {
-        let all = try await keys.list(context.tenant.scope, logger: context.logger)
-        let base = context.basePath + "/admin/api-keys"
-        var list = RecordPage.Section(
-            heading: "Keys",
-            lead: ["Each key acts for one integration, with only the permissions it is given; its steps show under its name."])
-        list.table = .init(
-            headers: ["Integration", "Key starts", "Permissions", "Last used", "Status"],
-            rows: all.map { key in
-                .init(cells: [
-                    .init(key: "", value: key.name), .init(key: "", value: "kerb_\(key.prefix)_…"),
-                    .init(key: "", value: key.permissions.map(AdminGroupsController.describe).joined(separator: ", ")),
-                    .init(key: "", value: key.lastUsedAt.map(Formats.dateTime) ?? "Never"),
-                    .init(key: "", value: key.revokedAt.map { "Revoked \(Formats.date($0))" } ?? "Live"),
-                ])
-            })
-        list.empty = "No API keys yet."
-        list.buttons = all.filter { $0.revokedAt == nil }.map {
-            .init(action: "\(base)/\($0.id)/revoke", label: "Revoke \($0.name) (kerb_\($0.prefix)_…)", csrf: context.csrfToken)
-        }
-        let create = RecordPage.Section(
-            heading: "New key",
-            form: FormModel(
-                action: base, csrf: context.csrfToken,
-                fields: [
-                    FormField(name: "name", label: "Integration", hint: "For example, Customer portal", value: form?.name ?? "")
-                ]
-                    + APIKeyService.grantable.map {
-                        FormField.choice(
-                            of: "permissions", $0.rawValue, label: AdminGroupsController.describe($0), checked: form?.grants($0) ?? false)
-                    }, submit: "Create key"
-            ).with(errors: issues))
+        let keys = try await keys.list(context.tenant.scope, logger: context.logger)
         return try pages.render(
-            "record",
-            RecordPage(
-                title: "API keys",
-                links: [.init(label: "The API's description (OpenAPI)", href: context.basePath + "/api/v1/openapi.yaml", current: false)],
-                errors: issues.isEmpty ? nil : FormModel(action: "", csrf: "", fields: [], submit: "").with(errors: issues),
-                sections: [list, create], layout: .council(context, current: "/admin/api-keys")),
+            "record", RecordPage.apiKeys(keys, form: form, issues: issues, in: context),
             status: issues.isEmpty ? .ok : .unprocessableContent)
     }
 

@@ -23,32 +23,6 @@ struct AdminGroupsController: Sendable {
         group.post("admin/memberships/:membership/revoke", .manageUsers, use: revoke)
     }
 
-    struct GroupsPage: Sendable {
-        struct Group: Sendable {
-            let name: String
-            let description: String
-            let permissions: [String]
-            let scope: String
-            let members: Int
-        }
-
-        struct Pending: Sendable {
-            let user: String
-            let group: String
-            let requestedBy: String
-            let requestedAt: String
-            let approveHref: String
-            let rejectHref: String
-            let ownRequest: Bool
-        }
-
-        let groups: [Group]
-        let pending: [Pending]
-        let csrf: String
-        let form: FormModel
-        let layout: Layout
-    }
-
     @Sendable func list(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
         return try await render(context, user)
@@ -99,58 +73,11 @@ struct AdminGroupsController: Sendable {
         _ context: SignedInRequestContext, _ user: SignedInUser, form: AccessGroupForm? = nil, issues: [FieldIssue] = [],
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let scope = context.tenant.scope
-        let groups = try await identity.groups.groups(scope, logger: context.logger)
-        let pending = try await identity.groups.memberships(scope, logger: context.logger)
-        var fields = [
-            FormField(name: "name", label: "Group name", value: form?.name ?? ""),
-            FormField(name: "description", label: "What the group is for", value: form?.description ?? ""),
-        ]
-        fields += Permission.councilCatalogue.map {
-            FormField.choice(of: "permissions", $0.rawValue, label: Self.describe($0), checked: form?.grants($0) ?? false)
-        }
-        fields.append(
-            FormField(
-                name: "own-teams-only", label: "Only for cases of the member's own teams",
-                hint: "For compartments such as a party group's casework", kind: .checkbox, checked: form?.ownTeamsOnly ?? false))
-        let model = FormModel(action: context.basePath + "/admin/groups", csrf: context.csrfToken, fields: fields, submit: "Create group")
-        let base = context.basePath + "/admin/memberships/"
+        let groups = try await identity.groups.groups(context.tenant.scope, logger: context.logger)
+        let pending = try await identity.groups.memberships(context.tenant.scope, logger: context.logger)
         return try pages.render(
-            "admin-groups",
-            GroupsPage(
-                groups: groups.map {
-                    GroupsPage.Group(
-                        name: $0.name, description: $0.description, permissions: $0.permissions.map(Self.describe),
-                        scope: $0.ownTeamsOnly ? "Own teams' cases only" : "All cases", members: $0.members)
-                },
-                pending: pending.map {
-                    GroupsPage.Pending(
-                        user: $0.userName, group: $0.groupName, requestedBy: $0.requestedByName ?? "—",
-                        requestedAt: Formats.dateTime($0.requestedAt),
-                        approveHref: base + "\($0.id)/approve", rejectHref: base + "\($0.id)/reject",
-                        ownRequest: $0.requestedBy == user.userID)
-                },
-                csrf: context.csrfToken, form: model.with(errors: issues), layout: .council(context, current: "/admin/groups")),
+            "admin-groups", GroupsPage(groups: groups, pending: pending, viewer: user, form: form, issues: issues, in: context),
             status: status)
-    }
-
-    static func describe(_ permission: Permission) -> String {
-        switch permission {
-        case .viewCase: "View cases"
-        case .editCase: "Create and edit cases"
-        case .assessCase: "Assess applications"
-        case .decideCase: "Decide applications"
-        case .issueBadge: "Issue badges"
-        case .manageEnforcement: "Manage enforcement"
-        case .takePayments: "Take payments"
-        case .sendCommunications: "Send letters and messages"
-        case .viewMI: "View management information"
-        case .viewAudit: "View the audit trail"
-        case .runExports: "Run exports"
-        case .manageUsers: "Manage users and access groups"
-        case .managePolicy: "Manage local policy"
-        case .manageTenants: "Onboard, suspend and resume councils (supplier operations)"
-        }
     }
 
     static func membershipID(_ context: SignedInRequestContext) throws -> UUID {

@@ -91,15 +91,9 @@ struct AdminUsersController: Sendable {
             let link = publicBaseURL.council(context.tenant.slug, "/setup?token=\(token.token)")
             return try pages.render(
                 "message",
-                MessagePage(
-                    title: "Account created",
-                    lead: [
-                        "Send this one-time set-up link to \(form.fullName) yourself. It works once, within 7 days, and is shown only now.",
-                        user.security.accessChangesNeedSecondAdmin && !chosen.isEmpty
-                            ? "The access groups you chose wait for another administrator's approval." : "",
-                    ].filter { !$0.isEmpty }, secrets: [link],
-                    next: Layout.Link(label: "Back to users", href: context.basePath + "/admin/users", current: false),
-                    layout: .council(context, current: "/admin/users")))
+                MessagePage.accountCreated(
+                    for: form.fullName, link: link,
+                    groupsWaiting: user.security.accessChangesNeedSecondAdmin && !chosen.isEmpty, in: context))
         } catch let error as UserDirectory.Failure {
             guard case .invalid(let issues) = error.kind else { throw error }
             return try await renderInvite(context, user, form: form, issues: issues, status: .unprocessableContent)
@@ -111,49 +105,8 @@ struct AdminUsersController: Sendable {
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let groups = try await identity.groups.groups(context.tenant.scope, logger: context.logger)
-        var fields = [
-            FormField(
-                name: "full-name", label: "Full name", hint: "One account per person: never a team or shared name",
-                value: form?.fullName ?? ""),
-            FormField(name: "email", label: "Work email address", value: form?.email ?? "", kind: .email),
-        ]
-        fields += groups.map {
-            FormField.choice(of: "groups", $0.id.uuidString, label: $0.name, hint: $0.description, checked: form?.chose($0.id) ?? false)
-        }
-        let model = FormModel(
-            action: context.basePath + "/admin/users/new", csrf: context.csrfToken, fields: fields, submit: "Create account")
-        let lead =
-            user.security.accessChangesNeedSecondAdmin
-            ? ["Your local policy says a second administrator must approve access groups before they take effect."] : []
         return try pages.render(
-            "form-page",
-            FormPage(
-                title: "Invite a user", lead: lead, form: model.with(errors: issues), layout: .council(context, current: "/admin/users")),
-            status: status)
-    }
-
-    struct UserPage: Sendable {
-        struct Row: Sendable {
-            let label: String
-            let detail: String
-            let action: String?
-            let actionLabel: String?
-        }
-
-        let name: String
-        let email: String
-        let status: String
-        let locked: Bool
-        let twoFactor: String
-        let memberships: [Row]
-        let groupOptions: [FormField.Option]
-        let teams: [String]
-        let sessions: [Row]
-        let attempts: [Row]
-        let base: String
-        let csrf: String
-        let isSelf: Bool
-        let layout: Layout
+            "form-page", FormPage.invite(groups: groups, viewer: user, form: form, issues: issues, in: context), status: status)
     }
 
     @Sendable func show(_ request: Request, context: SignedInRequestContext) async throws -> Response {
@@ -166,27 +119,11 @@ struct AdminUsersController: Sendable {
         let sessions = try await identity.sessions.open(scope, userID: id, logger: context.logger)
         let attempts = try await identity.users.attempts(scope, userID: id, logger: context.logger)
         let teams = try await identity.groups.principal(scope, userID: id, logger: context.logger).teams.sorted()
-        let base = "\(context.basePath)/admin/users/\(id)"
         return try pages.render(
             "admin-user",
             UserPage(
-                name: account.fullName, email: account.email, status: account.status.capitalized,
-                locked: account.isLocked(at: identity.clock.now()),
-                twoFactor: account.hasTOTP ? "On" : "Not set up",
-                memberships: memberships.map {
-                    UserPage.Row(
-                        label: $0.groupName, detail: $0.status == "pending" ? "Waiting for approval" : "Active",
-                        action: $0.status == "active" ? "\(context.basePath)/admin/memberships/\($0.id)/revoke" : nil,
-                        actionLabel: $0.status == "active" ? "Remove" : nil)
-                },
-                groupOptions: groups.map { FormField.Option(value: $0.id.uuidString, label: $0.name, selected: false) }, teams: teams,
-                sessions: sessions.map {
-                    UserPage.Row(
-                        label: $0.userAgent.map(Formats.device) ?? "Unknown", detail: "Last active \(Formats.dateTime($0.lastSeenAt))",
-                        action: nil, actionLabel: nil)
-                },
-                attempts: attempts.map { UserPage.Row(label: $0.outcome, detail: Formats.dateTime($0.at), action: nil, actionLabel: nil) },
-                base: base, csrf: context.csrfToken, isSelf: id == user.userID, layout: .council(context, current: "/admin/users")))
+                account: account, memberships: memberships, groups: groups, teams: teams, sessions: sessions, attempts: attempts,
+                viewer: user, now: identity.clock.now(), in: context))
     }
 
     @Sendable func unlock(_ request: Request, context: SignedInRequestContext) async throws -> Response {

@@ -46,9 +46,7 @@ struct SignInController: Sendable {
     @Sendable func signIn(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let form = try await request.decode(as: SignInForm.self, context: context)
         let (email, password) = (form.email, form.password ?? "")
-        var issues: [FieldIssue] = []
-        if email.isEmpty { issues.append(FieldIssue(field: "email", message: "Enter your email address")) }
-        if password.isEmpty { issues.append(FieldIssue(field: "password", message: "Enter your password")) }
+        let issues = form.missing
         guard issues.isEmpty else {
             return try render(signInForm(context, email: email).with(errors: issues), context, status: .unprocessableContent)
         }
@@ -162,32 +160,20 @@ struct SignInController: Sendable {
         else {
             return .redirect(to: context.basePath + "/sign-in/enrol")  // expired: start again with a new secret
         }
-        let code = form.entered
         let confirmed: Bool
         do {
             confirmed = try await identity.accounts.confirmTOTPEnrolment(
-                scope, userID: user.userID, code: code, now: identity.clock.now(), logger: context.logger)
+                scope, userID: user.userID, code: form.entered, now: identity.clock.now(), logger: context.logger)
         } catch let error as IdentityError {
-            let issue = FieldIssue(field: "code", message: error.publicDetail)
-            return try renderEnrol(context, user: user, secret: secret, issue: issue, status: .forbidden)
+            return try renderEnrol(context, user: user, secret: secret, issue: CodeForm.refused(error), status: .forbidden)
         }
         guard confirmed else {
-            let issue = FieldIssue(
-                field: "code", message: "The code is not right. Check the app shows Kerb for this council and try the newest code")
-            return try renderEnrol(context, user: user, secret: secret, issue: issue, status: .unprocessableContent)
+            return try renderEnrol(context, user: user, secret: secret, issue: CodeForm.notRight, status: .unprocessableContent)
         }
         let codes = try await identity.accounts.issueRecoveryCodes(scope, userID: user.userID, logger: context.logger)
         let signedIn = try await startSession(user.userID, .complete, then: "/", request, context)
-        // Show the recovery codes once, on the page that completes the sign-in. The old session
-        // has just ended, so this page's frame offers no sign-out form bound to it.
-        let page = MessagePage(
-            title: "Two-factor authentication is set up",
-            lead: [
-                "Keep these recovery codes somewhere safe, away from your phone. Each works once, in place of a code from the app, if you lose your phone.",
-                "They are shown only now.",
-            ], secrets: codes, next: Layout.Link(label: "Continue", href: context.basePath + "/", current: false),
-            layout: Layout(authorityName: context.tenant.displayName, homeHref: context.basePath + "/", requestID: context.id))
-        var response = try pages.render("message", page)
+        // Show the recovery codes once, on the page that completes the sign-in.
+        var response = try pages.render("message", MessagePage.enrolled(recoveryCodes: codes, in: context))
         for cookie in signedIn.headers[values: .setCookie] { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
         return response
     }
@@ -227,33 +213,18 @@ struct SignInController: Sendable {
 
     @Sendable func setup(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let form = try await request.decode(as: SetupForm.self, context: context)
-        let (token, password) = (form.token, form.password ?? "")
-        guard password == (form.confirm ?? "") else {
-            return try renderSetup(
-                context, token: token, issues: [FieldIssue(field: "confirm", message: "The passwords do not match")],
-                status: .unprocessableContent)
+        if let mismatch = form.mismatch {
+            return try renderSetup(context, token: form.token, issues: [mismatch], status: .unprocessableContent)
         }
         do {
             _ = try await identity.accounts.completeSetup(
-                context.tenant.scope, token: token, password: password, now: identity.clock.now(), logger: context.logger)
+                context.tenant.scope, token: form.token, password: form.password ?? "", now: identity.clock.now(), logger: context.logger)
         } catch let error as IdentityError {
-            let issues: [FieldIssue]
-            if case .invalid(let fieldIssues) = error.kind, !fieldIssues.isEmpty {
-                issues = fieldIssues.map { FieldIssue(field: "password", message: $0.message) }
-            } else {
-                issues = [FieldIssue(field: "password", message: error.publicDetail)]
-            }
             return try renderSetup(
-                context, token: token, issues: issues, status: error == .invalidSetupToken ? .notFound : .unprocessableContent)
+                context, token: form.token, issues: SetupForm.issues(error),
+                status: error == .invalidSetupToken ? .notFound : .unprocessableContent)
         }
-        return try pages.render(
-            "message",
-            MessagePage(
-                title: "Your password is set",
-                lead: [
-                    "Sign in with your email address and new password. You will then set up two-factor authentication if your council requires it."
-                ],
-                next: Layout.Link(label: "Sign in", href: context.basePath + "/sign-in", current: false), layout: .council(context)))
+        return try pages.render("message", MessagePage.passwordSet(in: context))
     }
 
     private func renderSetup(
