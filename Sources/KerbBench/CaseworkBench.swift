@@ -46,7 +46,7 @@ struct CaseworkBench {
             group.addTask { try await app.run() }
             defer { group.cancelAll() }
             try await Tools.waitUntilServing("http://127.0.0.1:\(port)/healthz")
-            let token = try await officerSession(scope, deps, logger)
+            let token = try await BenchOfficer.signedIn(scope, name: "Casey Officer", deps: deps, admin: admin, logger: logger).session
             let base = "http://127.0.0.1:\(port)/t/\(slug)"
             let scripts = try [
                 (
@@ -172,27 +172,6 @@ struct CaseworkBench {
             try s.query("ANALYZE")  // as the council's owner: its own tables only
             try s.leaveTenant()
         }
-    }
-
-    /// A case officer with a complete session (2FA done), as a browser would hold it.
-    private func officerSession(_ scope: TenantScope, _ deps: WebDependencies, _ logger: Logger) async throws -> String {
-        let email = "case.officer.\(UUID().uuidString.prefix(8).lowercased())@bench.example"
-        let (userID, _) = try await deps.identity.users.invite(
-            scope, fullName: "Casey Officer", email: email, groupIDs: [], needsApproval: false,
-            by: .init(actorID: nil, actor: "kerb-bench", action: ""), now: Date(), logger: logger)
-        try await admin.transaction { s in
-            try s.enterTenant(scope)
-            try s.query(
-                """
-                INSERT INTO group_memberships (user_id, group_id, status, decided_at)
-                SELECT $1::uuid, id, 'active', now() FROM access_groups WHERE name = 'Case officers'
-                """, [userID.uuidString])
-            // As if they had set their password: an invited account's password counts as expired.
-            try s.query("UPDATE users SET status = 'active', password_changed_at = now() WHERE id = $1::uuid", [userID.uuidString])
-            try s.leaveTenant()
-        }
-        return try await deps.identity.sessions.start(
-            scope, userID: userID, stage: .complete, userAgent: "wrk", now: Date(), logger: logger)
     }
 
     /// A wrk script sending the session cookie and walking `paths` at random.

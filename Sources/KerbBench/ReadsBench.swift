@@ -46,7 +46,7 @@ struct ReadsBench {
             group.addTask { try await app.run() }
             defer { group.cancelAll() }
             try await Tools.waitUntilServing("http://127.0.0.1:\(port)/healthz")
-            let (userID, session) = try await officerSession(scope, deps, logger)
+            let (userID, session) = try await BenchOfficer.signedIn(scope, name: "Riley Reader", deps: deps, admin: admin, logger: logger)
             let key = try await APIKeyService(database: deps.database).create(
                 scope, name: "Bench integration", permissions: [.viewCase],
                 by: AuditEvent(actorID: userID, actor: "kerb-bench", action: ""), now: Date(), logger: logger
@@ -212,29 +212,6 @@ struct ReadsBench {
                 """, [String(count)])
             try s.leaveTenant()
         }
-    }
-
-    /// A case officer with a complete session (2FA done), as a browser would hold it.
-    private func officerSession(_ scope: TenantScope, _ deps: WebDependencies, _ logger: Logger) async throws -> (UUID, String) {
-        let email = "reader.officer.\(UUID().uuidString.prefix(8).lowercased())@bench.example"
-        let (userID, _) = try await deps.identity.users.invite(
-            scope, fullName: "Riley Reader", email: email, groupIDs: [], needsApproval: false,
-            by: .init(actorID: nil, actor: "kerb-bench", action: ""), now: Date(), logger: logger)
-        try await admin.transaction { s in
-            try s.enterTenant(scope)
-            try s.query(
-                """
-                INSERT INTO group_memberships (user_id, group_id, status, decided_at)
-                SELECT $1::uuid, id, 'active', now() FROM access_groups WHERE name = 'Case officers'
-                """, [userID.uuidString])
-            // As if they had set their password: an invited account's password counts as expired
-            // (the default policy's 90-day limit), which would send every page to change it.
-            try s.query("UPDATE users SET status = 'active', password_changed_at = now() WHERE id = $1::uuid", [userID.uuidString])
-            try s.leaveTenant()
-        }
-        let token = try await deps.identity.sessions.start(
-            scope, userID: userID, stage: .complete, userAgent: "wrk", now: Date(), logger: logger)
-        return (userID, token)
     }
 
     /// A wrk script sending `headers` and walking `paths` at random.
