@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 
 /// Runs one fake's router on a local socket, so tests can bind port 0 and learn the real port and
 /// the demo can run the fakes beside Kerb in the same process.
@@ -9,7 +10,7 @@ final class FakeServer: Sendable {
     enum Phase {
         case idle
         case starting
-        case running(task: Task<Void, any Error>, port: Int)
+        case running(task: Task<Void, any Error>, group: ServiceGroup, port: Int)
     }
 
     private let phase = NIOLockedValueBox(Phase.idle)
@@ -39,12 +40,15 @@ final class FakeServer: Sendable {
             },
             logger: logger
         )
+        // Run as a service, so stopping is a graceful shutdown (connections closed, nothing
+        // logged as an error) rather than a cancelled task.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task<Void, any Error> {
             defer { continuation.finish() }
-            try await app.run()
+            try await group.run()
         }
         for await port in bound {
-            phase.withLockedValue { $0 = .running(task: task, port: port) }
+            phase.withLockedValue { $0 = .running(task: task, group: group, port: port) }
             return port
         }
         // The server stopped before it was listening: report why.
@@ -55,13 +59,13 @@ final class FakeServer: Sendable {
 
     /// Stops the server and waits for it to close its socket. Safe to call more than once.
     func stop() async {
-        let task: Task<Void, any Error>? = phase.withLockedValue { phase in
-            guard case .running(let task, _) = phase else { return nil }
+        let running: (Task<Void, any Error>, ServiceGroup)? = phase.withLockedValue { phase in
+            guard case .running(let task, let group, _) = phase else { return nil }
             phase = .idle
-            return task
+            return (task, group)
         }
-        guard let task else { return }
-        task.cancel()
+        guard let (task, group) = running else { return }
+        await group.triggerGracefulShutdown()
         _ = await task.result
     }
 }
