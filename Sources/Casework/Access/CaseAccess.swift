@@ -35,8 +35,21 @@ struct CaseAccess: Sendable {
     func run<T: Sendable>(
         _ scope: TenantScope, logger: Logger, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
+        try await auditingRefusals(scope, logger: logger) { try await database.transaction(scope, logger: logger, body) }
+    }
+
+    /// A read: one statement sent with its transaction all at once (`TenantDatabase.statement`,
+    /// one round trip), then `decide` on the rows it read. Nothing changed, so nothing needs
+    /// rolling back; a refusal is audited as in `run`.
+    func read<T: Sendable>(
+        _ scope: TenantScope, _ query: PostgresQuery, logger: Logger, _ decide: ([PostgresRow]) throws -> T
+    ) async throws -> T {
+        try await auditingRefusals(scope, logger: logger) { try decide(try await database.statement(scope, query, logger: logger)) }
+    }
+
+    private func auditingRefusals<T>(_ scope: TenantScope, logger: Logger, _ work: () async throws -> T) async throws -> T {
         do {
-            return try await database.transaction(scope, logger: logger, body)
+            return try await work()
         } catch let refusal as Refusal {
             try await AuditLog.record(refusal.event, database: database, scope: scope, logger: logger)
             logger.notice("access denied", metadata: ["kerb.action": .string(refusal.event.target)])

@@ -107,23 +107,20 @@ extension CaseService {
     /// statement reads the row the access decision needs and the file as one JSON document, so a
     /// case page or an API read costs one round trip after the role switch.
     public func file(_ scope: TenantScope, reference: String, as actor: Actor, logger: Logger) async throws -> CaseFile {
-        try await access.run(scope, logger: logger) { conn in
-            var found: (CaseRow, String)?
-            for try await (id, status, eligibility, team, assigned, assessed, state, document) in try await conn.query(
-                """
-                SELECT a.id, a.status, a.eligibility, a.team, a.assigned_to, a.assessed_by, \(unescaped: Self.stateColumns(of: "a")),
-                    \(unescaped: Self.fileDocument)
-                FROM applications a JOIN people p ON p.id = a.person_id LEFT JOIN users u ON u.id = a.assigned_to
-                WHERE a.reference = \(reference)
-                """, logger: logger
-            ).decode((UUID, String, String?, String, UUID?, UUID?, String, String).self) {
-                let row = CaseRow(
-                    id: id, status: ApplicationStatus(rawValue: status) ?? .draft,
-                    eligibility: eligibility.flatMap(Eligibility.init(rawValue:)),
-                    team: team, assignedTo: assigned, assessedBy: assessed, state: state)
-                found = (row, document)
-            }
-            guard let (row, document) = found else { throw CaseworkError.noSuchCase }
+        let query: PostgresQuery = """
+            SELECT a.id, a.status, a.eligibility, a.team, a.assigned_to, a.assessed_by, \(unescaped: Self.stateColumns(of: "a")),
+                \(unescaped: Self.fileDocument)
+            FROM applications a JOIN people p ON p.id = a.person_id LEFT JOIN users u ON u.id = a.assigned_to
+            WHERE a.reference = \(reference)
+            """
+        return try await access.read(scope, query, logger: logger) { rows in
+            guard let first = rows.first else { throw CaseworkError.noSuchCase }
+            let (id, status, eligibility, team, assigned, assessed, state, document) = try first.decode(
+                (UUID, String, String?, String, UUID?, UUID?, String, String).self)
+            let row = CaseRow(
+                id: id, status: ApplicationStatus(rawValue: status) ?? .draft,
+                eligibility: eligibility.flatMap(Eligibility.init(rawValue:)),
+                team: team, assignedTo: assigned, assessedBy: assessed, state: state)
             try CaseAccess.check(actor, .viewCase, AccessTarget(team: row.team), resource: reference, hidden: CaseworkError.noSuchCase)
             return try CaseFile(reference: reference, row: row, document: Data(document.utf8))
         }
