@@ -35,13 +35,6 @@ extension CaseworkController {
             context.tenant.scope, client: national.client, localAuthority: national.localAuthority, team: actor.newCaseTeam,
             as: actor, logger: context.logger)
         return try pages.render(
-            "message",
-            MessagePage(
-                title: outcome.imported.isEmpty
-                    ? "No new online applications"
-                    : "\(outcome.imported.count) online application\(outcome.imported.count == 1 ? "" : "s") imported",
-                lead: outcome.imported.map { "Imported as \($0)" } + outcome.skipped.map { "Not imported, needs a person to look: \($0)" },
-                next: .init(label: "Unassigned cases", href: context.basePath + "/cases?show=unassigned", current: false),
-                layout: .council(context, current: "/cases")))
+            "message", OnlineImportPage.message(outcome, basePath: context.basePath, layout: .council(context, current: "/cases")))
     }
 }

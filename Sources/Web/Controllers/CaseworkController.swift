@@ -40,80 +40,40 @@ struct CaseworkController: Sendable {
 
     // MARK: queues
 
-    struct QueuePage: Sendable {
-        struct Tab: Sendable {
-            let label: String
-            let href: String
-            let current: Bool
-        }
-
-        struct Row: Sendable {
-            let reference: String
-            let href: String
-            let applicant: String
-            let kind: String
-            let eligibility: String
-            let status: String
-            let received: String
-            let assigned: String
-            let days: String
-            let late: Bool
-        }
-
-        let tabs: [Tab]
-        let searchText: String
-        let searchAction: String
-        let rows: [Row]
-        let newHref: String?
-        let importAction: String?
-        let csrf: String
-        let layout: Layout
-    }
-
     @Sendable func queue(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let actor = context.actor
         let searchText = request.uri.queryParameters.get("q").map { String($0.prefix(100)) }?.trimmingCharacters(in: .whitespaces)
         let show = searchText?.isEmpty == false ? "search" : request.uri.queryParameters.get("show") ?? "mine"
         let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
-        let target = policy.processingTargetDays
-        let queue: CaseService.Queue =
-            switch show {
-            case "unassigned": .unassigned
-            case "team": .teams(actor.principal.teams)
-            case "open": .open
-            case "due": .atLeast(days: max(0, target - policy.escalateDaysBeforeTarget))
-            case "search": .search(searchText ?? "")
-            default: .mine(actor.officer.id)
-            }
+        let queue = Self.selectedQueue(show, searchText: searchText, actor: actor, policy: policy)
         let rows = try await cases.queue(context.tenant.scope, queue, visibleTeams: actor.visibleTeams(), logger: context.logger)
-        let base = context.basePath + "/cases"
-        let tabs = [
-            ("mine", "My cases"), ("team", "My teams"), ("unassigned", "Unassigned"), ("due", "Near or past target"), ("open", "All open"),
-        ].map {
-            QueuePage.Tab(label: $0.1, href: "\(base)?show=\($0.0)", current: $0.0 == show)
-        }
         return try pages.render(
             "cases",
             QueuePage(
-                tabs: tabs, searchText: searchText ?? "", searchAction: base,
-                rows: rows.map {
-                    QueuePage.Row(
-                        reference: $0.reference, href: "\(base)/\($0.reference)", applicant: $0.applicantName, kind: $0.kind.label,
-                        eligibility: $0.eligibility?.rawValue ?? "—", status: $0.status.label,
-                        received: $0.receivedAt.map(Formats.date) ?? "Draft",
-                        assigned: $0.assignedName ?? "Unassigned", days: $0.elapsedDays.map { "\($0) of \(target)" } ?? "—",
-                        late: ($0.elapsedDays ?? 0) > target)
-                },
-                newHref: actor.may(.editCase) ? base + "/new" : nil,
-                importAction: actor.may(.editCase) ? base + "/import" : nil, csrf: context.csrfToken,
+                show: show, searchText: searchText ?? "", cases: rows, targetDays: policy.processingTargetDays,
+                mayEdit: actor.may(.editCase), basePath: context.basePath, csrf: context.csrfToken,
                 layout: .council(context, current: "/cases")))
+    }
+
+    /// The queue a tab (`show`) stands for; "due" is the cases within the policy's escalation
+    /// margin of the processing target, or past it.
+    static func selectedQueue(_ show: String, searchText: String?, actor: Actor, policy: LocalPolicyDocument.Casework) -> CaseService.Queue
+    {
+        switch show {
+        case "unassigned": .unassigned
+        case "team": .teams(actor.principal.teams)
+        case "open": .open
+        case "due": .atLeast(days: max(0, policy.processingTargetDays - policy.escalateDaysBeforeTarget))
+        case "search": .search(searchText ?? "")
+        default: .mine(actor.officer.id)
+        }
     }
 
     // MARK: taking in an application
 
     @Sendable func newPage(_ request: Request, context: SignedInRequestContext) async throws -> Response {
-        try pages.render(
-            "form-page", FormPage(title: "New application", form: Self.newForm(context, nil), layout: .council(context, current: "/cases")))
+        let form = NewApplicationForm.model(nil, basePath: context.basePath, csrf: context.csrfToken)
+        return try pages.render("form-page", FormPage(title: "New application", form: form, layout: .council(context, current: "/cases")))
     }
 
     @Sendable func create(_ request: Request, context: SignedInRequestContext) async throws -> Response {
@@ -133,99 +93,14 @@ struct CaseworkController: Sendable {
                 issues = [FieldIssue(field: "confirm-new", message: "This may be someone already on record: check the list, then confirm")]
             default: throw error
             }
-            var page = FormPage(
-                title: "New application", form: Self.newForm(context, form, confirm: !duplicates.isEmpty).with(errors: issues),
-                layout: .council(context, current: "/cases"))
+            let model = NewApplicationForm.model(form, confirm: !duplicates.isEmpty, basePath: context.basePath, csrf: context.csrfToken)
+            var page = FormPage(title: "New application", form: model.with(errors: issues), layout: .council(context, current: "/cases"))
             if !duplicates.isEmpty { page.lead = ["Possible matches already on record: " + duplicates.joined(separator: "; ")] }
             return try pages.render("form-page", page, status: .unprocessableContent)
         }
     }
 
-    static func newForm(_ context: SignedInRequestContext, _ form: IntakeForm?, confirm: Bool = false) -> FormModel {
-        func options(_ chosen: String?, _ choices: [(String, String)]) -> [FormField.Option] {
-            choices.map { FormField.Option(value: $0.0, label: $0.1, selected: chosen == $0.0) }
-        }
-        var fields = [
-            FormField(
-                name: "applicant-kind", label: "The applicant is", kind: .select,
-                options: options(
-                    form?.applicantKind?.rawValue,
-                    [("person", "A person"), ("organisation", "An organisation (badge for vehicles carrying disabled people)")])),
-            FormField(name: "full-name", label: "Applicant's full name, or the organisation's name", value: form?.fullName ?? ""),
-            FormField(
-                name: "date-of-birth", label: "Date of birth (people only)", hint: "For example, 27/03/1961", value: form?.dateOfBirth ?? ""
-            ),
-            FormField(
-                name: "nino", label: "National Insurance number (optional)", hint: "For example, QQ 12 34 56 C", value: form?.nino ?? ""),
-            FormField(name: "address-line1", label: "Address line 1", value: form?.addressLine1 ?? ""),
-            FormField(name: "address-line2", label: "Address line 2 (optional)", value: form?.addressLine2 ?? ""),
-            FormField(name: "town", label: "Town or city", value: form?.town ?? ""),
-            FormField(name: "postcode", label: "Postcode", value: form?.postcode ?? ""),
-            FormField(name: "email", label: "Email (optional)", value: form?.email ?? "", kind: .email),
-            FormField(name: "phone", label: "Phone (optional)", value: form?.phone ?? ""),
-            FormField(
-                name: "preferred-channel", label: "How they prefer to be contacted", kind: .select,
-                options: options(form?.preferredChannel, [("letter", "Letter"), ("email", "Email"), ("sms", "Text message")])),
-            FormField(name: "vulnerable", label: "The applicant is vulnerable", kind: .checkbox, checked: form?.vulnerable ?? false),
-            FormField(
-                name: "kind", label: "Type of application", kind: .select,
-                options: options(form?.kind?.rawValue, ApplicationKind.allCases.map { ($0.rawValue, $0.label) })),
-            FormField(
-                name: "replace-reason", label: "Reason for a replacement", kind: .select,
-                options: options(
-                    form?.replaceReason?.rawValue, [("", "Not a replacement")] + ReplacementReason.allCases.map { ($0.rawValue, $0.label) })
-            ),
-            FormField(
-                name: "existing-badge", label: "Badge number being renewed or replaced", hint: "6 characters; required for a replacement",
-                value: form?.existingBadge ?? ""),
-            FormField(
-                name: "channel", label: "How the application arrived", kind: .select,
-                options: options(form?.channel?.rawValue, Channel.allCases.map { ($0.rawValue, $0.label) })),
-            FormField(
-                name: "eligibility", label: "Eligibility", kind: .select,
-                options: options(
-                    form?.eligibility?.rawValue,
-                    [("", "Not known yet (draft), or an organisation")]
-                        + Eligibility.allCases.map { ($0.rawValue, $0.label) })),
-            FormField(name: "draft", label: "Save as a draft to finish later", kind: .checkbox, checked: form?.draft ?? false),
-        ]
-        if confirm {
-            fields.append(FormField(name: "confirm-new", label: "This is a different person: create a new record", kind: .checkbox))
-        }
-        return FormModel(action: context.basePath + "/cases/new", csrf: context.csrfToken, fields: fields, submit: "Save application")
-    }
-
     // MARK: the case page
-
-    struct CasePage: Sendable {
-        struct Line: Sendable {
-            let key: String
-            let value: String
-        }
-
-        let reference: String
-        let status: String
-        let summary: [Line]
-        let applicant: [Line]
-        let evidence: [Line]
-        let timeline: [Line]
-        let decision: [Line]
-        let base: String
-        let csrf: String
-        let canAssign: Bool
-        let canAssess: Bool
-        let decideForm: FormModel?
-        let review: [Line]
-        let canRequestReview: Bool
-        let reviewForm: FormModel?
-        let canNote: Bool
-        let evidenceForm: FormModel?
-        let receivedForm: FormModel?
-        let letters: [Line]
-        let sections: [RecordPage.Section]
-        let errors: FormModel?
-        let layout: Layout
-    }
 
     @Sendable func show(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         try await render(context, context.actor, reference: try Self.reference(context))
@@ -236,131 +111,19 @@ struct CaseworkController: Sendable {
         _ context: SignedInRequestContext, _ actor: Actor, reference: String, issues: [FieldIssue] = [],
         badgeIssues: [FieldIssue] = [], status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let file = try await cases.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
-        let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
-        let principal = actor.principal
-        let team = AccessTarget(team: file.row.team)
-        let open = file.row.status.isOpen
-        let decideTarget = AccessTarget(team: file.row.team, assessedBy: file.row.assessedBy)
-        let canDecide = open && AccessPolicy.decide(principal, .decideCase, decideTarget).isAllowed
+        let scope = context.tenant.scope
+        let file = try await cases.file(scope, reference: reference, as: actor, logger: context.logger)
+        let policy = try await identity.policies.current(scope, logger: context.logger).document
+        let assignees = try await CasePagePresenter.assigns(file, actor) ? cases.assignees(scope, logger: context.logger) : nil
+        let badgeData = try await badges.caseData(context, reference: reference)
+        let presenter = CasePagePresenter(
+            file: file, casework: policy.casework, actor: actor, reference: reference, basePath: context.basePath,
+            csrf: context.csrfToken, now: cases.clock.now())
         let sections =
-            try await peopleSections(context, actor, reference: reference, file: file, issues: badgeIssues)
-            + badges.caseSections(context, actor, reference: reference, team: file.row.team, issues: badgeIssues)
-        let decideForm =
-            canDecide
-            ? FormModel(
-                action: "\(context.basePath)/cases/\(reference)/decide", csrf: context.csrfToken,
-                fields: [
-                    FormField(
-                        name: "outcome", label: "Decision", kind: .select,
-                        options: [
-                            .init(value: "APPROVED", label: "Approve", selected: false),
-                            .init(value: "REFUSED", label: "Refuse", selected: false),
-                        ])
-                ]
-                    + RefusalReason.allCases.map {
-                        FormField.choice(of: "reasons", $0.rawValue, label: $0.text)
-                    } + [FormField(name: "rationale", label: "Reasons in your own words (required to refuse)")],
-                submit: "Record decision"
-            ).with(errors: issues) : nil
-        let page = CasePage(
-            reference: reference, status: file.row.status.label,
-            summary: [
-                .init(key: "Type", value: file.kind.label + (file.replaceReason.map { " (\($0.label.lowercased()))" } ?? "")),
-                .init(key: "Eligibility", value: file.row.eligibility.map(\.label) ?? "Not known yet"),
-                .init(key: "Route", value: file.row.eligibility.map { $0.isAutomatic ? "Automatic" : "Further assessment" } ?? "—"),
-                .init(key: "Arrived", value: file.channel.label),
-                .init(key: "Received", value: file.receivedAt.map(Formats.date) ?? "Draft: not yet received"),
-                .init(
-                    key: "Processing clock",
-                    value: file.elapsedDays(now: cases.clock.now()).map {
-                        "Day \($0) of \(policy.casework.processingTargetDays)"
-                            + (file.isPaused ? " (paused: waiting for the applicant)" : "")
-                            + ($0 > policy.casework.processingTargetDays && file.decision == nil ? " — past target" : "")
-                    } ?? "Not started"),
-                .init(
-                    key: "Assigned to",
-                    value: "\(file.assignedName ?? "Unassigned"), team \(file.row.team)"),
-                .init(key: "Assessment", value: file.assessment ?? "Not assessed"),
-            ],
-            applicant: [
-                .init(key: "Name", value: file.applicantName + (file.vulnerable ? " (vulnerable)" : "")),
-                .init(key: "Date of birth", value: file.dateOfBirth.map(Formats.date) ?? "—"),
-                .init(key: "Address", value: "\(file.address), \(file.postcode)"),
-            ],
-            evidence: file.evidence.map {
-                .init(
-                    key: $0.kind,
-                    value: $0.receivedAt.map { "Received \(Formats.date($0))" } ?? $0.requestedAt.map { "Requested \(Formats.date($0))" }
-                        ?? "Not yet asked for")
-            },
-            timeline: file.events.map {
-                .init(key: Formats.dateTime($0.at), value: "\($0.kind) — \($0.actor)\($0.detail.isEmpty ? "" : ": \($0.detail)")")
-            },
-            decision: file.decision.map { decision in
-                [
-                    .init(key: "Outcome", value: ApplicationStatus(rawValue: decision.outcome)?.label ?? decision.outcome),
-                    .init(key: "Decided", value: Formats.dateTime(decision.decidedAt)),
-                ]
-                    + decision.reasons.map { .init(key: "Reason", value: $0.text) }
-                    + (decision.rationale.isEmpty ? [] : [.init(key: "Rationale", value: decision.rationale)])
-                    + (decision.outcome == "REFUSED"
-                        ? [
-                            .init(
-                                key: "Review",
-                                value: decision.reviewOffered ? "Offered in the refusal letter" : "Not offered: automatic route")
-                        ] : [])
-            } ?? [],
-            base: "\(context.basePath)/cases/\(reference)", csrf: context.csrfToken,
-            canAssign: open && AccessPolicy.decide(principal, .editCase, team).isAllowed,
-            canAssess: [.received, .awaitingApplicant].contains(file.row.status)
-                && AccessPolicy.decide(principal, .assessCase, team).isAllowed,
-            decideForm: decideForm,
-            review: file.review.map { review in
-                [
-                    .init(key: "Requested", value: Formats.date(review.requestedAt)), .init(key: "Answer due by", value: review.dueOn),
-                    .init(key: "Outcome", value: review.status == "OPEN" ? "Open" : review.status.capitalized),
-                ]
-                    + (review.rationale.map { [.init(key: "Rationale", value: $0)] } ?? [])
-            } ?? [],
-            canRequestReview: file.row.status == .refused && file.decision?.reviewOffered == true && file.review == nil
-                && AccessPolicy.decide(principal, .editCase, team).isAllowed,
-            reviewForm: file.review?.status == "OPEN" && AccessPolicy.decide(principal, .decideCase, team).isAllowed
-                ? FormModel(
-                    action: "\(context.basePath)/cases/\(reference)/review/decide", csrf: context.csrfToken,
-                    fields: [
-                        FormField(
-                            name: "review-outcome", label: "Review outcome", kind: .select,
-                            options: [
-                                .init(value: "UPHELD", label: "Uphold the refusal", selected: false),
-                                .init(value: "OVERTURNED", label: "Overturn: approve the application", selected: false),
-                            ]),
-                        FormField(name: "review-rationale", label: "Rationale"),
-                    ], submit: "Record review outcome") : nil,
-            canNote: AccessPolicy.decide(principal, .editCase, team).isAllowed,
-            evidenceForm: open && AccessPolicy.decide(principal, .editCase, team).isAllowed
-                ? FormModel(
-                    action: "\(context.basePath)/cases/\(reference)/evidence/request", csrf: context.csrfToken,
-                    fields: file.evidence.filter { $0.receivedAt == nil }.enumerated().map {
-                        FormField.choice(of: "items", String($0.offset), label: $0.element.kind)
-                    } + [FormField(name: "other", label: "Anything else (optional)", hint: "For example, a letter from a consultant")],
-                    submit: policy.casework.pauseClockAwaitingApplicant ? "Ask the applicant (pauses the clock)" : "Ask the applicant")
-                : nil,
-            receivedForm: open && file.evidence.contains { $0.requestedAt != nil && $0.receivedAt == nil }
-                && AccessPolicy.decide(principal, .editCase, team).isAllowed
-                ? FormModel(
-                    action: "\(context.basePath)/cases/\(reference)/evidence/received", csrf: context.csrfToken,
-                    fields: file.evidence.filter { $0.requestedAt != nil && $0.receivedAt == nil }.enumerated().map {
-                        FormField.choice(of: "items", String($0.offset), label: $0.element.kind)
-                    }, submit: "Record what has arrived") : nil,
-            letters: file.letters.map {
-                .init(
-                    key: "\(context.basePath)/cases/\(reference)/letters/\($0.id)",
-                    value: "\(Self.letterTitle($0.kind)) (\($0.channel)), \(Formats.dateTime($0.createdAt))")
-            },
-            sections: sections,
-            errors: badgeIssues.isEmpty ? nil : FormModel(action: "", csrf: "", fields: [], submit: "").with(errors: badgeIssues),
-            layout: .council(context, current: "/cases"))
+            presenter.peopleSections(assignees: assignees, issues: badgeIssues)
+            + presenter.badgeSections(badgeData, issues: badgeIssues)
+        let page = presenter.page(
+            issues: issues, badgeIssues: badgeIssues, sections: sections, layout: .council(context, current: "/cases"))
         return try pages.render("case", page, status: status)
     }
 
@@ -431,14 +194,6 @@ struct CaseworkController: Sendable {
         return Self.backToCase(context, reference)
     }
 
-    struct LetterPage: Sendable {
-        let title: String
-        let reference: String
-        let body: [String]
-        let backHref: String
-        let layout: Layout
-    }
-
     /// A letter exactly as recorded, laid out for printing.
     @Sendable func letter(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let reference = try Self.reference(context)
@@ -446,13 +201,8 @@ struct CaseworkController: Sendable {
         let id = try context.parameters.require("letter", as: UUID.self)
         guard let letter = file.letters.first(where: { $0.id == id }) else { throw CaseworkError.noSuchCase }
         return try pages.render(
-            "letter",
-            LetterPage(
-                title: Self.letterTitle(letter.kind), reference: reference, body: letter.body.components(separatedBy: "\n"),
-                backHref: "\(context.basePath)/cases/\(reference)", layout: .council(context, current: "/cases")))
+            "letter", LetterPage(letter, reference: reference, basePath: context.basePath, layout: .council(context, current: "/cases")))
     }
-
-    static func letterTitle(_ kind: String) -> String { LetterKind(rawValue: kind)?.title ?? kind }
 
     /// What every case form handler starts from: who acts, the case in the path, the form sent.
     static func input<Form: Decodable>(_ request: Request, _ context: SignedInRequestContext, as form: Form.Type) async throws -> (

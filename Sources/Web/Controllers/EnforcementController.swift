@@ -27,28 +27,9 @@ struct EnforcementController: Sendable {
     @Sendable func index(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let all = request.uri.queryParameters.get("show") == "all"
         let rows = try await enforcement.cases(context.tenant.scope, openOnly: !all, as: context.actor, logger: context.logger)
-        let base = context.basePath + "/enforcement"
-        var list = RecordPage.Section(heading: all ? "All reports" : "Open reports")
-        list.table = .init(
-            headers: ["Reference", "Badge", "Where", "Seen", "Status"],
-            rows: rows.map {
-                .init(cells: [
-                    .init(key: "", value: $0.reference, href: "\(base)/\($0.reference)"), .init(key: "", value: $0.reportedBadge),
-                    .init(key: "", value: $0.location), .init(key: "", value: Formats.dateTime($0.reportedAt)),
-                    .init(key: "", value: $0.outcome?.label ?? $0.status.label),
-                ])
-            })
-        list.empty = "No reports."
         return try pages.render(
-            "record",
-            RecordPage(
-                title: "Enforcement",
-                links: [
-                    .init(label: "Report misuse of a badge", href: base + "/new", current: false),
-                    all
-                        ? .init(label: "Show open reports only", href: base, current: false)
-                        : .init(label: "Show all reports, including closed", href: base + "?show=all", current: false),
-                ], sections: [list], layout: .council(context, current: "/enforcement")))
+            "record", EnforcementPages.index(rows, all: all, basePath: context.basePath, layout: .council(context, current: "/enforcement"))
+        )
     }
 
     @Sendable func newPage(_ request: Request, context: SignedInRequestContext) async throws -> Response {
@@ -59,20 +40,7 @@ struct EnforcementController: Sendable {
     }
 
     static func reportForm(_ context: SignedInRequestContext, _ form: MisuseReportForm?) -> FormModel {
-        FormModel(
-            action: context.basePath + "/enforcement/new", csrf: context.csrfToken,
-            fields: [
-                FormField(
-                    name: "badge-number", label: "Badge number as seen", hint: "6 characters, or 'unreadable'",
-                    value: form?.badgeNumber ?? ""
-                ),
-                FormField(name: "location", label: "Where it was seen", hint: "Street, car park or bay", value: form?.location ?? ""),
-                FormField(name: "vehicle-registration", label: "Vehicle registration (optional)", value: form?.vehicleRegistration ?? ""),
-                FormField(name: "observation", label: "What was seen", value: form?.observation ?? ""),
-                FormField(
-                    name: "reported-by", label: "Reported by", hint: "Officer's name and number, or 'member of the public'",
-                    value: form?.reportedBy ?? ""),
-            ], submit: "Open an enforcement case")
+        EnforcementPages.reportForm(form, basePath: context.basePath, csrf: context.csrfToken)
     }
 
     @Sendable func create(_ request: Request, context: SignedInRequestContext) async throws -> Response {
@@ -99,79 +67,10 @@ struct EnforcementController: Sendable {
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let file = try await enforcement.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
-        let base = "\(context.basePath)/enforcement/\(reference)"
-        let today = Day(enforcement.clock.now())
-        var report = RecordPage.Section(
-            heading: "Report",
-            lines: [
-                .init(key: "Badge as seen", value: file.reportedBadge),
-                .init(key: "Where", value: file.location),
-                .init(key: "Vehicle", value: file.vehicleRegistration.isEmpty ? "—" : file.vehicleRegistration),
-                .init(key: "What was seen", value: file.observation),
-                .init(key: "Reported by", value: file.reportedBy),
-                .init(key: "Seen", value: Formats.dateTime(file.reportedAt)),
-                .init(key: "Investigating officer", value: file.assignedName ?? "Nobody yet"),
-            ])
-        if let outcome = file.outcome {
-            report.lines.append(.init(key: "Outcome", value: outcome.label))
-            report.lines.append(.init(key: "Why", value: file.outcomeRationale ?? ""))
-        }
-        var sections = [report]
-        sections.append(
-            file.badge.map {
-                RecordPage.Section(
-                    heading: "The council's badge",
-                    lines: BadgesController.lines($0, today: today, href: "\(context.basePath)/badges/\($0.number)"))
-            }
-                ?? RecordPage.Section(
-                    heading: "The council's badge",
-                    lead: ["The number is not one of this council's badges (forged, misread, or another council's)."]))
-        sections.append(
-            .init(
-                heading: "Evidence",
-                lines: file.evidence.map { .init(key: Formats.dateTime($0.capturedAt), value: $0.description) },
-                form: file.status == .closed
-                    ? nil
-                    : FormModel(
-                        action: base + "/evidence", csrf: context.csrfToken,
-                        fields: [
-                            FormField(
-                                name: "evidence", label: "Describe the evidence",
-                                hint: "For example, photograph of the dashboard, time-stamped")
-                        ],
-                        submit: "Add evidence"
-                    ).with(errors: issues.filter { $0.field == "evidence" }), folded: true))
-        if file.status == .open {
-            sections.append(
-                .init(
-                    heading: "Investigate",
-                    buttons: [.init(action: base + "/investigate", label: "Take on this case", csrf: context.csrfToken)]))
-        }
-        if file.status != .closed {
-            sections.append(
-                .init(
-                    heading: "Close with an outcome",
-                    form: FormModel(
-                        action: base + "/close", csrf: context.csrfToken,
-                        fields: [
-                            FormField(
-                                name: "outcome", label: "Outcome", kind: .select,
-                                options: EnforcementOutcome.allCases.map { .init(value: $0.rawValue, label: $0.label, selected: false) }),
-                            FormField(
-                                name: "rationale", label: "Why", hint: "A cancellation also cancels the badge in the national register"),
-                        ], submit: "Close the case"
-                    ).with(errors: issues.filter { $0.field != "evidence" })))
-        }
-        sections.append(
-            .init(
-                heading: "Timeline",
-                lines: file.events.map { .init(key: Formats.dateTime($0.at), value: "\($0.kind) — \($0.actor): \($0.detail)") }))
-        return try pages.render(
-            "record",
-            RecordPage(
-                title: reference, caption: "Enforcement case", tag: file.outcome?.label ?? file.status.label,
-                errors: issues.isEmpty ? nil : FormModel(action: "", csrf: "", fields: [], submit: "").with(errors: issues),
-                sections: sections, layout: .council(context, current: "/enforcement")), status: status)
+        let page = EnforcementPages.record(
+            file, reference: reference, today: Day(enforcement.clock.now()), issues: issues, basePath: context.basePath,
+            csrf: context.csrfToken, layout: .council(context, current: "/enforcement"))
+        return try pages.render("record", page, status: status)
     }
 
     @Sendable func investigate(_ request: Request, context: SignedInRequestContext) async throws -> Response {
