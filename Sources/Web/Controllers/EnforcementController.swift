@@ -36,11 +36,9 @@ struct EnforcementController: Sendable {
         try pages.render(
             "form-page",
             FormPage(
-                title: "Report misuse of a badge", form: Self.reportForm(context, nil), layout: .council(context, current: "/enforcement")))
-    }
-
-    static func reportForm(_ context: SignedInRequestContext, _ form: MisuseReportForm?) -> FormModel {
-        EnforcementPages.reportForm(form, basePath: context.basePath, csrf: context.csrfToken)
+                title: "Report misuse of a badge",
+                form: EnforcementPages.reportForm(nil, basePath: context.basePath, csrf: context.csrfToken),
+                layout: .council(context, current: "/enforcement")))
     }
 
     @Sendable func create(_ request: Request, context: SignedInRequestContext) async throws -> Response {
@@ -53,7 +51,8 @@ struct EnforcementController: Sendable {
             return try pages.render(
                 "form-page",
                 FormPage(
-                    title: "Report misuse of a badge", form: Self.reportForm(context, form).with(errors: issues),
+                    title: "Report misuse of a badge",
+                    form: EnforcementPages.reportForm(form, basePath: context.basePath, csrf: context.csrfToken).with(errors: issues),
                     layout: .council(context, current: "/enforcement")), status: .unprocessableContent)
         }
     }
