@@ -32,7 +32,9 @@ import Synchronization
 /// `DatabaseWork.counting` counts the transactions a piece of work begins, for tests that hold a
 /// request to its budget.
 public struct TenantDatabase: Sendable {
-    public let client: PostgresClient
+    /// The pool itself stays inside Storage: every module's work goes through a confined
+    /// transaction, a statement, the read pipeline or the control-plane read below.
+    let client: PostgresClient
     /// The web process's pipelined read path (nil elsewhere: the CLI, most tests). Services that
     /// registered statements with it send them this way while it runs.
     public let reads: TenantReadPipeline?
@@ -173,6 +175,14 @@ extension TenantDatabase {
 
     /// The pool's connections, as a service the process runs until shutdown.
     public var pool: some Service { client }
+
+    /// A read of the control plane (`kerb_control`) as the login role, outside any council: the
+    /// tenant directory's lookups, which the login role is granted and nothing else.
+    public func controlPlane(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        var rows: [PostgresRow] = []
+        for try await row in try await client.query(query, logger: logger) { rows.append(row) }
+        return rows
+    }
 
     /// True when PostgreSQL answers `SELECT 1` (the health check load balancers read).
     public func isReachable(logger: Logger) async -> Bool {

@@ -13,21 +13,16 @@ import Storage
 /// `capacity` answers: a client sending endless made-up hostnames costs one query each, not
 /// memory (expired answers go first, then the whole cache when it is still full).
 public final class TenantDirectory: Sendable {
-    private let client: PostgresClient
+    private let database: TenantDatabase
     private let ttl: Duration
     public let capacity: Int
     private let clock = ContinuousClock()
     private let cache = NIOLockedValueBox([String: (tenant: Tenant?, at: ContinuousClock.Instant)]())
 
-    public init(client: PostgresClient, ttl: Duration = .seconds(5), capacity: Int = 4096) {
-        self.client = client
+    public init(database: TenantDatabase, ttl: Duration = .seconds(5), capacity: Int = 4096) {
+        self.database = database
         self.ttl = ttl
         self.capacity = max(1, capacity)
-    }
-
-    /// The directory over the application's own pool.
-    public convenience init(database: TenantDatabase, ttl: Duration = .seconds(5), capacity: Int = 4096) {
-        self.init(client: database.client, ttl: ttl, capacity: capacity)
     }
 
     /// Answers held now (for tests of the bound).
@@ -93,11 +88,10 @@ public final class TenantDirectory: Sendable {
             """
         query.sql += " " + condition.sql + " AND t.status <> 'offboarded'"
         query.binds = condition.binds
-        let rows = try await client.query(query, logger: logger)
         var tenants: [Tenant] = []
-        for try await row in rows.decode(
-            (String?, String?, String?, String?, String?, String?, String?, String?, String?, String?, String?).self)
-        {
+        for row in try await database.controlPlane(query, logger: logger) {
+            let row = try row.decode(
+                (String?, String?, String?, String?, String?, String?, String?, String?, String?, String?, String?).self)
             if let tenant = TenantRow.decode([row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10]) {
                 tenants.append(tenant)
             }

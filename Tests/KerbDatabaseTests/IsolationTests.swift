@@ -3,6 +3,7 @@ import KerbCore
 import KerbTestSupport
 import Logging
 import PostgresNIO
+@testable import Storage
 import Tenancy
 import Testing
 
