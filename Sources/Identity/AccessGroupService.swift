@@ -77,7 +77,7 @@ public struct AccessGroupService: Sendable {
                 }
                 return id!
             }
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+        } catch  where DatabaseRefusal.refused(error, with: DatabaseRefusal.uniqueViolation) {
             throw Failure.duplicateName(group.name)
         }
     }
@@ -116,9 +116,9 @@ public struct AccessGroupService: Sendable {
                 """, logger: logger
             ).decode(UUID.self) { id = value }
             return id!
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+        } catch  where DatabaseRefusal.refused(error, with: DatabaseRefusal.uniqueViolation) {
             throw Failure.alreadyMember
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
+        } catch  where DatabaseRefusal.refused(error, with: DatabaseRefusal.foreignKeyViolation) {
             throw Failure.nothingPending
         }
     }

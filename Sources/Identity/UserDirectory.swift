@@ -103,7 +103,7 @@ public struct UserDirectory: Sendable {
                 try await AuditLog.record(event, on: conn, logger: logger)
                 return (userID, token)
             }
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+        } catch  where DatabaseRefusal.refused(error, with: DatabaseRefusal.uniqueViolation) {
             throw Failure.emailTaken
         }
     }

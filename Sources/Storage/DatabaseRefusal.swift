@@ -34,4 +34,14 @@ public struct DatabaseRefusal: Sendable, Equatable {
 
     /// The schema refused the values (its last line of input checks), not the server failing.
     public var refusedInput: Bool { sqlState.map(Self.inputStates.contains) ?? false }
+
+    /// unique_violation: the row exists already (a name taken, a membership held).
+    public static let uniqueViolation = "23505"
+    /// foreign_key_violation: what the row points at is gone.
+    public static let foreignKeyViolation = "23503"
+
+    /// True when PostgreSQL refused with `sqlState` (raised inside a transaction too).
+    public static func refused(_ error: any Error, with sqlState: String) -> Bool {
+        DatabaseRefusal(error)?.sqlState == sqlState
+    }
 }

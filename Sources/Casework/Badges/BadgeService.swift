@@ -242,7 +242,7 @@ public struct BadgeService: Sendable {
         }
         do {
             try await record(scope, applicationID, number, order, replacing, deliverTo, option, actor, now, logger)
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+        } catch  where DatabaseRefusal.refused(error, with: DatabaseRefusal.uniqueViolation) {
             let why = "badge number \(number), which this council already holds"
             try await unusableAnswer(scope, applicationID, reference, actor, why, logger: logger)
             throw CaseworkError.registerAnswerUnusable(why)

@@ -60,7 +60,7 @@ extension CaseService {
     static func refusingSecondNINO<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+        } catch  where DatabaseRefusal.refused(error, with: DatabaseRefusal.uniqueViolation) {
             throw Self.ninoOnRecord
         }
     }
