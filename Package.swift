@@ -195,7 +195,7 @@ let package = Package(
             name: "Web",
             dependencies: [
                 "KerbCore", "Storage", "Audit", "Policy", "Identity", "Casework", "Communications", "Enforcement", "Tenancy", "CQREncode",
-                "KerbAPI",
+                "KerbAPI", "NationalBlueBadge",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),

@@ -4,6 +4,7 @@ import Foundation
 import Identity
 import KerbAPI
 import KerbCore
+import NationalBlueBadge
 
 /// Between the generated wire types and the domain's. The document spells every enum as the
 /// domain's raw values (`WireEnumTests` holds each case to it), so values cross by raw value.
@@ -41,7 +42,7 @@ enum WireValue {
     /// A badge number as the path carries it: six characters in the national format, else no
     /// such badge (the document's pattern, which the generated code does not check).
     static func badgeNumber(_ text: String) throws -> String {
-        guard text.utf8.count == 6, text.allSatisfy({ $0.isASCII && ($0.isNumber || "ABCDEFGHJKabcdefghjk".contains($0)) }) else {
+        guard BadgeNumber.isValid(text.uppercased()) else {
             throw CaseworkError.noSuchBadge
         }
         return text

@@ -51,15 +51,12 @@ struct CaseworkAPI: APIProtocol {
     }
 
     func getApplication(_ input: Operations.GetApplication.Input) async throws -> Operations.GetApplication.Output {
-        .ok(
-            try await application(
-                try WireValue.reference(input.path.reference, missing: CaseworkError.noSuchCase), try SignedInRequestContext.operation()))
+        let (context, reference) = try Self.onCase(input.path.reference)
+        return .ok(try await application(reference, context))
     }
 
     func assessApplication(_ input: Operations.AssessApplication.Input) async throws -> Operations.AssessApplication.Output {
-        let (context, reference) = (
-            try SignedInRequestContext.operation(), try WireValue.reference(input.path.reference, missing: CaseworkError.noSuchCase)
-        )
+        let (context, reference) = try Self.onCase(input.path.reference)
         let body =
             switch input.body {
             case .json(let json): json
@@ -70,9 +67,7 @@ struct CaseworkAPI: APIProtocol {
     }
 
     func decideApplication(_ input: Operations.DecideApplication.Input) async throws -> Operations.DecideApplication.Output {
-        let (context, reference) = (
-            try SignedInRequestContext.operation(), try WireValue.reference(input.path.reference, missing: CaseworkError.noSuchCase)
-        )
+        let (context, reference) = try Self.onCase(input.path.reference)
         let body =
             switch input.body {
             case .json(let json): json
@@ -86,9 +81,7 @@ struct CaseworkAPI: APIProtocol {
     }
 
     func addNote(_ input: Operations.AddNote.Input) async throws -> Operations.AddNote.Output {
-        let (context, reference) = (
-            try SignedInRequestContext.operation(), try WireValue.reference(input.path.reference, missing: CaseworkError.noSuchCase)
-        )
+        let (context, reference) = try Self.onCase(input.path.reference)
         let body =
             switch input.body {
             case .json(let json): json
@@ -98,9 +91,7 @@ struct CaseworkAPI: APIProtocol {
     }
 
     func requestEvidence(_ input: Operations.RequestEvidence.Input) async throws -> Operations.RequestEvidence.Output {
-        let (context, reference) = (
-            try SignedInRequestContext.operation(), try WireValue.reference(input.path.reference, missing: CaseworkError.noSuchCase)
-        )
+        let (context, reference) = try Self.onCase(input.path.reference)
         let body =
             switch input.body {
             case .json(let json): json
@@ -111,9 +102,7 @@ struct CaseworkAPI: APIProtocol {
     }
 
     func receiveEvidence(_ input: Operations.ReceiveEvidence.Input) async throws -> Operations.ReceiveEvidence.Output {
-        let (context, reference) = (
-            try SignedInRequestContext.operation(), try WireValue.reference(input.path.reference, missing: CaseworkError.noSuchCase)
-        )
+        let (context, reference) = try Self.onCase(input.path.reference)
         let body =
             switch input.body {
             case .json(let json): json
@@ -124,17 +113,13 @@ struct CaseworkAPI: APIProtocol {
     }
 
     func requestReview(_ input: Operations.RequestReview.Input) async throws -> Operations.RequestReview.Output {
-        let (context, reference) = (
-            try SignedInRequestContext.operation(), try WireValue.reference(input.path.reference, missing: CaseworkError.noSuchCase)
-        )
+        let (context, reference) = try Self.onCase(input.path.reference)
         try await cases.requestReview(context.tenant.scope, reference: reference, as: context.actor, logger: context.logger)
         return .created(try await application(reference, context))
     }
 
     func decideReview(_ input: Operations.DecideReview.Input) async throws -> Operations.DecideReview.Output {
-        let (context, reference) = (
-            try SignedInRequestContext.operation(), try WireValue.reference(input.path.reference, missing: CaseworkError.noSuchCase)
-        )
+        let (context, reference) = try Self.onCase(input.path.reference)
         let body =
             switch input.body {
             case .json(let json): json
@@ -143,6 +128,11 @@ struct CaseworkAPI: APIProtocol {
             context.tenant.scope, reference: reference, overturn: body.overturn, rationale: body.rationale, as: context.actor,
             logger: context.logger)
         return .ok(try await application(reference, context))
+    }
+
+    /// The running operation's context and the case its path names (its shape checked first).
+    private static func onCase(_ reference: String) throws -> (SignedInRequestContext, String) {
+        (try SignedInRequestContext.operation(), try WireValue.reference(reference, missing: CaseworkError.noSuchCase))
     }
 
     /// The application as the API shows it after an operation: one read of the case file.
@@ -154,9 +144,7 @@ struct CaseworkAPI: APIProtocol {
     // MARK: fee and badge
 
     func requestPayment(_ input: Operations.RequestPayment.Input) async throws -> Operations.RequestPayment.Output {
-        let (context, reference) = (
-            try SignedInRequestContext.operation(), try WireValue.reference(input.path.reference, missing: CaseworkError.noSuchCase)
-        )
+        let (context, reference) = try Self.onCase(input.path.reference)
         let body =
             switch input.body {
             case .json(let json): json
@@ -173,9 +161,7 @@ struct CaseworkAPI: APIProtocol {
     }
 
     func orderBadge(_ input: Operations.OrderBadge.Input) async throws -> Operations.OrderBadge.Output {
-        let (context, reference) = (
-            try SignedInRequestContext.operation(), try WireValue.reference(input.path.reference, missing: CaseworkError.noSuchCase)
-        )
+        let (context, reference) = try Self.onCase(input.path.reference)
         let body =
             switch input.body {
             case .json(let json): json
