@@ -146,7 +146,7 @@ public struct APIKeyService: Sendable {
 
     /// `authenticate`'s statement. $1 the key's SHA-256 (hex), $2 the policy stamp held, $3 now
     /// (seconds since 1970).
-    static let authenticateSQL: StaticString = """
+    static let authenticateSQL = """
         WITH policy AS (
             SELECT version::text || ':' || xmin::text AS stamp, document FROM policy_versions ORDER BY version DESC LIMIT 1),
         found AS (

@@ -17,7 +17,7 @@ public struct SessionService: Sendable {
     var identityStatement: IdentityStatement { IdentityStatement(database: database) }
 
     /// What Identity registers with the read pipeline (session and API-key checks).
-    public static var pipelineStatements: [StaticString] { IdentityStatement.statements }
+    public static var pipelineStatements: [String] { IdentityStatement.statements }
 
     public enum Stage: String, Sendable { case password, complete }
 
@@ -82,7 +82,8 @@ public struct SessionService: Sendable {
         let changed = answer.passwordChangedAt.map { Date(timeIntervalSince1970: $0) }
         let expired = maxAge > 0 && (changed.map { $0.addingTimeInterval(Double(maxAge) * 86_400) < now } ?? true)
         let groups = (answer.groups ?? []).map {
-            AccessGroup(name: $0.name, permissions: Set($0.permissions.compactMap(Permission.init(rawValue:))), ownTeamsOnly: $0.ownTeamsOnly)
+            AccessGroup(
+                name: $0.name, permissions: Set($0.permissions.compactMap(Permission.init(rawValue:))), ownTeamsOnly: $0.ownTeamsOnly)
         }
         return SignedInUser(
             sessionID: sessionID, stage: Stage(rawValue: answer.stage ?? "") ?? .password, userID: userID,
@@ -93,7 +94,7 @@ public struct SessionService: Sendable {
     /// `authenticate`'s statement. $1 the token's SHA-256 (hex), $2 the policy stamp held, $3 now
     /// (seconds since 1970), $4 and $5 the held policy's absolute (hours) and idle (minutes)
     /// limits. The session is touched or ended only when $2 is the council's stamp.
-    static let authenticateSQL: StaticString = """
+    static let authenticateSQL = """
         WITH policy AS (
             SELECT version::text || ':' || xmin::text AS stamp, document FROM policy_versions ORDER BY version DESC LIMIT 1),
         found AS (

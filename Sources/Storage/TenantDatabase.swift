@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -114,6 +115,25 @@ public struct TenantDatabase: Sendable {
         }
     }
 
+    /// The JSON answer of a read registered with the pipeline (its one row's one text column), or
+    /// nil when it returned no row. While the process's read pipeline runs, the role switch and
+    /// the prepared statement go behind one Sync (one round trip, batched with other requests'
+    /// reads, planned once per council and connection); otherwise (the CLI, most tests) it is
+    /// `statement`. Either way it runs confined, and whatever it writes commits with it.
+    /// Parameters are text (the pipeline's protocol): the SQL casts them.
+    public func document(_ sql: String, _ scope: TenantScope, _ parameters: [String], logger: Logger) async throws -> Data? {
+        if let reads, reads.isRunning {
+            let rows = try await reads.fetch(reads.statement(sql), in: scope, parameters)
+            guard let row = rows.first, let text = row.first ?? nil else { return nil }
+            return Data(text.utf8)
+        }
+        var binds = PostgresBindings(capacity: parameters.count)
+        for parameter in parameters { binds.append(parameter) }
+        let rows = try await statement(scope, PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        guard let row = rows.first else { return nil }
+        return Data(try row.decode(String.self).utf8)
+    }
+
     /// Writes `BEGIN` and the role switch to the connection; the statements written after them
     /// run after them.
     static func open(_ scope: TenantScope, on connection: PostgresConnection, logger: Logger) -> [EventLoopFuture<PostgresQueryResult>] {
@@ -144,16 +164,19 @@ public struct TenantDatabase: Sendable {
 /// it to its round-trip budget without seeing other tests' work.
 public enum DatabaseWork {
     public final class Tally: Sendable {
-        private let counts = Mutex((transactions: 0, statements: 0))
+        private let counts = Mutex((transactions: 0, statements: 0, pipelined: 0))
         public init() {}
-        func add(transactions: Int, statements: Int) {
+        func add(transactions: Int, statements: Int, pipelined: Bool = false) {
             counts.withLock {
                 $0.transactions += transactions
                 $0.statements += statements
+                if pipelined { $0.pipelined += transactions }
             }
         }
         /// Transactions begun (`transaction`, `statement`, and one per pipelined read).
         public var transactions: Int { counts.withLock { $0.transactions } }
+        /// Of those, the pipelined reads: one round trip each, with a prepared statement.
+        public var pipelined: Int { counts.withLock { $0.pipelined } }
     }
 
     @TaskLocal public static var tally: Tally?

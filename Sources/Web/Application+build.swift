@@ -87,8 +87,8 @@ public struct WebDependencies: Sendable {
         self.metrics = metrics
     }
 
-    /// The live wiring: one PostgresNIO pool and one read pipeline (the profile read, and the
-    /// session and API-key checks) as `kerb_app`, and a thread
+    /// The live wiring: one PostgresNIO pool and one read pipeline (the profile read, the
+    /// session and API-key checks, and the case file) as `kerb_app`, and a thread
     /// pool for Argon2id, so a burst of sign-ins queues there and never on the event loops.
     /// `passwordParameters` is lowered only by tests.
     public static func live(
@@ -97,9 +97,10 @@ public struct WebDependencies: Sendable {
     ) async throws -> WebDependencies {
         let hashing = NIOThreadPool(numberOfThreads: WebDependencies.hashingThreads)
         hashing.start()
-        // The session and API-key checks of every request go through the pipeline too.
+        // The session and API-key checks of every request, and the case file, go through the pipeline too.
         let reads = TenantReadPipeline(
-            config: config, workers: readWorkers, statements: ProfileReader.statements + SessionService.pipelineStatements)
+            config: config, workers: readWorkers,
+            statements: ProfileReader.statements + SessionService.pipelineStatements + CaseService.pipelineStatements)
         let database = TenantDatabase.application(config, reads: reads, logger: logger)
         let identity = try await IdentityServices(
             database: database, hasher: PasswordHasher(pool: hashing, parameters: passwordParameters), hashingThreads: hashing,

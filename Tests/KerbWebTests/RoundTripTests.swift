@@ -90,13 +90,16 @@ import Testing
             #expect(try await world.get("/cases/\(world.reference)", session: world.session).0 == .ok)
 
             // The key check is one transaction; the casework read (the access decision on the case
-            // row and the whole file, in one statement) the other.
+            // row and the whole file, in one statement) the other. Both are pipelined reads: the
+            // role switch and a prepared statement behind one Sync, one round trip each.
             let (found, read) = try await world.get("/api/v1/applications/\(world.reference)", key: world.key)
             #expect(found == .ok)
-            #expect(read.transactions == 2, "API read ran \(read.transactions) transactions")
+            #expect(
+                read.transactions == 2 && read.pipelined == 2, "API read ran \(read.transactions) transactions, \(read.pipelined) pipelined"
+            )
             let (missing, miss) = try await world.get("/api/v1/applications/BB-2099-999999", key: world.key)
             #expect(missing == .notFound)
-            #expect(miss.transactions == 2, "missing application ran \(miss.transactions) transactions")
+            #expect(miss.transactions == 2 && miss.pipelined == 2, "missing application ran \(miss.transactions) transactions")
             let (refused, none) = try await world.get("/api/v1/applications/\(world.reference)", key: "kerb_made_up_key")
             #expect(refused == .unauthorized && none.transactions == 1)
 

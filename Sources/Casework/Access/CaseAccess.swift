@@ -38,13 +38,10 @@ struct CaseAccess: Sendable {
         try await auditingRefusals(scope, logger: logger) { try await database.transaction(scope, logger: logger, body) }
     }
 
-    /// A read: one statement sent with its transaction all at once (`TenantDatabase.statement`,
-    /// one round trip), then `decide` on the rows it read. Nothing changed, so nothing needs
-    /// rolling back; a refusal is audited as in `run`.
-    func read<T: Sendable>(
-        _ scope: TenantScope, _ query: PostgresQuery, logger: Logger, _ decide: ([PostgresRow]) throws -> T
-    ) async throws -> T {
-        try await auditingRefusals(scope, logger: logger) { try decide(try await database.statement(scope, query, logger: logger)) }
+    /// A read (nothing changed, so nothing needs rolling back): a refusal raised in `work` is
+    /// audited as in `run`.
+    func reading<T: Sendable>(_ scope: TenantScope, logger: Logger, _ work: () async throws -> T) async throws -> T {
+        try await auditingRefusals(scope, logger: logger, work)
     }
 
     private func auditingRefusals<T>(_ scope: TenantScope, logger: Logger, _ work: () async throws -> T) async throws -> T {

@@ -104,27 +104,30 @@ public struct CaseSummary: Sendable {
 
 extension CaseService {
     /// The whole case, if `actor` may see it (another team's case answers as a missing one): one
-    /// statement reads the row the access decision needs and the file as one JSON document, so a
-    /// case page or an API read costs one round trip after the role switch.
+    /// statement (`fileSQL`, registered with the read pipeline) reads the row the access decision
+    /// needs and the file as one JSON document, so a case page or an API read costs one round
+    /// trip, the role switch included, with a plan PostgreSQL keeps per council and connection.
     public func file(_ scope: TenantScope, reference: String, as actor: Actor, logger: Logger) async throws -> CaseFile {
-        let query: PostgresQuery = """
-            SELECT a.id, a.status, a.eligibility, a.team, a.assigned_to, a.assessed_by, \(unescaped: Self.stateColumns(of: "a")),
-                \(unescaped: Self.fileDocument)
-            FROM applications a JOIN people p ON p.id = a.person_id LEFT JOIN users u ON u.id = a.assigned_to
-            WHERE a.reference = \(reference)
-            """
-        return try await access.read(scope, query, logger: logger) { rows in
-            guard let first = rows.first else { throw CaseworkError.noSuchCase }
-            let (id, status, eligibility, team, assigned, assessed, state, document) = try first.decode(
-                (UUID, String, String?, String, UUID?, UUID?, String, String).self)
-            let row = CaseRow(
-                id: id, status: ApplicationStatus(rawValue: status) ?? .draft,
-                eligibility: eligibility.flatMap(Eligibility.init(rawValue:)),
-                team: team, assignedTo: assigned, assessedBy: assessed, state: state)
-            try CaseAccess.check(actor, .viewCase, AccessTarget(team: row.team), resource: reference, hidden: CaseworkError.noSuchCase)
-            return try CaseFile(reference: reference, row: row, document: Data(document.utf8))
+        try await access.reading(scope, logger: logger) {
+            guard let data = try await database.document(Self.fileSQL, scope, [reference], logger: logger) else {
+                throw CaseworkError.noSuchCase
+            }
+            let answer = try JSONDecoder().decode(CaseFile.Answer.self, from: data)
+            try CaseAccess.check(actor, .viewCase, AccessTarget(team: answer.team), resource: reference, hidden: CaseworkError.noSuchCase)
+            return CaseFile(reference: reference, answer: answer)
         }
     }
+
+    /// The reads Casework registers with the pipeline.
+    public static var pipelineStatements: [String] { [fileSQL] }
+
+    /// The case named `$1`: the access row and the file, as one JSON object.
+    static let fileSQL = """
+        SELECT jsonb_build_object('id', a.id, 'status', a.status, 'eligibility', a.eligibility, 'team', a.team,
+            'assignedTo', a.assigned_to, 'assessedBy', a.assessed_by, 'state', \(stateColumns(of: "a")), 'file', \(fileDocument))::text
+        FROM applications a JOIN people p ON p.id = a.person_id LEFT JOIN users u ON u.id = a.assigned_to
+        WHERE a.reference = $1
+        """
 
     /// The case file as one JSON object (times as seconds since 1970, so nothing is lost to a
     /// date format): the application and applicant, then each list newest first as the page shows it.
@@ -153,13 +156,32 @@ extension CaseService {
             'representatives', coalesce((SELECT jsonb_agg(jsonb_build_object('id', r.id, 'fullName', r.full_name,
                 'relationship', r.relationship, 'mayApply', r.may_apply, 'mayReceive', r.may_receive, 'mayDiscuss', r.may_discuss,
                 'contact', r.contact) ORDER BY r.created_at) FROM representatives r WHERE r.person_id = a.person_id), '[]')
-        )::text
+        )
         """
 }
 
 extension CaseFile {
+    /// `CaseService.fileSQL`'s answer: the row the access decision reads, and the file.
+    struct Answer: Decodable {
+        let id: UUID
+        let status: String
+        let eligibility: String?
+        let team: String
+        let assignedTo: UUID?
+        let assessedBy: UUID?
+        let state: String
+        fileprivate let file: Document
+
+        var row: CaseService.CaseRow {
+            CaseService.CaseRow(
+                id: id, status: ApplicationStatus(rawValue: status) ?? .draft,
+                eligibility: eligibility.flatMap(Eligibility.init(rawValue:)),
+                team: team, assignedTo: assignedTo, assessedBy: assessedBy, state: state)
+        }
+    }
+
     /// The file's JSON document (`CaseService.fileDocument`) as typed fields.
-    private struct Document: Decodable {
+    fileprivate struct Document: Decodable {
         struct Event: Decodable {
             let at: Double
             let actor: String
@@ -225,8 +247,9 @@ extension CaseFile {
         let representatives: [Person]
     }
 
-    init(reference: String, row: CaseService.CaseRow, document: Data) throws {
-        let file = try JSONDecoder().decode(Document.self, from: document)
+    init(reference: String, answer: Answer) {
+        let file = answer.file
+        let row = answer.row
         func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
         self.init(
             reference: reference, row: row, kind: ApplicationKind(rawValue: file.kind) ?? .new,

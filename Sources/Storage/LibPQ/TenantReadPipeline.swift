@@ -10,7 +10,8 @@ import KerbCore
 /// ends with it, exactly as `TenantDatabase.transaction` does. If the switch fails, PostgreSQL
 /// skips the query. Workers also batch whatever reads are waiting into one write.
 ///
-/// Statements are registered up front as compile-time strings, so no request can add SQL.
+/// Statements are registered once, when the pipeline is made, from the modules' own SQL
+/// constants; nothing a request carries can add one.
 /// Each is prepared once per tenant schema and connection, inside that tenant's scope, so
 /// unqualified table names resolve to that tenant only.
 public final class TenantReadPipeline: Sendable {
@@ -38,21 +39,21 @@ public final class TenantReadPipeline: Sendable {
     nonisolated(unsafe) private var running = 0
 
     /// `statements` are SQL texts with `$1…` parameters and unqualified table names.
-    public convenience init(config: DatabaseConfig, workers: Int, statements: [StaticString]) {
+    public convenience init(config: DatabaseConfig, workers: Int, statements: [String]) {
         self.init(config: config, workers: workers, statements: statements, confined: true)
     }
 
     /// The same machinery without the role switch, for the benchmark only: it measures what
     /// isolation costs. Its statements must name their schema; the app never builds one.
-    public static func unconfinedForBenchmark(config: DatabaseConfig, workers: Int, statements: [StaticString]) -> TenantReadPipeline {
+    public static func unconfinedForBenchmark(config: DatabaseConfig, workers: Int, statements: [String]) -> TenantReadPipeline {
         TenantReadPipeline(config: config, workers: workers, statements: statements, confined: false)
     }
 
-    private init(config: DatabaseConfig, workers: Int, statements: [StaticString], confined: Bool) {
+    private init(config: DatabaseConfig, workers: Int, statements: [String], confined: Bool) {
         self.confined = confined
         self.config = config
         self.workerCount = max(1, workers)
-        self.statements = statements.map { $0.description }
+        self.statements = statements
     }
 
     /// The handle for the n-th statement given at init; an index it was not given is refused.
@@ -63,8 +64,8 @@ public final class TenantReadPipeline: Sendable {
 
     /// The handle for a statement given at init, by its text (so services can register theirs
     /// alongside others'); one it was not given is refused.
-    public func statement(_ sql: StaticString) throws(StorageError) -> Statement {
-        guard let index = statements.firstIndex(of: sql.description) else {
+    public func statement(_ sql: String) throws(StorageError) -> Statement {
+        guard let index = statements.firstIndex(of: sql) else {
             throw .invalidSetting("the read pipeline was not given this statement")
         }
         return Statement(index: index)
@@ -102,7 +103,7 @@ public final class TenantReadPipeline: Sendable {
 
     /// Runs `statement` for one tenant and returns its rows as text.
     public func fetch(_ statement: Statement, in scope: TenantScope, _ parameters: [String?] = []) async throws -> [[String?]] {
-        DatabaseWork.tally?.add(transactions: 1, statements: 1)
+        DatabaseWork.tally?.add(transactions: 1, statements: 1, pipelined: true)
         return try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             guard !stopping else {

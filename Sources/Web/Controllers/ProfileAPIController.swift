@@ -21,7 +21,7 @@ struct ProfileAPIController: Sendable {
 /// Reads the tenant's profile row through the pipelined, role-confined read path.
 public struct ProfileReader: Sendable {
     /// The statements this reader registers with the pipeline, in order.
-    public static let statements: [StaticString] = [
+    public static let statements: [String] = [
         "SELECT authority, display_name, nation, band FROM profile WHERE id = 1"
     ]
     let pipeline: TenantReadPipeline
