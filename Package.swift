@@ -212,6 +212,8 @@ let package = Package(
             dependencies: [
                 "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore", "Audit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

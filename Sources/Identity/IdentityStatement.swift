@@ -1,4 +1,5 @@
 import Foundation
+import KerbCore
 import Logging
 import Storage
 
@@ -21,9 +22,7 @@ struct IdentityStatement: Sendable {
         try await database.document(sql, scope, parameters, logger: logger)
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
-    }
+    static func hex(_ bytes: some Sequence<UInt8>) -> String { Hex.encode(bytes) }
 
     /// A time as seconds since 1970, as `to_timestamp($n::float8)` reads it back.
     static func epoch(_ date: Date) -> String { String(date.timeIntervalSince1970) }

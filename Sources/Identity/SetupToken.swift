@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KerbCore
 
 /// A one-time link token that lets a new user set their own password and 2FA. Only its SHA-256
 /// is stored, so reading the database does not let anyone sign in; the plain token is shown once.
@@ -21,5 +22,5 @@ public struct SetupToken: Sendable {
     public static func hash(of token: String) -> [UInt8] { Array(SHA256.hash(data: Data(token.utf8))) }
 
     /// The hash as a PostgreSQL `bytea` hex literal for bound text parameters.
-    public var hashHex: String { "\\x" + hash.map { String(format: "%02x", $0) }.joined() }
+    public var hashHex: String { "\\x" + Hex.encode(hash) }
 }

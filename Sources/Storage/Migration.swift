@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KerbCore
 import KerbMigrations
 
 /// One SQL migration file: `NNNN_verb_object.sql`, applied once per schema, in name order, in its
@@ -17,7 +18,7 @@ public struct Migration: Sendable, Equatable {
         self.target = target
         self.version = version
         self.sql = sql
-        self.checksum = SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.checksum = Hex.encode(SHA256.hash(data: Data(sql.utf8)))
     }
 
     /// Loads the migrations shipped with the binary, sorted by version. A file name that does not

@@ -30,15 +30,14 @@ struct AdminPolicyController: Sendable {
 
     @Sendable func change(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let user = context.user
-        var request = request
-        let form = try await FormFields.read(&request)
+        let form = try await request.decode(as: PolicyChangeForm.self, context: context)
         var document = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
         let nation = try await identity.policies.nation(context.tenant.scope, logger: context.logger)
         var issues = PolicyForm.apply(form, to: &document, guardrails: try PolicyFile.bundledGuardrails(nation))
         if issues.isEmpty {
             do {
                 switch try await identity.policies.submit(
-                    context.tenant.scope, to: document, reason: form.text("reason"), actor: AccessGuard.actor(user, context),
+                    context.tenant.scope, to: document, reason: form.reason, actor: AccessGuard.actor(user, context),
                     logger: context.logger)
                 {
                 case .saved(let version): return .redirect(to: context.basePath + "/admin/policy?saved=\(version)")
@@ -79,7 +78,7 @@ struct AdminPolicyController: Sendable {
     }
 
     private func render(
-        _ context: SignedInRequestContext, document: LocalPolicyDocument, form: FormFields? = nil, issues: [FieldIssue] = [],
+        _ context: SignedInRequestContext, document: LocalPolicyDocument, form: PolicyChangeForm? = nil, issues: [FieldIssue] = [],
         saved: String? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let scope = context.tenant.scope
@@ -90,7 +89,7 @@ struct AdminPolicyController: Sendable {
         return try pages.render(
             "admin-policy",
             PolicyPage(
-                nation: nation, document: document, guardrails: guardrails, reason: form?.text("reason") ?? "", issues: issues,
+                nation: nation, document: document, guardrails: guardrails, reason: form?.reason ?? "", issues: issues,
                 versions: versions, proposals: proposals, saved: saved, viewer: context.user, in: context),
             status: status)
     }

@@ -52,8 +52,31 @@ struct LetterTemplateForm: Decodable, Sendable {
     var body: String?
 }
 
-/// The policy version to go back to. (The policy form itself is decoded field by field by
-/// `PolicyForm`, which is built from the policy's own schema of about forty settings.)
+/// The policy version to go back to.
 struct PolicyVersionForm: Decodable, Sendable {
     var version: Int
+}
+
+/// The local policy form as posted: the reason, and the text of each setting by the policy path
+/// `PolicyForm.entries` names it with (a checkbox left unticked is absent). Whether each text is
+/// a whole number, a fee or a choice is for `PolicyForm.apply` to say, so every bad value is
+/// listed at its own field instead of the first one refusing the whole form.
+struct PolicyChangeForm: Decodable, Sendable {
+    let reason: String
+    let settings: [String: String]
+
+    private struct Name: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Name.self)
+        var settings: [String: String] = [:]
+        for name in container.allKeys { settings[name.stringValue] = try container.decode(String.self, forKey: name) }
+        reason = (settings.removeValue(forKey: "reason") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        self.settings = settings
+    }
 }

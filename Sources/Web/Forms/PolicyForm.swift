@@ -112,26 +112,27 @@ enum PolicyForm {
 
     /// Copies the submitted values into `document`; returns the fields that are not numbers.
     /// Range and guardrail checks are `PolicyCheck`'s job, afterwards.
-    static func apply(_ form: FormFields, to document: inout LocalPolicyDocument, guardrails: StatutoryGuardrails) -> [FieldIssue] {
+    static func apply(_ form: PolicyChangeForm, to document: inout LocalPolicyDocument, guardrails: StatutoryGuardrails) -> [FieldIssue] {
         var issues: [FieldIssue] = []
         for entry in entries(guardrails) {
+            let text = form.settings[entry.name]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             switch entry.value {
             case .number(let path):
-                if let value = Int(form.text(entry.name)) {
+                if let value = Int(text) {
                     document[keyPath: path] = value
                 } else {
                     issues.append(FieldIssue(field: entry.name, message: "\(entry.label) must be a whole number"))
                 }
             case .pounds(let path):
-                if let pence = pence(form.text(entry.name)) {
+                if let pence = pence(text) {
                     document[keyPath: path] = pence
                 } else {
                     issues.append(FieldIssue(field: entry.name, message: "Enter the fee in pounds, like 10 or 10.00"))
                 }
             case .flag(let path):
-                document[keyPath: path] = form[entry.name] == "yes"
+                document[keyPath: path] = !text.isEmpty
             case .delivery:
-                document.badge.delivery = LocalPolicyDocument.Badge.Delivery(rawValue: form.text(entry.name)) ?? document.badge.delivery
+                document.badge.delivery = LocalPolicyDocument.Badge.Delivery(rawValue: text) ?? document.badge.delivery
             }
         }
         return issues
