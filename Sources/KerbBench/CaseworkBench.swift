@@ -69,15 +69,15 @@ struct CaseworkBench {
                 ),
             ]
             defer { for (_, path) in scripts { try? FileManager.default.removeItem(atPath: path) } }
-            for (_, path) in scripts { _ = try Tools.wrk(url: base + "/", seconds: 1, connections: clients, script: path) }
+            for (_, path) in scripts { _ = try await Tools.wrk(url: base + "/", seconds: 1, connections: clients, script: path) }
             var samples: [String: [Tools.WrkResult]] = [:]
             for round in 1...rounds {
                 var line = "  round \(round):"
-                let single = try Tools.wrk(url: base + "/api/v1/profile", seconds: seconds, connections: clients)
+                let single = try await Tools.wrk(url: base + "/api/v1/profile", seconds: seconds, connections: clients)
                 samples["single", default: []].append(single)
                 line += String(format: " single read %.0f rps p50 %.2f p99 %.2f ms", single.requestsPerSecond, single.p50, single.p99)
                 for (name, path) in scripts {
-                    let result = try Tools.wrk(url: base + "/", seconds: seconds, connections: clients, script: path)
+                    let result = try await Tools.wrk(url: base + "/", seconds: seconds, connections: clients, script: path)
                     samples[name, default: []].append(result)
                     line += String(
                         format: " | %@ %.0f rps p50 %.2f p99 %.2f ms%@", name, result.requestsPerSecond, result.p50, result.p99,

@@ -80,15 +80,15 @@ struct HTTPBench {
                 ("isolated", "/t/\(Self.slug)/api/v1/profile"), ("raw", "/bench/raw"), ("nio", "/bench/nio"), ("queued", "/bench/queued"),
                 ("static", "/bench/static"),
             ]
-            for (_, path) in targets { _ = try Tools.wrk(url: url(path), seconds: 2, connections: connections) }  // warm up
+            for (_, path) in targets { _ = try await Tools.wrk(url: url(path), seconds: 2, connections: connections) }  // warm up
             var samples: [String: [Tools.WrkResult]] = [:]
             var pgbench: [Double] = []
             for round in 1...rounds {
-                let tps = try Tools.pgbench(database: pgbenchDatabase, config: config, seconds: seconds, connections: connections)
+                let tps = try await Tools.pgbench(database: pgbenchDatabase, config: config, seconds: seconds, connections: connections)
                 pgbench.append(tps)
                 var line = String(format: "  round %d: pgbench %.0f tps", round, tps)
                 for (name, path) in targets {
-                    let result = try Tools.wrk(url: url(path), seconds: seconds, connections: connections)
+                    let result = try await Tools.wrk(url: url(path), seconds: seconds, connections: connections)
                     samples[name, default: []].append(result)
                     line += String(format: " | %@ %.0f rps (%.2fx)", name, result.requestsPerSecond, result.requestsPerSecond / tps)
                 }

@@ -70,7 +70,7 @@ struct ReadsBench {
             ]
             defer { for (_, path) in scripts { try? FileManager.default.removeItem(atPath: path) } }
             let base = "http://127.0.0.1:\(port)/"
-            for (_, path) in scripts { _ = try Tools.wrk(url: base, seconds: 1, connections: 2, script: path) }  // warm up
+            for (_, path) in scripts { _ = try await Tools.wrk(url: base, seconds: 1, connections: 2, script: path) }  // warm up
 
             report.line("  per request (counted by PostgreSQL while wrk -c1 ran alone for 2 s):")
             for (name, path) in scripts {
@@ -83,13 +83,13 @@ struct ReadsBench {
             for round in 1...rounds {
                 var line = "  round \(round):"
                 for clients in Set([1, connections]).sorted() {
-                    let tps = try Tools.pgbench(database: pgbenchDatabase, config: config, seconds: seconds, connections: clients)
+                    let tps = try await Tools.pgbench(database: pgbenchDatabase, config: config, seconds: seconds, connections: clients)
                     pgbench[clients, default: []].append(tps)
                     line += String(format: " pgbench -c%d %.0f tps |", clients, tps)
                 }
                 for (name, clients) in loads {
                     guard let path = scripts.first(where: { $0.0 == name })?.1 else { continue }
-                    let result = try Tools.wrk(url: base, seconds: seconds, connections: clients, script: path)
+                    let result = try await Tools.wrk(url: base, seconds: seconds, connections: clients, script: path)
                     samples["\(name) -c\(clients)", default: []].append(result)
                     line += String(
                         format: " %@ -c%d %.0f rps p99 %.2f ms%@ |", name, clients, result.requestsPerSecond, result.p99,
@@ -120,7 +120,7 @@ struct ReadsBench {
     /// and after (a backend reports its counts within a second of going idle, hence the pause).
     private func count(_ name: String, script: String, base: String, report: Report) async throws {
         let before = try await statistics()
-        let run = try Tools.wrkCount(url: base, seconds: 2, script: script)
+        let run = try await Tools.wrkCount(url: base, seconds: 2, script: script)
         // A backend that flushed its statistics less than a second ago holds the next ones until
         // it has been idle for 10 s (PGSTAT_IDLE_INTERVAL).
         try await Task.sleep(for: .seconds(11))

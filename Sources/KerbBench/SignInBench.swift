@@ -56,14 +56,14 @@ struct SignInBench {
 
             let reads = url("/t/\(slug)/api/v1/profile")
             let signIn = url("/t/\(slug)/sign-in")
-            _ = try Tools.wrk(url: reads, seconds: 2, connections: connections)
-            _ = try Tools.wrk(url: signIn, seconds: 2, connections: signInConnections, script: storm)
+            _ = try await Tools.wrk(url: reads, seconds: 2, connections: connections)
+            _ = try await Tools.wrk(url: signIn, seconds: 2, connections: signInConnections, script: storm)
             // storm: sign-ins flat out from `signInConnections` clients; burst: 4 people
             // signing in every half second each (a whole council's staff within a minute).
             var samples: [String: [Tools.WrkResult]] = [:]
             for round in 1...rounds {
-                let readsAlone = try Tools.wrk(url: reads, seconds: seconds, connections: connections)
-                let stormAlone = try Tools.wrk(url: signIn, seconds: seconds, connections: signInConnections, script: storm)
+                let readsAlone = try await Tools.wrk(url: reads, seconds: seconds, connections: connections)
+                let stormAlone = try await Tools.wrk(url: signIn, seconds: seconds, connections: signInConnections, script: storm)
                 var line = String(
                     format: "  round %d: reads alone %.0f rps p99 %.2f ms | sign-ins alone %.0f/s", round, readsAlone.requestsPerSecond,
                     readsAlone.p99, stormAlone.requestsPerSecond)
@@ -71,18 +71,18 @@ struct SignInBench {
                 samples["signins", default: []].append(stormAlone)
                 for (name, script, clients) in [("burst", burst, 4), ("storm", storm, signInConnections)] {
                     let load = try Tools.startWrk(url: signIn, seconds: seconds, connections: clients, script: script)
-                    let readsDuring = try Tools.wrk(url: reads, seconds: seconds, connections: connections)
-                    let signIns = try load.finish()
+                    let readsDuring = try await Tools.wrk(url: reads, seconds: seconds, connections: connections)
+                    let signIns = try await load.finish()
                     samples["reads-\(name)", default: []].append(readsDuring)
                     samples["signins-\(name)", default: []].append(signIns)
                     line += String(
                         format: " | %@: %.0f sign-ins/s, reads %.0f rps p99 %.2f ms, failed %d", name, signIns.requestsPerSecond,
                         readsDuring.requestsPerSecond, readsDuring.p99, signIns.errors)
                 }
-                let pacedAlone = try Tools.wrk(url: reads, seconds: seconds, connections: connections, script: paced)
+                let pacedAlone = try await Tools.wrk(url: reads, seconds: seconds, connections: connections, script: paced)
                 let load = try Tools.startWrk(url: signIn, seconds: seconds, connections: 4, script: burst)
-                let pacedDuring = try Tools.wrk(url: reads, seconds: seconds, connections: connections, script: paced)
-                _ = try load.finish()
+                let pacedDuring = try await Tools.wrk(url: reads, seconds: seconds, connections: connections, script: paced)
+                _ = try await load.finish()
                 samples["paced", default: []].append(pacedAlone)
                 samples["paced-burst", default: []].append(pacedDuring)
                 line += String(

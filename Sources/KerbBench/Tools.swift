@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Storage
 
 /// The external load generators: `wrk` for HTTP, `pgbench` for PostgreSQL's own baseline.
@@ -28,16 +29,22 @@ enum Tools {
         return output
     }
 
-    static func wrk(url: String, seconds: Int, connections: Int, script: String? = nil) throws -> WrkResult {
-        try startWrk(url: url, seconds: seconds, connections: connections, script: script).finish()
+    static func wrk(url: String, seconds: Int, connections: Int, script: String? = nil) async throws -> WrkResult {
+        try await startWrk(url: url, seconds: seconds, connections: connections, script: script).finish()
+    }
+
+    /// Runs `body`, which waits on a child process, on NIO's thread pool: with
+    /// `ServerThreads.runConcurrencyOnEventLoops` the in-process server's event loops are the
+    /// concurrency pool, and a loop held waiting for wrk would serve none of wrk's requests.
+    static func waiting<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive(body)
     }
 
     /// One wrk connection for `seconds`, returning how many requests it completed (for counting
     /// what PostgreSQL ran per request).
-    static func wrkCount(url: String, seconds: Int, script: String) throws -> (requests: Int, result: WrkResult) {
+    static func wrkCount(url: String, seconds: Int, script: String) async throws -> (requests: Int, result: WrkResult) {
         let running = try startWrk(url: url, seconds: seconds, connections: 1, script: script)
-        let out = String(decoding: running.pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        running.process.waitUntilExit()
+        let out = try await running.output()
         guard let rps = number(after: "Requests/sec:", in: out),
             let line = out.split(separator: "\n").first(where: { $0.contains(" requests in ") }),
             let requests = Int(line.split(separator: " ").first ?? "")
@@ -47,13 +54,22 @@ enum Tools {
     }
 
     /// A wrk run in the background, so two loads can overlap (a sign-in burst and reads).
-    struct RunningWrk {
+    // SAFETY: after `startWrk` only `output` touches the process and its pipe, once.
+    struct RunningWrk: @unchecked Sendable {
         let process: Process
         let pipe: Pipe
 
-        func finish() throws -> WrkResult {
-            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+        /// Everything wrk printed, once it has exited.
+        func output() async throws -> String {
+            try await Tools.waiting {
+                let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return out
+            }
+        }
+
+        func finish() async throws -> WrkResult {
+            let out = try await output()
             guard let rps = number(after: "Requests/sec:", in: out) else { throw BenchError.unparsable(out) }
             let errors = Int(number(after: "Non-2xx or 3xx responses:", in: out) ?? 0)
             return WrkResult(requestsPerSecond: rps, p50: latency("50%", out), p99: latency("99%", out), errors: errors)
@@ -75,10 +91,12 @@ enum Tools {
     /// pgbench's `-T` relies on SIGALRM, which a child of this process never receives (the
     /// signal stays blocked across spawn), so the run is sized by transactions instead: a short
     /// calibration run estimates the rate, then each client runs `rate × seconds / clients`.
-    static func pgbench(database: String, config: DatabaseConfig, seconds: Int, connections: Int) throws -> Double {
-        let estimate = try pgbenchRun(database: database, config: config, transactionsPerClient: 300, connections: connections)
-        let perClient = max(300, Int(estimate * Double(seconds) / Double(connections)))
-        return try pgbenchRun(database: database, config: config, transactionsPerClient: perClient, connections: connections)
+    static func pgbench(database: String, config: DatabaseConfig, seconds: Int, connections: Int) async throws -> Double {
+        try await waiting {
+            let estimate = try pgbenchRun(database: database, config: config, transactionsPerClient: 300, connections: connections)
+            let perClient = max(300, Int(estimate * Double(seconds) / Double(connections)))
+            return try pgbenchRun(database: database, config: config, transactionsPerClient: perClient, connections: connections)
+        }
     }
 
     private static func pgbenchRun(database: String, config: DatabaseConfig, transactionsPerClient: Int, connections: Int) throws -> Double
