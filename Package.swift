@@ -197,8 +197,6 @@ let package = Package(
                 "KerbCore", "Storage", "Audit", "Policy", "Identity", "Casework", "Communications", "Enforcement", "Tenancy", "CQREncode",
                 "KerbAPI", "NationalBlueBadge",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "Yams", package: "Yams"),

@@ -5,7 +5,7 @@ import Storage
 
 /// `kerb`: the one binary. Subcommands parse input, build configuration from `KERB_*`
 /// environment variables (secrets only ever from the environment) and call the modules.
-/// (`main.swift` starts it.)
+@main
 struct Kerb: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Blue Badge casework for UK councils, one schema per council.",

@@ -4,11 +4,11 @@ import Logging
 import NIOPosix
 import Storage
 import Tenancy
-import Web
 
 /// `kerb-bench`: Kerb's benchmark driver (run by `infra/bench` on a release build against its own
 /// PostgreSQL cluster). Prints figures and ratios against baselines measured in the same run;
 /// nothing here is a test.
+@main
 struct KerbBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "kerb-bench", abstract: "Measure Kerb on this machine.")
 
@@ -129,13 +129,4 @@ struct Fleet {
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
     var milliseconds: Double { seconds * 1000 }
-}
-
-/// The entry point: jobs run where `kerb serve` runs them, so the in-process server measures the same.
-@main
-enum Entry {
-    static func main() async {
-        ServerThreads.runConcurrencyOnEventLoops(environment: ProcessInfo.processInfo.environment)
-        await KerbBench.main()
-    }
 }

@@ -33,9 +33,8 @@ enum Tools {
         try await startWrk(url: url, seconds: seconds, connections: connections, script: script).finish()
     }
 
-    /// Runs `body`, which waits on a child process, on NIO's thread pool: with
-    /// `ServerThreads.runConcurrencyOnEventLoops` the in-process server's event loops are the
-    /// concurrency pool, and a loop held waiting for wrk would serve none of wrk's requests.
+    /// Runs `body`, which waits on a child process, on NIO's thread pool, so the wait holds none
+    /// of the threads the in-process server's requests run on.
     static func waiting<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await NIOThreadPool.singleton.runIfActive(body)
     }
