@@ -58,7 +58,8 @@ struct KerbBench: AsyncParsableCommand {
         }
         if parts.contains("reads") {
             try await ReadsBench(
-                config: config, admin: admin, seconds: seconds, connections: connections, rounds: rounds, pgbenchDatabase: pgbenchDatabase
+                config: config, admin: admin, seconds: seconds, connections: connections, rounds: rounds, pgbenchDatabase: pgbenchDatabase,
+                readWorkers: readWorkers
             ).run(report)
         }
         report.line("")

@@ -28,6 +28,8 @@ struct ReadsBench {
     let connections: Int
     let rounds: Int
     let pgbenchDatabase: String
+    /// The pipeline's threads, as `kerb serve --read-workers` (its default: one per two cores).
+    let readWorkers: Int
     let port = 18083
     let slug = "rutland"
     static let applications = 200
@@ -36,11 +38,11 @@ struct ReadsBench {
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
         report.line(
-            "\nAuthenticated reads (\(Self.applications) applications in one council; wrk -t1 at -c1 and -c\(connections), \(seconds) s each, \(rounds) interleaved rounds with pgbench -S -M prepared)"
+            "\nAuthenticated reads (\(Self.applications) applications in one council; wrk -t1 at -c1 and -c\(connections), \(seconds) s each, \(rounds) interleaved rounds with pgbench -S -M prepared; \(readWorkers) read pipeline worker(s))"
         )
         let scope = TenantScope(try Slug.bench(slug))
         try await seed(scope)
-        let deps = try await WebDependencies.live(config, readWorkers: 1, metrics: nil, logger: logger)
+        let deps = try await WebDependencies.live(config, readWorkers: readWorkers, metrics: nil, logger: logger)
         let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: port), deps, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
