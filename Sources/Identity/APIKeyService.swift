@@ -141,7 +141,7 @@ public struct APIKeyService: Sendable {
         let group = AccessGroup(name: name, permissions: Set((answer.permissions ?? []).compactMap(Permission.init(rawValue:))))
         return SignedInUser(
             sessionID: keyID, stage: .complete, userID: userID, fullName: name, email: "", hasTOTP: false, passwordExpired: false,
-            principal: Principal(userID: userID, groups: [group]), security: policy.security)
+            principal: Principal(userID: userID, groups: [group]), policy: policy)
     }
 
     /// `authenticate`'s statement. $1 the key's SHA-256 (hex), $2 the policy stamp held, $3 now

@@ -73,12 +73,12 @@ public struct SessionService: Sendable {
         }
         let answer = try JSONDecoder().decode(Answer.self, from: data)
         // The statement decided with `held`'s limits only if its stamp is still the council's.
-        guard answer.stamp == known, let policy = held?.document.security else {
+        guard answer.stamp == known, let document = held?.document else {
             if let text = answer.document { _ = try LocalPolicyCache.shared.document(for: scope, stamp: answer.stamp, text: text) }
             return try await authenticateReading(scope, hash: hash, now: now, logger: logger)
         }
         guard let sessionID = answer.sessionID, let userID = answer.userID, answer.ending == nil else { return nil }
-        let maxAge = policy.passwordMaxAgeDays
+        let maxAge = document.security.passwordMaxAgeDays
         let changed = answer.passwordChangedAt.map { Date(timeIntervalSince1970: $0) }
         let expired = maxAge > 0 && (changed.map { $0.addingTimeInterval(Double(maxAge) * 86_400) < now } ?? true)
         let groups = (answer.groups ?? []).map {
@@ -88,7 +88,7 @@ public struct SessionService: Sendable {
         return SignedInUser(
             sessionID: sessionID, stage: Stage(rawValue: answer.stage ?? "") ?? .password, userID: userID,
             fullName: answer.fullName ?? "", email: answer.email ?? "", hasTOTP: answer.hasTOTP ?? false, passwordExpired: expired,
-            principal: Principal(userID: userID, groups: groups, teams: Set(answer.teams ?? [])), security: policy)
+            principal: Principal(userID: userID, groups: groups, teams: Set(answer.teams ?? [])), policy: document)
     }
 
     /// `authenticate`'s statement. $1 the token's SHA-256 (hex), $2 the policy stamp held, $3 now
@@ -150,7 +150,8 @@ public struct SessionService: Sendable {
     /// council's policy is not the one this process holds (its first, or the first after a change).
     func authenticateReading(_ scope: TenantScope, hash: Data, now: Date, logger: Logger) async throws -> SignedInUser? {
         try await database.transaction(scope, logger: logger) { conn in
-            let policy = try await LocalPolicyStore.inForce(scope, on: conn, logger: logger).security
+            let document = try await LocalPolicyStore.inForce(scope, on: conn, logger: logger)
+            let policy = document.security
             var found: (UUID, String, Date, Date, UUID, String, String, Bool, Date?, String)?
             for try await row in try await conn.query(
                 """
@@ -179,7 +180,7 @@ public struct SessionService: Sendable {
             let expired = maxAge > 0 && (changed.map { $0.addingTimeInterval(Double(maxAge) * 86_400) < now } ?? true)
             return SignedInUser(
                 sessionID: sessionID, stage: Stage(rawValue: stage) ?? .password, userID: userID, fullName: name, email: email,
-                hasTOTP: hasTOTP, passwordExpired: expired, principal: principal, security: policy)
+                hasTOTP: hasTOTP, passwordExpired: expired, principal: principal, policy: document)
         }
     }
 
@@ -263,5 +264,8 @@ public struct SignedInUser: Sendable {
     /// Older than local policy allows: the user must change it before anything else.
     public let passwordExpired: Bool
     public let principal: Principal
-    public let security: LocalPolicyDocument.Security
+    /// The council's local policy in force when this request's identity was checked (the check
+    /// reads its stamp in the same statement), so the request's own rules need no second read.
+    public let policy: LocalPolicyDocument
+    public var security: LocalPolicyDocument.Security { policy.security }
 }

@@ -298,7 +298,7 @@ import Testing
             context.user = SignedInUser(
                 sessionID: UUID(), stage: .complete, userID: id, fullName: "Test caller", email: "", hasTOTP: true,
                 passwordExpired: false, principal: try await identity.groups.principal(scope, userID: id, logger: context.logger),
-                security: try await identity.policies.current(scope, logger: context.logger).document.security)
+                policy: try await identity.policies.current(scope, logger: context.logger).document)
             return try await next(request, context)
         }
     }

@@ -29,7 +29,7 @@ struct CaseworkAPI: APIProtocol {
             case .open: queue = .open
             case .unassigned: queue = .unassigned
             case .due:
-                let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
+                let policy = context.user.policy.casework
                 queue = .atLeast(days: max(0, policy.processingTargetDays - policy.escalateDaysBeforeTarget))
             }
         }
@@ -242,8 +242,7 @@ struct CaseworkAPI: APIProtocol {
         -> Operations.GetManagementInformation.Output
     {
         let context = try SignedInRequestContext.operation()
-        let target = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
-            .processingTargetDays
+        let target = context.user.policy.casework.processingTargetDays
         let figures = try await cases.managementInformation(
             context.tenant.scope, targetDays: target, visibleTeams: ManagementInformationController.visibleTeams(context.user),
             logger: context.logger)

@@ -112,7 +112,7 @@ struct BadgesController: Sendable {
         if let number = request.uri.queryParameters.get("number")?.trimmingCharacters(in: .whitespaces).uppercased(), !number.isEmpty {
             return .redirect(to: "\(context.basePath)/badges/\(String(number.prefix(6)))")
         }
-        let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document
+        let policy = context.user.policy
         let today = Day(badges.clock.now())
         let due = try await badges.renewalsDue(
             context.tenant.scope, today: today, withinDays: policy.badge.renewalInvitationDays, visibleTeams: actor.visibleTeams(),

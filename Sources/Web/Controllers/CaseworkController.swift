@@ -44,7 +44,7 @@ struct CaseworkController: Sendable {
         let actor = context.actor
         let searchText = request.uri.queryParameters.get("q").map { String($0.prefix(100)) }?.trimmingCharacters(in: .whitespaces)
         let show = searchText?.isEmpty == false ? "search" : request.uri.queryParameters.get("show") ?? "mine"
-        let policy = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
+        let policy = context.user.policy.casework
         let queue = Self.selectedQueue(show, searchText: searchText, actor: actor, policy: policy)
         let rows = try await cases.queue(context.tenant.scope, queue, visibleTeams: actor.visibleTeams(), logger: context.logger)
         return try pages.render(
@@ -113,7 +113,7 @@ struct CaseworkController: Sendable {
     ) async throws -> Response {
         let scope = context.tenant.scope
         let file = try await cases.file(scope, reference: reference, as: actor, logger: context.logger)
-        let policy = try await identity.policies.current(scope, logger: context.logger).document
+        let policy = context.user.policy
         let assignees = try await CasePagePresenter.assigns(file, actor) ? cases.assignees(scope, logger: context.logger) : nil
         let badgeData = try await badges.caseData(context, reference: reference)
         let presenter = CasePagePresenter(

@@ -47,8 +47,7 @@ struct ManagementInformationController: Sendable {
 
     /// The figures over the cases this person may see (`Actor.visibleTeams`).
     private func figures(_ context: SignedInRequestContext, _ user: SignedInUser) async throws -> (Int, ManagementInformation) {
-        let target = try await identity.policies.current(context.tenant.scope, logger: context.logger).document.casework
-            .processingTargetDays
+        let target = context.user.policy.casework.processingTargetDays
         let mi = try await cases.managementInformation(
             context.tenant.scope, targetDays: target, visibleTeams: Self.visibleTeams(user), logger: context.logger)
         return (target, mi)
