@@ -174,9 +174,7 @@ extension CaseFile {
 
         var row: CaseService.CaseRow {
             CaseService.CaseRow(
-                id: id, status: ApplicationStatus(rawValue: status) ?? .draft,
-                eligibility: eligibility.flatMap(Eligibility.init(rawValue:)),
-                team: team, assignedTo: assignedTo, assessedBy: assessedBy, state: state)
+                id: id, status: status, eligibility: eligibility, team: team, assignedTo: assignedTo, assessedBy: assessedBy, state: state)
         }
     }
 

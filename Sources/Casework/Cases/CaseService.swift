@@ -81,6 +81,17 @@ public struct CaseService: Sendable {
         public let assessedBy: UUID?
         /// The audited fields as they were when the row was read (see `stateColumns`).
         let state: String
+
+        /// From the columns as stored (an unknown status reads as a draft, which no step acts on).
+        init(id: UUID, status: String, eligibility: String?, team: String, assignedTo: UUID?, assessedBy: UUID?, state: String) {
+            self.id = id
+            self.status = ApplicationStatus(rawValue: status) ?? .draft
+            self.eligibility = eligibility.flatMap(Eligibility.init(rawValue:))
+            self.team = team
+            self.assignedTo = assignedTo
+            self.assessedBy = assessedBy
+            self.state = state
+        }
     }
 
     /// The audited fields of a case, as a JSON object: what its audit rows compare before and
@@ -120,9 +131,7 @@ public struct CaseService: Sendable {
             .decode((UUID, String, String?, String, UUID?, UUID?, String).self)
         {
             return CaseRow(
-                id: id, status: ApplicationStatus(rawValue: status) ?? .draft,
-                eligibility: eligibility.flatMap(Eligibility.init(rawValue:)),
-                team: team, assignedTo: assigned, assessedBy: assessed, state: state)
+                id: id, status: status, eligibility: eligibility, team: team, assignedTo: assigned, assessedBy: assessed, state: state)
         }
         throw CaseworkError.noSuchCase
     }
