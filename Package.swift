@@ -40,6 +40,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
+        // Document uploads from the pages are multipart/form-data: its streaming parser lets an
+        // upload be checked and encrypted as it arrives, never held whole.
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
     ],
     targets: [
         // MARK: system libraries (one Swift file in the owning module wraps each)
@@ -70,6 +73,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: keys and documents
+        // Councils' data keys, wrapped by a master key kept outside the database.
+        .target(
+            name: "Keys",
+            dependencies: [
+                "KerbCore", "Storage", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Encrypted, streamed document blobs in each council's own namespace.
+        .target(
+            name: "Documents",
+            dependencies: [
+                "KerbCore", "Storage", "Keys", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         .target(
             name: "Audit",
             dependencies: [
@@ -91,7 +114,7 @@ let package = Package(
         .target(
             name: "Identity",
             dependencies: [
-                "KerbCore", "Storage", "Audit", "Policy", "CArgon2", "COath",
+                "KerbCore", "Storage", "Audit", "Policy", "Keys", "CArgon2", "COath",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -112,7 +135,7 @@ let package = Package(
         .target(
             name: "Casework",
             dependencies: [
-                "KerbCore", "Storage", "Policy", "Audit", "Communications", "NationalBlueBadge", "Payments",
+                "KerbCore", "Storage", "Policy", "Audit", "Communications", "NationalBlueBadge", "Payments", "Documents", "Keys",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -130,7 +153,8 @@ let package = Package(
         .target(
             name: "Tenancy",
             dependencies: [
-                "KerbCore", "Storage", "Policy", "Identity", "KerbCatalogue",
+                "KerbCore", "Storage", "Audit", "Policy", "Identity", "Keys", "Documents", "KerbCatalogue",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -195,8 +219,9 @@ let package = Package(
             name: "Web",
             dependencies: [
                 "KerbCore", "Storage", "Audit", "Policy", "Identity", "Casework", "Communications", "Enforcement", "Tenancy", "CQREncode",
-                "KerbAPI", "NationalBlueBadge",
+                "KerbAPI", "NationalBlueBadge", "Keys", "Documents",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "Yams", package: "Yams"),
@@ -210,7 +235,8 @@ let package = Package(
         .executableTarget(
             name: "Kerb",
             dependencies: [
-                "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore", "Audit",
+                "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore", "Audit", "Keys",
+                "Documents",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -224,7 +250,7 @@ let package = Package(
         .executableTarget(
             name: "KerbBench",
             dependencies: [
-                "Web", "Tenancy", "Identity", "Audit", "Storage", "KerbCore",
+                "Web", "Tenancy", "Identity", "Audit", "Storage", "KerbCore", "Keys", "Documents",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -252,7 +278,8 @@ let package = Package(
         .target(
             name: "KerbTestSupport",
             dependencies: [
-                "Storage", "Tenancy", "Identity", "Web", "KerbCore", "Audit", "Casework", "Policy", "ContractFakes", "Payments",
+                "Storage", "Tenancy", "Identity", "Web", "KerbCore", "Audit", "Casework", "Policy", "ContractFakes", "Payments", "Keys",
+                "Documents",
                 "NationalBlueBadge",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -266,8 +293,9 @@ let package = Package(
         .testTarget(
             name: "KerbUnitTests",
             dependencies: [
-                "KerbCore", "Policy", "Tenancy", "Identity", "Casework", "Enforcement", "Web", "KerbAPI",
+                "KerbCore", "Policy", "Tenancy", "Identity", "Casework", "Enforcement", "Web", "KerbAPI", "Keys", "Documents",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -277,7 +305,8 @@ let package = Package(
             name: "KerbDatabaseTests",
             dependencies: [
                 "KerbTestSupport", "Storage", "Audit", "Tenancy", "Identity", "Policy", "Casework", "Communications", "Enforcement",
-                "KerbCore", "Payments", "NationalBlueBadge", "ContractFakes",
+                "KerbCore", "Payments", "NationalBlueBadge", "ContractFakes", "Keys", "Documents",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -289,8 +318,9 @@ let package = Package(
             name: "KerbWebTests",
             dependencies: [
                 "KerbTestSupport", "Storage", "Audit", "Tenancy", "Web", "Identity", "Policy", "Casework", "Communications", "KerbCore",
-                "Payments", "NationalBlueBadge", "ContractFakes",
+                "Payments", "NationalBlueBadge", "ContractFakes", "Keys", "Documents",
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

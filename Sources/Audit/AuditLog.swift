@@ -68,6 +68,17 @@ public enum AuditLog {
         return (try? encoder.encode(values)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
+    /// Records an event from an operator's admin session, inside the council (`enterTenant`), in
+    /// the caller's transaction: an export, a key rotation, anything supplier ops do to a council.
+    public static func record(_ event: AuditEvent, on session: AdminSession) throws {
+        try session.query(
+            """
+            INSERT INTO audit_events (actor_id, actor, action, target, outcome, detail, request_id)
+            VALUES ($1::uuid, $2, $3, $4, $5, $6, $7)
+            """,
+            [event.actorID?.uuidString, event.actor, event.action, event.target, event.outcome.rawValue, event.detail, event.requestID])
+    }
+
     /// Records an event in a transaction of its own (for refusals, which change nothing else).
     public static func record(_ event: AuditEvent, database: TenantDatabase, scope: TenantScope, logger: Logger) async throws {
         try await database.transaction(scope, logger: logger) { conn in try await record(event, on: conn, logger: logger) }

@@ -1,5 +1,6 @@
 import Foundation
 import KerbCore
+import Keys
 import Logging
 import Policy
 import PostgresNIO
@@ -12,13 +13,17 @@ public struct AccountService: Sendable {
     public let database: TenantDatabase
     public let hasher: PasswordHasher
     public let rules: PasswordRules
+    /// Seals TOTP secrets with the council's data key: a copy of the database alone cannot
+    /// produce anyone's codes.
+    public let keys: KeyRing
     /// Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
     let decoyHash: String
 
-    public init(database: TenantDatabase, hasher: PasswordHasher, rules: PasswordRules) async throws {
+    public init(database: TenantDatabase, hasher: PasswordHasher, rules: PasswordRules, keys: KeyRing) async throws {
         self.database = database
         self.hasher = hasher
         self.rules = rules
+        self.keys = keys
         self.decoyHash = try await hasher.hash("decoy password for unknown accounts")
     }
 
@@ -169,10 +174,11 @@ public struct AccountService: Sendable {
     /// Stores a new TOTP secret for the user (enrolment is confirmed by a first valid code).
     /// Operators' and tests' path; people enrol through `beginTOTPEnrolment`.
     public func enrolTOTP(_ scope: TenantScope, userID: UUID, secret: [UInt8], now: Date, logger: Logger) async throws {
+        let sealed = try await keys.seal(secret, context: Self.totpContext(userID), scope, logger: logger)
         try await database.transaction(scope, logger: logger) { conn in
             _ = try await conn.query(
                 """
-                UPDATE users SET totp_secret = \(Data(secret)), totp_enrolled_at = \(now), totp_last_step = NULL
+                UPDATE users SET totp_secret = \(sealed), totp_enrolled_at = \(now), totp_last_step = NULL
                 WHERE id = \(userID)
                 """, logger: logger)
         }
@@ -183,25 +189,31 @@ public struct AccountService: Sendable {
     /// it from here, so nobody can enrol a secret of their own choosing.
     public func beginTOTPEnrolment(_ scope: TenantScope, userID: UUID, now: Date, logger: Logger) async throws -> [UInt8] {
         let secret = TOTP.newSecret()
+        let sealed = try await keys.seal(secret, context: Self.totpContext(userID), scope, logger: logger)
         try await database.transaction(scope, logger: logger) { conn in
             _ = try await conn.query(
-                "UPDATE users SET totp_pending_secret = \(Data(secret)), totp_pending_at = \(now) WHERE id = \(userID)", logger: logger)
+                "UPDATE users SET totp_pending_secret = \(sealed), totp_pending_at = \(now) WHERE id = \(userID)", logger: logger)
         }
         return secret
     }
 
     /// The secret being enrolled, if one was generated in the last `pendingLifetime`.
     public func pendingTOTPSecret(_ scope: TenantScope, userID: UUID, now: Date, logger: Logger) async throws -> [UInt8]? {
-        try await database.transaction(scope, logger: logger) { conn in
-            var secret: [UInt8]?
+        let sealed = try await database.transaction(scope, logger: logger) { conn in
+            var sealed: Data?
             for try await row in try await conn.query(
                 "SELECT totp_pending_secret, totp_pending_at FROM users WHERE id = \(userID)", logger: logger
             ).decode((Data?, Date?).self) {
-                if let data = row.0, let at = row.1, at.addingTimeInterval(Self.pendingLifetime) > now { secret = Array(data) }
+                if let data = row.0, let at = row.1, at.addingTimeInterval(Self.pendingLifetime) > now { sealed = data }
             }
-            return secret
+            return sealed
         }
+        guard let sealed else { return nil }
+        return Array(try await keys.open(sealed, context: Self.totpContext(userID), scope, logger: logger))
     }
+
+    /// What a user's TOTP secret is sealed for: it opens only on that user's row.
+    static func totpContext(_ userID: UUID) -> String { "totp:\(userID.uuidString.lowercased())" }
 
     /// How long a generated, unconfirmed authenticator secret stays usable.
     public static let pendingLifetime: TimeInterval = 15 * 60
@@ -219,7 +231,7 @@ public struct AccountService: Sendable {
             guard let data = pending?.0, let at = pending?.1, at.addingTimeInterval(Self.pendingLifetime) > now else {
                 return "totp-enrol-expired"
             }
-            let secret = Array(data)
+            let secret = Array(try await keys.open(data, context: Self.totpContext(userID), scope, logger: logger))
             guard let step = TOTP.matchingStep(secret: secret, code: code, at: now) else { return "totp-enrol-wrong" }
             _ = try await conn.query(
                 """
@@ -240,7 +252,8 @@ public struct AccountService: Sendable {
             let rows = try await conn.query("SELECT totp_secret, totp_last_step FROM users WHERE id = \(userID)", logger: logger)
             var state: (Data?, Int64?)?
             for try await row in rows.decode((Data?, Int64?).self) { state = row }
-            guard let state, let secret = state.0.map(Array.init) else { return "totp-missing" }
+            guard let state, let sealed = state.0 else { return "totp-missing" }
+            let secret = Array(try await keys.open(sealed, context: Self.totpContext(userID), scope, logger: logger))
             guard let step = TOTP.matchingStep(secret: secret, code: code, at: now) else { return "totp-wrong" }
             if let last = state.1, step <= last {
                 logger.warning("replayed TOTP code refused", metadata: ["kerb.user": .string(userID.uuidString)])

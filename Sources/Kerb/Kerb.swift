@@ -9,7 +9,10 @@ import Storage
 struct Kerb: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Blue Badge casework for UK councils, one schema per council.",
-        subcommands: [Serve.self, Migrate.self, TenantCommand.self, AuditCommand.self, OpsCommand.self, PolicyCommand.self, Demo.self])
+        subcommands: [
+            Serve.self, Migrate.self, TenantCommand.self, KeysCommand.self, AuditCommand.self, OpsCommand.self, PolicyCommand.self,
+            Demo.self,
+        ])
 }
 
 /// Prints a failure as one line on stderr and exits non-zero; `KerbError`s say what to fix.

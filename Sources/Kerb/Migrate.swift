@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Identity
+import Keys
 import Storage
 import Tenancy
 
@@ -29,17 +31,42 @@ struct Migrate: AsyncParsableCommand {
                     FileHandle.standardError.write(Data("\rmigrating tenants: \(done)/\(total) \(outcome.schema) \(status)\u{1B}[K".utf8))
                     if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
                 }
+                let keys = try runtime.councilKeys()
+                let keyed = try await runtime.admin.transaction { session in try keys.ensureAll(session, scopes) }
+                let sealed = try await Self.sealLegacySecrets(outcomes, scopes: scopes, keys: keys, admin: runtime.admin)
                 let failed = outcomes.filter { $0.error != nil }
                 for failure in failed {
                     FileHandle.standardError.write(Data("kerb: \(failure.error!.description)\n".utf8))
                 }
                 let elapsed = ContinuousClock.now - started
                 let split = outcomes.filter(\.rolesSplit).count
+                let keyNote = keyed > 0 ? ", \(keyed) given a data key" : ""
+                let sealNote = sealed > 0 ? ", \(sealed) secrets sealed" : ""
                 print(
-                    "migrate: control plane +\(control.applied.count), \(scopes.count - 1) tenants + supplier ops, \(outcomes.count - failed.count) upgraded\(split > 0 ? " (\(split) given a request role)" : ""), \(failed.count) failed, in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))"
+                    "migrate: control plane +\(control.applied.count), \(scopes.count - 1) tenants + supplier ops, \(outcomes.count - failed.count) upgraded\(split > 0 ? " (\(split) given a request role)" : "")\(keyNote)\(sealNote), \(failed.count) failed, in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))"
                 )
                 if !failed.isEmpty { throw ExitCode(4) }
             }
         }
+    }
+
+    /// Seals the TOTP secrets of schemas that have just gained migration 0014 (before it they
+    /// were stored in the clear), each in one transaction with that schema's data key.
+    static func sealLegacySecrets(_ outcomes: [Migrator.Outcome], scopes: [TenantScope], keys: CouncilKeys, admin: AdminDatabase)
+        async throws
+        -> Int
+    {
+        let upgraded = Set(
+            outcomes.filter { $0.error == nil && $0.applied.contains { version in version.hasPrefix("0014_") } }.map(\.schema))
+        var sealed = 0
+        for scope in scopes where upgraded.contains(scope.schema) {
+            sealed += try await admin.transaction { session in
+                let key = try keys.current(session, scope)
+                try session.enterTenant(scope)
+                defer { try? session.leaveTenant() }
+                return try SealedSecrets.sealLegacy(session, with: key)
+            }
+        }
+        return sealed
     }
 }

@@ -1,4 +1,6 @@
+import Documents
 import Foundation
+import Keys
 import Logging
 import NIOPosix
 import Storage
@@ -27,6 +29,14 @@ struct Runtime {
     }
 
     func lifecycle() throws -> TenantLifecycle {
-        TenantLifecycle(database: admin, catalogue: try AuthorityCatalogue.bundled(), tenantMigrations: try Migration.bundled(.tenant))
+        TenantLifecycle(
+            database: admin, catalogue: try AuthorityCatalogue.bundled(), tenantMigrations: try Migration.bundled(.tenant),
+            keys: try councilKeys())
     }
+
+    /// The master key and the documents folder (`KERB_MASTER_KEY_FILE`, `KERB_DOCUMENTS_DIR`).
+    func vault() throws -> VaultSettings { try VaultSettings.fromEnvironment(ProcessInfo.processInfo.environment) }
+
+    /// The councils' data keys, under the master key from `KERB_MASTER_KEY_FILE`.
+    func councilKeys() throws -> CouncilKeys { CouncilKeys(master: try MasterKey.fromEnvironment(ProcessInfo.processInfo.environment)) }
 }

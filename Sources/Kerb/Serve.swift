@@ -1,4 +1,5 @@
 import ArgumentParser
+import Documents
 import Foundation
 import Hummingbird
 import KerbCore
@@ -62,7 +63,9 @@ struct Serve: AsyncParsableCommand {
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             let logger = Logger(label: "kerb")
-            var deps = try await WebDependencies.live(config, readWorkers: readWorkers, metrics: registry, logger: logger)
+            var deps = try await WebDependencies.live(
+                config, vault: try VaultSettings.fromEnvironment(ProcessInfo.processInfo.environment), readWorkers: readWorkers,
+                metrics: registry, logger: logger)
             deps.external = ExternalWiring.live(environment: ProcessInfo.processInfo.environment)
             let app = try await buildApplication(
                 WebConfig(

@@ -6,7 +6,7 @@ import Tenancy
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Onboard, inspect, suspend, resume and offboard councils.",
-        subcommands: [Onboard.self, List.self, Show.self, Suspend.self, Resume.self, Offboard.self])
+        subcommands: [Onboard.self, List.self, Show.self, Suspend.self, Resume.self, Export.self, Offboard.self])
 
     struct Onboard: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a council's schema, role and first admin invitation.")
@@ -111,7 +111,50 @@ struct TenantCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 try await Runtime.with { runtime in
-                    _ = try await runtime.lifecycle().offboard(slug, actor: operatorName())
+                    let certificate = try await runtime.lifecycle().offboard(slug, actor: operatorName(), blobs: try runtime.vault().blobs)
+                    print(certificate.text)
+                }
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a council's full export (every table as CSV and JSON, every document, a manifest), or verify one.",
+            subcommands: [Write.self, Verify.self], defaultSubcommand: Write.self)
+
+        struct Write: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "write", abstract: "Export a council to a new folder.")
+            @Argument(help: "The council's slug.") var slug: String
+            @Option(help: "A new or empty folder.") var to: String
+
+            func run() async throws {
+                try await reportingErrors {
+                    try await Runtime.with { runtime in
+                        let summary = try await TenantExport(lifecycle: try runtime.lifecycle(), blobs: try runtime.vault().blobs)
+                            .export(slug, to: URL(fileURLWithPath: to, isDirectory: true), actor: operatorName())
+                        let rows = summary.manifest.tables.reduce(0) { $0 + $1.rows }
+                        print(
+                            "exported \(slug): \(summary.manifest.tables.count) tables (\(rows) rows), \(summary.manifest.documents.count) documents; manifest SHA-256 \(summary.manifestSHA256)"
+                        )
+                        print("next: kerb tenant export verify \(to)")
+                    }
+                }
+            }
+        }
+
+        struct Verify: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Check an export's files and compare it with the council's live data.")
+            @Argument(help: "The export's folder.") var folder: String
+
+            func run() async throws {
+                try await reportingErrors {
+                    try await Runtime.with { runtime in
+                        let manifest = try await TenantExport(lifecycle: try runtime.lifecycle(), blobs: try runtime.vault().blobs)
+                            .verify(URL(fileURLWithPath: folder, isDirectory: true), actor: operatorName())
+                        print("verified: the export of \(manifest.council) matches its files and the council's data")
+                    }
                 }
             }
         }

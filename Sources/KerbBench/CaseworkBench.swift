@@ -1,3 +1,4 @@
+import Documents
 import Foundation
 import Hummingbird
 import Identity
@@ -40,7 +41,9 @@ struct CaseworkBench {
             report.line(
                 String(format: "  seeded %d applicants, applications and badges in %.1f s", volume, (ContinuousClock.now - start).seconds))
         }
-        let deps = try await WebDependencies.live(config, readWorkers: 1, metrics: nil, logger: logger)
+        let deps = try await WebDependencies.live(
+            config, vault: try VaultSettings.fromEnvironment(ProcessInfo.processInfo.environment), readWorkers: 1, metrics: nil,
+            logger: logger)
         let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: port), deps, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }

@@ -1,3 +1,4 @@
+import Documents
 import Foundation
 import Hummingbird
 import KerbCore
@@ -32,7 +33,9 @@ struct HTTPBench {
         report.line("\nTenant-routed one-row read over HTTP (wrk -t1 -c\(connections), \(seconds) s each, \(rounds) interleaved rounds)")
         var logger = Logger(label: "bench")
         logger.logLevel = .critical  // failures show as wrk's non-2xx count; shutdown noise is not news
-        let deps = try await WebDependencies.live(config, readWorkers: readWorkers, metrics: nil, logger: logger)
+        let deps = try await WebDependencies.live(
+            config, vault: try VaultSettings.fromEnvironment(ProcessInfo.processInfo.environment), readWorkers: readWorkers, metrics: nil,
+            logger: logger)
         var rawConfig = config
         rawConfig.appUser = "kerb_bench_raw"
         rawConfig.appPassword = rawPassword

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Keys
 import Logging
 import NIOPosix
 import Storage
@@ -77,7 +78,8 @@ struct Fleet {
         return TenantLifecycle(
             database: admin,
             catalogue: try AuthorityCatalogue(authoritiesCSV: "slug,name,band,nation\n\(rows)\n", bandsCSV: "band,rank,description\n"),
-            tenantMigrations: try Migration.bundled(.tenant))
+            tenantMigrations: try Migration.bundled(.tenant),
+            keys: CouncilKeys(master: try MasterKey.fromEnvironment(ProcessInfo.processInfo.environment)))
     }
 
     func count() async throws -> Int {

@@ -1,4 +1,5 @@
 import Audit
+import Documents
 import Foundation
 import Hummingbird
 import Identity
@@ -42,7 +43,9 @@ struct ReadsBench {
         )
         let scope = TenantScope(try Slug.bench(slug))
         try await seed(scope)
-        let deps = try await WebDependencies.live(config, readWorkers: readWorkers, metrics: nil, logger: logger)
+        let deps = try await WebDependencies.live(
+            config, vault: try VaultSettings.fromEnvironment(ProcessInfo.processInfo.environment), readWorkers: readWorkers, metrics: nil,
+            logger: logger)
         let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: port), deps, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }

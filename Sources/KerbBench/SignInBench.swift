@@ -1,4 +1,5 @@
 import Audit
+import Documents
 import Foundation
 import Hummingbird
 import Identity
@@ -25,7 +26,9 @@ struct SignInBench {
     func run(_ report: Report) async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
-        let deps = try await WebDependencies.live(config, readWorkers: 1, metrics: nil, logger: logger)
+        let deps = try await WebDependencies.live(
+            config, vault: try VaultSettings.fromEnvironment(ProcessInfo.processInfo.environment), readWorkers: 1, metrics: nil,
+            logger: logger)
         let signInConnections = max(2, connections / 4)
         report.line(
             "\nSign-in burst (Argon2id m=19456 KiB t=2 p=1 on \(WebDependencies.hashingThreads) hashing thread(s) at nice \(PasswordHasher.niceness); wrk -c\(signInConnections) POST /sign-in with reads at -c\(connections), \(seconds) s each, \(rounds) rounds)"

@@ -14,6 +14,8 @@ public enum KerbErrorKind: Sendable, Equatable {
     case unsupportedMediaType
     /// Too many attempts from one client in a short time: 429.
     case throttled
+    /// A body larger than its limit (an upload past the council's size limit): 413.
+    case tooLarge
 }
 
 /// One problem with one input field; shown next to the field and in the error summary.

@@ -66,6 +66,34 @@ public actor Browser {
         try await send(.post, path, bytes: body, contentType: contentType, extra: extra)
     }
 
+    /// Uploads a file as a page's form does: multipart/form-data, the CSRF token and `fields`
+    /// first, then the file part named `file`.
+    @discardableResult
+    public func upload(
+        _ path: String, _ fields: [(String, String)], fileName: String, bytes: [UInt8], csrf override: String? = nil
+    ) async throws -> Page {
+        let boundary = "kerb-test-\(UUID().uuidString)"
+        var body: [UInt8] = []
+        for (name, value) in [("csrf", override ?? csrf)] + fields {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+        }
+        body += Array(
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(fileName)\"\r\nContent-Type: application/pdf\r\n\r\n"
+                .utf8)
+        body += bytes
+        body += Array("\r\n--\(boundary)--\r\n".utf8)
+        return try await send(.post, path, bytes: body, contentType: "multipart/form-data; boundary=\(boundary)")
+    }
+
+    /// A GET whose answer is not a page (a download): status, headers and bytes.
+    public func download(_ path: String) async throws -> (status: HTTPResponse.Status, headers: HTTPFields, bytes: [UInt8]) {
+        var headers: HTTPFields = [.userAgent: Self.userAgent]
+        if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
+        let uri = path.hasPrefix("/t/") ? path : base + path
+        let response = try await client.execute(uri: uri, method: .get, headers: headers, body: nil)
+        return (response.status, response.headers, Array(buffer: response.body))
+    }
+
     private func send(_ method: HTTPRequest.Method, _ path: String, body: String?) async throws -> Page {
         try await send(
             method, path, bytes: body.map { Array($0.utf8) }, contentType: body == nil ? nil : "application/x-www-form-urlencoded")

@@ -16,7 +16,8 @@ public struct TestAccounts: Sendable {
     public func withAccounts(_ body: (AccountService) async throws -> Void) async throws {
         try await TestDatabase.withTenantDatabase { database in
             let hasher = PasswordHasher(pool: TestDatabase.threads, parameters: TestDatabase.fastHashing)
-            let service = try await AccountService(database: database, hasher: hasher, rules: try PasswordRules.bundled())
+            let service = try await AccountService(
+                database: database, hasher: hasher, rules: try PasswordRules.bundled(), keys: TestDatabase.keyRing(database))
             try await body(service)
         }
     }

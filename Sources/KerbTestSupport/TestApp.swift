@@ -18,7 +18,8 @@ public enum TestApp {
     ) async throws -> WebDependencies {
         _ = try await TestDatabase.prepared()
         return try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: metrics, passwordParameters: TestDatabase.fastHashing, external: external,
+            TestDatabase.config, vault: TestDatabase.vault, readWorkers: 1, metrics: metrics, passwordParameters: TestDatabase.fastHashing,
+            external: external,
             logger: logger)
     }
 }

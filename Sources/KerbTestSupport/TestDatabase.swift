@@ -1,6 +1,8 @@
+import Documents
 import Foundation
 import Identity
 import KerbCore
+import Keys
 import Logging
 import NIOPosix
 import PostgresNIO
@@ -31,11 +33,29 @@ public enum TestDatabase {
 
     public static var admin: AdminDatabase { AdminDatabase(config: config, threads: threads) }
 
+    /// The run's master key: the cluster is new each run, so a random key wraps all its councils'
+    /// data keys (production reads `KERB_MASTER_KEY_FILE`).
+    public static let master = MasterKey.random()
+    public static var councilKeys: CouncilKeys { CouncilKeys(master: master) }
+
+    /// The run's master key and a documents folder of the run's own (removed by infra/test with
+    /// the cluster when `KERB_DOCUMENTS_DIR` is set, else under the system's temporary folder).
+    public static let vault = VaultSettings(
+        master: master,
+        blobs: FolderBlobStore(
+            root: URL(
+                fileURLWithPath: ProcessInfo.processInfo.environment["KERB_DOCUMENTS_DIR"]
+                    ?? (NSTemporaryDirectory() + "/kerb-test-documents-\(ProcessInfo.processInfo.processIdentifier)"), isDirectory: true)))
+
+    /// The web process's view of the councils' keys, over `database` (the login role).
+    public static func keyRing(_ database: TenantDatabase) -> KeyRing { KeyRing(master: master, database: database) }
+
     private static let preparation = Task {
         _ = try await Migrator(database: admin).migrateControl()
         let catalogue = try AuthorityCatalogue.bundled()
         try await admin.transaction { session in try catalogue.sync(session) }
         try await SupplierOps.ensure(admin, migrations: try Migration.bundled(.tenant))
+        try await admin.transaction { session in try councilKeys.ensure(session, .supplierOps) }
     }
 
     /// Waits until the control plane is migrated and the catalogue loaded.
@@ -46,7 +66,8 @@ public enum TestDatabase {
 
     public static func lifecycle() async throws -> TenantLifecycle {
         TenantLifecycle(
-            database: try await prepared(), catalogue: try AuthorityCatalogue.bundled(), tenantMigrations: try Migration.bundled(.tenant))
+            database: try await prepared(), catalogue: try AuthorityCatalogue.bundled(), tenantMigrations: try Migration.bundled(.tenant),
+            keys: councilKeys)
     }
 
     /// A unique lowercase token for test slugs and names.
@@ -68,7 +89,7 @@ public enum TestDatabase {
         let testCatalogue = try AuthorityCatalogue(
             authoritiesCSV: "slug,name,band,nation\n\(authority),Test Council \(token),\(band.rawValue),\(nation.rawValue)\n",
             bandsCSV: "band,rank,description\n")
-        let scoped = TenantLifecycle(database: lifecycle.database, catalogue: testCatalogue, tenantMigrations: lifecycle.tenantMigrations)
+        let scoped = lifecycle.with(catalogue: testCatalogue)
         return try await scoped.onboard(
             .init(authority: authority, adminName: "Alex Morgan", adminEmail: "alex.morgan@\(token).test.kerb.example", actor: "test"))
     }

@@ -45,10 +45,48 @@ public struct LocalPolicyDocument: Codable, Sendable, Equatable {
         }
     }
 
+    /// What may be uploaded: the size limit and the kinds of file (decided from the content).
+    public struct Documents: Codable, Sendable, Equatable {
+        public var maxMegabytes: Int
+        public var allowPdf: Bool
+        public var allowJpeg: Bool
+        public var allowPng: Bool
+        public var allowHeic: Bool
+
+        /// What councils get by default, and what a policy stored before documents existed means.
+        public static let standard = Documents(maxMegabytes: 20, allowPdf: true, allowJpeg: true, allowPng: true, allowHeic: true)
+
+        /// The largest upload Kerb takes from any council.
+        public static let serviceMaxMegabytes = 50
+
+        public var maxBytes: Int { maxMegabytes * 1024 * 1024 }
+    }
+
     public var security: Security
     public var casework: Casework
     public var badge: Badge
     public var evidence: Evidence
+    public var documents: Documents
+
+    enum CodingKeys: String, CodingKey { case security, casework, badge, evidence, documents }
+
+    public init(security: Security, casework: Casework, badge: Badge, evidence: Evidence, documents: Documents = .standard) {
+        self.security = security
+        self.casework = casework
+        self.badge = badge
+        self.evidence = evidence
+        self.documents = documents
+    }
+
+    /// Versions stored before the documents section existed read as the standard one.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        security = try container.decode(Security.self, forKey: .security)
+        casework = try container.decode(Casework.self, forKey: .casework)
+        badge = try container.decode(Badge.self, forKey: .badge)
+        evidence = try container.decode(Evidence.self, forKey: .evidence)
+        documents = try container.decodeIfPresent(Documents.self, forKey: .documents) ?? .standard
+    }
 }
 
 /// What no local policy may breach, per nation (`policies/statutory/<nation>.yaml`).

@@ -54,6 +54,12 @@ public enum PolicyCheck {
         require(
             (0...180).contains(b.renewalInvitationDays), "badge.renewal_invitation_days",
             "Renewal invitations go out 0 to 180 days before expiry")
+
+        let d = policy.documents
+        let cap = LocalPolicyDocument.Documents.serviceMaxMegabytes
+        require((1...cap).contains(d.maxMegabytes), "documents.max_megabytes", "Uploads may be 1 to \(cap) MB")
+        require(
+            d.allowPdf || d.allowJpeg || d.allowPng || d.allowHeic, "documents.allow_pdf", "Allow at least one kind of file to be uploaded")
         return issues
     }
 

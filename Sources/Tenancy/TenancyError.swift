@@ -15,6 +15,12 @@ public enum TenancyError: KerbError, Equatable {
     case offboardNeedsVerifiedExport(String)
     case invalidAdmin([FieldIssue])
     case catalogue(String)
+    /// The export folder exists and is not empty, or cannot be written.
+    case exportFolderUnusable(String)
+    /// The folder holds no manifest, or one Kerb did not record making.
+    case exportNotRecognised(String)
+    /// Verification found differences (files changed, or the council's data has moved on).
+    case exportDoesNotVerify([String])
 
     public var kind: KerbErrorKind {
         switch self {
@@ -26,6 +32,8 @@ public enum TenancyError: KerbError, Equatable {
         case .authorityAlreadyOnboarded, .slugTaken, .hostnameTaken, .wrongStatus, .offboardNeedsVerifiedExport: .conflict
         case .suspended: .unavailable
         case .catalogue: .invalid([])
+        case .exportFolderUnusable, .exportNotRecognised: .invalid([])
+        case .exportDoesNotVerify: .conflict
         }
     }
 
@@ -44,6 +52,9 @@ public enum TenancyError: KerbError, Equatable {
         case .offboardNeedsVerifiedExport: "tenancy.offboard-needs-export"
         case .invalidAdmin: "tenancy.invalid-admin"
         case .catalogue: "tenancy.catalogue"
+        case .exportFolderUnusable: "tenancy.export-folder-unusable"
+        case .exportNotRecognised: "tenancy.export-not-recognised"
+        case .exportDoesNotVerify: "tenancy.export-does-not-verify"
         }
     }
 
@@ -61,9 +72,14 @@ public enum TenancyError: KerbError, Equatable {
         case .wrongStatus(let slug, let status, let wanted): "Tenant '\(slug)' is \(status); this needs it to be \(wanted)"
         case .reasonRequired: "Give a reason; it is kept in the tenant's lifecycle record"
         case .offboardNeedsVerifiedExport(let slug):
-            "Tenant '\(slug)' cannot be offboarded yet: offboarding deletes the council's data, so it needs a verified full export first, and tenant export is not available yet. Nothing was changed."
+            "Tenant '\(slug)' cannot be offboarded: offboarding deletes the council's data, so it needs an export verified against the council's data as it is now (kerb tenant export \(slug) --to DIR, then kerb tenant export verify DIR). Nothing was changed."
         case .invalidAdmin(let issues): issues.map(\.message).joined(separator: "; ")
         case .catalogue(let message): message
+        case .exportFolderUnusable(let folder): "\(folder) must be a new or empty folder Kerb can write"
+        case .exportNotRecognised(let why): "Not a Kerb export: \(why)"
+        case .exportDoesNotVerify(let problems):
+            "The export does not verify (\(problems.count) problem\(problems.count == 1 ? "" : "s")): "
+                + problems.prefix(5).joined(separator: "; ")
         }
     }
 }

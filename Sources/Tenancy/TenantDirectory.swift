@@ -19,7 +19,10 @@ public final class TenantDirectory: Sendable {
     private let clock = ContinuousClock()
     private let cache = NIOLockedValueBox([String: (tenant: Tenant?, at: ContinuousClock.Instant)]())
 
-    public init(database: TenantDatabase, ttl: Duration = .seconds(5), capacity: Int = 4096) {
+    /// How long an answer is kept: a suspension reaches every web process within this.
+    public static let defaultTTL: Duration = .seconds(5)
+
+    public init(database: TenantDatabase, ttl: Duration = TenantDirectory.defaultTTL, capacity: Int = 4096) {
         self.database = database
         self.ttl = ttl
         self.capacity = max(1, capacity)

@@ -1,6 +1,8 @@
+import Documents
 import Foundation
 import Identity
 import KerbCore
+import Keys
 import Policy
 import Storage
 
@@ -11,11 +13,19 @@ public struct TenantLifecycle: Sendable {
     public let database: AdminDatabase
     public let catalogue: AuthorityCatalogue
     public let tenantMigrations: [Migration]
+    /// Each council gets its data key in its onboarding transaction.
+    public let keys: CouncilKeys
 
-    public init(database: AdminDatabase, catalogue: AuthorityCatalogue, tenantMigrations: [Migration]) {
+    public init(database: AdminDatabase, catalogue: AuthorityCatalogue, tenantMigrations: [Migration], keys: CouncilKeys) {
         self.database = database
         self.catalogue = catalogue
         self.tenantMigrations = tenantMigrations
+        self.keys = keys
+    }
+
+    /// The same operations with another catalogue (tests add authorities of their own).
+    public func with(catalogue: AuthorityCatalogue, tenantMigrations: [Migration]? = nil) -> TenantLifecycle {
+        TenantLifecycle(database: database, catalogue: catalogue, tenantMigrations: tenantMigrations ?? self.tenantMigrations, keys: keys)
     }
 
     /// What onboarding asks for. `slug` defaults to the authority's catalogue slug.
@@ -58,6 +68,7 @@ public struct TenantLifecycle: Sendable {
         guard adminIssues.isEmpty else { throw TenancyError.invalidAdmin(adminIssues) }
         let policy = try LocalPolicy.initial(for: authority.nation)
         let migrations = tenantMigrations
+        let keys = keys
         let appUser = database.config.appUser
         let scope = TenantScope(slug)
 
@@ -93,6 +104,7 @@ public struct TenantLifecycle: Sendable {
                 session, tenantID: id, event: "onboarded", actor: request.actor,
                 detail: "band \(authority.band.rawValue), \(authority.nation.rawValue)")
             try session.createTenantRoleAndSchema(scope, appUser: appUser)
+            try keys.ensure(session, scope)
             try session.applyTenantMigrations(scope, migrations)
             try session.enterTenant(scope)
             try session.query(
@@ -142,11 +154,131 @@ public struct TenantLifecycle: Sendable {
         try await transition(slug, from: .suspended, to: .active, reason: reason, actor: actor)
     }
 
-    /// Offboarding deletes a council's data, so it needs a verified full export first. Tenant
-    /// export comes with the shared-services work; until then this refuses and changes nothing.
-    public func offboard(_ slug: String, actor: String) async throws -> Never {
-        _ = try await show(slug)
-        throw TenancyError.offboardNeedsVerifiedExport(slug)
+    /// The certificate of deletion offboarding records and prints.
+    public struct DeletionCertificate: Sendable {
+        public let id: String
+        public let text: String
+    }
+
+    /// Deletes a council: only with an export verified against its data as it is now (its audit
+    /// position unchanged since; every change is audited). The council is suspended first (its
+    /// addresses answer 503 from then on); then, in one transaction, its schema and both roles
+    /// are dropped, its data keys destroyed (crypto-shredding: any copy of its documents or
+    /// secrets, in a backup say, no longer opens), its hostnames released, and a certificate of
+    /// deletion recorded. Its document blobs are removed after the commit.
+    ///
+    /// `settle`: how long to wait after suspending, so every web process's tenant directory has
+    /// seen the suspension before the schema goes (its cache's lifetime, by default).
+    public func offboard(
+        _ slug: String, actor: String, blobs: any BlobStore, settle: Duration = TenantDirectory.defaultTTL + .seconds(1)
+    ) async throws -> DeletionCertificate {
+        let tenant = try await show(slug).tenant
+        guard tenant.status != .offboarded else {
+            throw TenancyError.wrongStatus(slug: slug, status: "offboarded", wanted: "active or suspended")
+        }
+        let scope = tenant.scope
+        let tenantID = tenant.id.uuidString
+        let keys = keys
+        // Checked before anything changes, and again under the lock below.
+        _ = try await database.transaction { session in
+            try Self.currentVerifiedExport(session, tenantID: tenantID, scope: scope, slug: slug)
+        }
+        if tenant.status == .active {
+            _ = try await suspend(slug, reason: "offboarding", actor: actor)
+            try await Task.sleep(for: settle)
+        }
+        let certificate: DeletionCertificate = try await database.transaction { session in
+            _ = try session.query("SELECT 1 FROM kerb_control.tenants WHERE id = $1::uuid FOR UPDATE", [tenantID])
+            let export = try Self.currentVerifiedExport(session, tenantID: tenantID, scope: scope, slug: slug)
+            try session.enterTenant(scope)
+            let tables = try session.tables(scope).count
+            let documents = try session.query("SELECT count(*) FROM documents").first?[0].flatMap { $0 } ?? "0"
+            try session.leaveTenant()
+            try session.dropTenantRoleAndSchema(scope)
+            try keys.shred(session, scope)
+            let versions =
+                try session.query(
+                    "SELECT count(*) FROM kerb_control.council_keys WHERE schema_name = $1", [scope.schema]
+                ).first?[0].flatMap { $0 } ?? "0"
+            try session.query("DELETE FROM kerb_control.tenant_hostnames WHERE tenant_id = $1::uuid", [tenantID])
+            try session.query("DELETE FROM kerb_control.schema_migrations WHERE schema_name = $1", [scope.schema])
+            try session.query(
+                """
+                UPDATE kerb_control.tenants SET status = 'offboarded', status_reason = 'offboarded', offboarded_at = now(), updated_at = now()
+                WHERE id = $1::uuid
+                """, [tenantID])
+            let text = """
+                Certificate of deletion — Kerb
+                Council: \(tenant.displayName) (\(slug)), band \(tenant.band.rawValue), \(tenant.nation.rawValue)
+                Deleted: schema \(scope.schema) with its \(tables) tables, roles \(scope.ownerRole) and \(scope.requestRole), \(documents) documents, \(versions) data key version(s) destroyed
+                Export held by the council: manifest SHA-256 \(export.manifest), audit position \(export.auditSeq), verified \(export.verifiedAt)
+                Issued by: \(actor)
+                """
+            let id =
+                try session.query(
+                    """
+                    INSERT INTO kerb_control.deletion_certificates (tenant_id, export_id, issued_by, certificate)
+                    VALUES ($1::uuid, $2::bigint, $3, $4) RETURNING id::text
+                    """, [tenantID, export.id, actor, text]
+                ).first?[0].flatMap { $0 } ?? ""
+            try Self.recordEvent(session, tenantID: tenantID, event: "offboarded", actor: actor, detail: "certificate \(id)")
+            return DeletionCertificate(id: id, text: text + "\nCertificate: \(id)")
+        }
+        try await blobs.deleteNamespace(scope.schema)
+        return certificate
+    }
+
+    /// The latest verified export, if the council has not changed since it; otherwise the refusal.
+    static func currentVerifiedExport(_ session: AdminSession, tenantID: String, scope: TenantScope, slug: String) throws -> (
+        id: String, manifest: String, auditSeq: String, verifiedAt: String
+    ) {
+        guard
+            let row = try session.query(
+                """
+                SELECT id::text, manifest_sha256, audit_seq::text, to_char(verified_at, 'YYYY-MM-DD"T"HH24:MI:SSOF')
+                FROM kerb_control.tenant_exports WHERE tenant_id = $1::uuid AND verified_at IS NOT NULL ORDER BY id DESC LIMIT 1
+                """, [tenantID]
+            ).first, let id = row[0], let manifest = row[1], let seq = row[2], let verified = row[3]
+        else { throw TenancyError.offboardNeedsVerifiedExport(slug) }
+        try session.enterTenant(scope)
+        let current = try session.query("SELECT coalesce(max(seq), 0)::text FROM audit_events").first?[0].flatMap { $0 } ?? ""
+        try session.leaveTenant()
+        guard current == seq else { throw TenancyError.offboardNeedsVerifiedExport(slug) }
+        return (id, manifest, seq, verified)
+    }
+
+    /// What a key rotation re-sealed.
+    public struct KeyRotation: Sendable, Equatable {
+        public let version: Int
+        public let documents: Int
+        public let secrets: Int
+    }
+
+    /// Gives the council a new data key and destroys the old one, re-sealing every document's
+    /// key and every secret with the new one in the same transaction (the blobs are untouched).
+    /// Recorded in the council's lifecycle events.
+    public func rotateKeys(_ slug: String, actor: String) async throws -> KeyRotation {
+        let tenant = try await show(slug).tenant
+        let keys = keys
+        return try await database.transaction { session in
+            var counts = (documents: 0, secrets: 0)
+            let (_, new) = try keys.rotate(session, tenant.scope) { old, new in
+                try session.enterTenant(tenant.scope)
+                counts = (try DocumentKeys.reseal(session, from: old, to: new), try SealedSecrets.reseal(session, from: old, to: new))
+                try session.leaveTenant()
+            }
+            try Self.recordEvent(
+                session, tenantID: tenant.id.uuidString, event: "keys-rotated", actor: actor,
+                detail: "data key version \(new.version); \(counts.documents) document keys and \(counts.secrets) secrets re-sealed")
+            return KeyRotation(version: new.version, documents: counts.documents, secrets: counts.secrets)
+        }
+    }
+
+    /// Re-wraps every council's data key (and supplier operations') under `next`: master-key
+    /// rotation. Afterwards only `next` opens anything; the old key file can be destroyed.
+    public func rotateMasterKey(to next: MasterKey) async throws -> Int {
+        let keys = keys
+        return try await database.transaction { session in try keys.rewrapAll(session, to: next) }
     }
 
     /// Every tenant whose schema exists (not offboarded), for `kerb migrate`.

@@ -1,10 +1,12 @@
 import Casework
 import Communications
+import Documents
 import Enforcement
 import Foundation
 import Hummingbird
 import Identity
 import KerbCore
+import Keys
 import Logging
 import NIOPosix
 import Policy
@@ -65,13 +67,17 @@ public struct WebDependencies: Sendable {
     public let badges: BadgeService
     public let fees: FeePayments
     public let enforcement: EnforcementService
+    /// Councils' data keys (sealed secrets, document keys), under the master key.
+    public let keys: KeyRing
+    /// Uploading and opening cases' documents.
+    public let documents: CaseDocuments
     /// Connections to GOV.UK Pay and the national Blue Badge service, per council.
     public var external: ExternalServices
     public let metrics: PrometheusCollectorRegistry?
 
     public init(
         database: TenantDatabase, tenants: TenantDirectory, reads: TenantReadPipeline, identity: IdentityServices, letters: Letters,
-        external: ExternalServices, metrics: PrometheusCollectorRegistry?
+        blobs: any BlobStore, external: ExternalServices, metrics: PrometheusCollectorRegistry?
     ) {
         let clock = identity.clock
         self.database = database
@@ -83,6 +89,8 @@ public struct WebDependencies: Sendable {
         badges = BadgeService(database: tenantDatabase, letters: letters, clock: clock)
         fees = FeePayments(database: tenantDatabase, letters: letters, clock: clock)
         enforcement = EnforcementService(database: tenantDatabase, badges: badges, clock: clock)
+        keys = identity.accounts.keys
+        documents = CaseDocuments(cases: cases, vault: DocumentVault(keys: keys, store: blobs))
         self.external = external
         self.metrics = metrics
     }
@@ -92,7 +100,7 @@ public struct WebDependencies: Sendable {
     /// pool for Argon2id, so a burst of sign-ins queues there and never on the event loops.
     /// `passwordParameters` is lowered only by tests.
     public static func live(
-        _ config: DatabaseConfig, readWorkers: Int, metrics: PrometheusCollectorRegistry?,
+        _ config: DatabaseConfig, vault: VaultSettings, readWorkers: Int, metrics: PrometheusCollectorRegistry?,
         passwordParameters: Argon2id.Parameters = .owasp, external: ExternalServices = .none, clock: WallClock = .system, logger: Logger
     ) async throws -> WebDependencies {
         let hashing = NIOThreadPool(numberOfThreads: WebDependencies.hashingThreads)
@@ -104,10 +112,10 @@ public struct WebDependencies: Sendable {
         let database = TenantDatabase.application(config, reads: reads, logger: logger)
         let identity = try await IdentityServices(
             database: database, hasher: PasswordHasher(pool: hashing, parameters: passwordParameters), hashingThreads: hashing,
-            clock: clock)
+            keys: KeyRing(master: vault.master, database: database), clock: clock)
         return WebDependencies(
             database: database, tenants: TenantDirectory(database: database), reads: reads,
-            identity: identity, letters: try Letters.bundled(), external: external, metrics: metrics)
+            identity: identity, letters: try Letters.bundled(), blobs: vault.blobs, external: external, metrics: metrics)
     }
 }
 
@@ -130,10 +138,10 @@ public struct IdentityServices: Sendable {
     public let clock: WallClock
     let hashingThreads: NIOThreadPool
 
-    init(database: TenantDatabase, hasher: PasswordHasher, hashingThreads: NIOThreadPool, clock: WallClock) async throws {
+    init(database: TenantDatabase, hasher: PasswordHasher, hashingThreads: NIOThreadPool, keys: KeyRing, clock: WallClock) async throws {
         self.database = database
         self.clock = clock
-        accounts = try await AccountService(database: database, hasher: hasher, rules: try PasswordRules.bundled())
+        accounts = try await AccountService(database: database, hasher: hasher, rules: try PasswordRules.bundled(), keys: keys)
         sessions = SessionService(database: database)
         groups = AccessGroupService(database: database)
         users = UserDirectory(database: database)

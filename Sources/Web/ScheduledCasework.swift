@@ -5,7 +5,8 @@ import ServiceLifecycle
 import Tenancy
 
 /// Casework that runs on a clock rather than a click: renewal invitations for badges entering
-/// each council's invitation window (local policy's days before expiry). Every council, every
+/// each council's invitation window (local policy's days before expiry), and the sweep of
+/// document blobs an interrupted upload left without a row. Every council, every
 /// hour; sending is idempotent (once per badge, rows locked with SKIP LOCKED), so two web
 /// processes running it at once send each invitation once.
 public struct ScheduledCasework: Service {
@@ -30,6 +31,7 @@ public struct ScheduledCasework: Service {
                 let actor = try await SystemActor.actor(deps.identity.database, tenant.scope, logger: logger)
                 let count = try await deps.badges.inviteRenewals(tenant.scope, as: actor, logger: logger)
                 if count > 0 { sent[tenant.slug.description] = count }
+                _ = try await deps.documents.sweepOrphans(tenant.scope, logger: logger)
             } catch {
                 // One council's failure must not stop the others' letters.
                 logger.error("scheduled renewal invitations failed", metadata: ["kerb.tenant": .string(tenant.slug.description)])

@@ -54,7 +54,7 @@ import Testing
         let lifecycle = try await TestDatabase.lifecycle()
         let catalogue = try AuthorityCatalogue(
             authoritiesCSV: "slug,name,band,nation\n\(first.tenant.authoritySlug),X,B,England\n", bandsCSV: "band,rank,description\n")
-        let again = TenantLifecycle(database: lifecycle.database, catalogue: catalogue, tenantMigrations: lifecycle.tenantMigrations)
+        let again = lifecycle.with(catalogue: catalogue)
         let otherSlug = "dup-" + TestDatabase.uniqueToken()
         await #expect(
             throws: TenancyError.authorityAlreadyOnboarded(authority: first.tenant.authoritySlug, slug: first.tenant.slug.rawValue)
@@ -101,7 +101,7 @@ import Testing
         let first = try await TestDatabase.onboardTestTenant()
         let taken = try AuthorityCatalogue(
             authoritiesCSV: "slug,name,band,nation\nwestminster,Westminster,A,England\n", bandsCSV: "band,rank,description\n")
-        let withWestminster = TenantLifecycle(database: lifecycle.database, catalogue: taken, tenantMigrations: lifecycle.tenantMigrations)
+        let withWestminster = lifecycle.with(catalogue: taken)
         await #expect(throws: TenancyError.slugTaken(first.tenant.slug.rawValue)) {
             _ = try await withWestminster.onboard(
                 .init(
@@ -123,7 +123,9 @@ import Testing
         }
         #expect(try await lifecycle.suspend(slug, reason: "unpaid invoice", actor: "ops:alice").status == .suspended)
         #expect(try await lifecycle.resume(slug, reason: "paid", actor: "ops:bob").status == .active)
-        await #expect(throws: TenancyError.offboardNeedsVerifiedExport(slug)) { try await lifecycle.offboard(slug, actor: "test") }
+        await #expect(throws: TenancyError.offboardNeedsVerifiedExport(slug)) {
+            _ = try await lifecycle.offboard(slug, actor: "test", blobs: TestDatabase.vault.blobs)
+        }
         let details = try await lifecycle.show(slug)
         #expect(details.tenant.status == .active)
         #expect(details.events.map(\.event) == ["onboarded", "suspended", "resumed"])

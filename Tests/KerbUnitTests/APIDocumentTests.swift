@@ -13,7 +13,7 @@ import Testing
 @Suite struct APIDocumentTests {
     @Test func everyOperationOfTheShippedDocumentDeclaresAKnownPermission() throws {
         let operations = try APIOperations.load()
-        #expect(operations.permissions.count == 17)
+        #expect(operations.permissions.count == 19)
         #expect(try operations.permission(.get, "/applications/{reference}") == .viewCase)
         #expect(try operations.permission(.post, "/applications/{reference}/decision") == .decideCase)
         #expect(try operations.permission(.get, "/mi") == .viewMI)

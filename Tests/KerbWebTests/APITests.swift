@@ -72,7 +72,7 @@ import Yams
             let response = try await world.client.execute(uri: "/t/\(world.tenant.slug)/api/v1/openapi.yaml", method: .get)
             #expect(response.status == .ok)
             let served = try APIOperations(yaml: String(buffer: response.body))
-            #expect(served.permissions.count == 17)
+            #expect(served.permissions.count == 19)
             let routes = try buildRouterWithCatalogue(WebConfig(), world.deps, pages: try await Pages.load()).catalogue.all
             let routed = Set(
                 routes.filter { $0.area == .api && $0.path.hasPrefix("api/v1/") && $0.access != .anyone }

@@ -229,6 +229,7 @@ enum PolicyFieldsForTest {
             "badge.validity_months": "\(d.badge.validityMonths)",
             "badge.renewal_invitation_days": "\(d.badge.renewalInvitationDays)",
             "badge.delivery": d.badge.delivery.rawValue,
+            "documents.max_megabytes": "\(d.documents.maxMegabytes)",
         ]
         let flags: [(String, Bool)] = [
             ("security.mfa_required", d.security.mfaRequired),
@@ -236,7 +237,9 @@ enum PolicyFieldsForTest {
             ("casework.pause_clock_awaiting_applicant", d.casework.pauseClockAwaitingApplicant),
             ("casework.maker_checker_on_refusals", d.casework.makerCheckerOnRefusals),
             ("evidence.proof_of_identity", d.evidence.proofOfIdentity), ("evidence.proof_of_address", d.evidence.proofOfAddress),
-            ("evidence.photo", d.evidence.photo),
+            ("evidence.photo", d.evidence.photo), ("documents.allow_pdf", d.documents.allowPdf),
+            ("documents.allow_jpeg", d.documents.allowJpeg), ("documents.allow_png", d.documents.allowPng),
+            ("documents.allow_heic", d.documents.allowHeic),
         ]
         for (name, on) in flags where on { f[name] = "yes" }
         return f

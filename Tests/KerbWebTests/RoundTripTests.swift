@@ -47,7 +47,8 @@ import Testing
         _ = try await TestDatabase.prepared()
         let tenant = try await TestDatabase.onboardTestTenant().tenant
         let deps = try await WebDependencies.live(
-            TestDatabase.config, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing, logger: Self.logger)
+            TestDatabase.config, vault: TestDatabase.vault, readWorkers: 1, metrics: nil, passwordParameters: TestDatabase.fastHashing,
+            logger: Self.logger)
         let app = try await buildApplication(WebConfig(), deps, logger: Self.logger)
         try await app.test(.router) { client in
             let log = Self.logger

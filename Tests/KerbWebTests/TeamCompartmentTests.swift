@@ -314,8 +314,10 @@ import Testing
                 group: router.group("t/:tenant/api/as-signed-in", context: TenantRequestContext.self)
                     .add(middleware: SignedInAs(identity: deps.identity)),
                 catalogue: RouteCatalogue(), area: .api, guardian: access)
-            try CaseworkAPI(identity: deps.identity, cases: deps.cases, badges: badges, enforcement: deps.enforcement)
-                .registerHandlers(on: APITransport(routes: routes, operations: try APIOperations.load()))
+            try CaseworkAPI(
+                identity: deps.identity, cases: deps.cases, badges: badges, enforcement: deps.enforcement, documents: deps.documents
+            )
+            .registerHandlers(on: APITransport(routes: routes, operations: try APIOperations.load()))
         }) { client, deps in
             let world = try await Self.world(client, deps)
             let base = "/t/\(world.council.tenant.slug)/api/as-signed-in/"
@@ -395,7 +397,7 @@ import Testing
         }
         let catalogue = try AuthorityCatalogue(
             authoritiesCSV: "slug,name,band,nation\n\(authority),Test Council \(token),B,England\n", bandsCSV: "band,rank,description\n")
-        let tenant = try await TenantLifecycle(database: lifecycle.database, catalogue: catalogue, tenantMigrations: before).onboard(
+        let tenant = try await lifecycle.with(catalogue: catalogue, tenantMigrations: before).onboard(
             .init(authority: authority, adminName: "Alex Morgan", adminEmail: "alex.morgan@\(token).test.kerb.example", actor: "test")
         ).tenant
         let scope = tenant.scope

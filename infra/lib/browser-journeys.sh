@@ -39,7 +39,8 @@ cleanup() {
   demo_services_stop
   pg_stop
   local real; real=$(readlink -f "$KERB_STATE/$cluster" 2>/dev/null || true)
-  rm -rf "$work" "$KERB_STATE/$cluster" "${real:-/nonexistent}" "$KERB_STATE/$cluster.env"
+  rm -rf "$work" "$KERB_STATE/$cluster" "${real:-/nonexistent}" "$KERB_STATE/$cluster.env" \
+    "$KERB_STATE/$cluster.master.key" "$KERB_STATE/$cluster.documents"
   exit "$status"
 }
 trap cleanup EXIT INT TERM

@@ -64,6 +64,8 @@ public struct CaseFile: Sendable {
     /// Stretches of time the processing clock stood still (waiting for the applicant).
     public let pauses: [(start: Date, end: Date?)]
     public let representatives: [Representative]
+    /// Uploaded documents, newest first (the bytes are opened one at a time, audited).
+    public let documents: [CaseDocument]
 
     /// Days on the processing clock: from receipt to now (or the decision), less paused time.
     public func elapsedDays(now: Date) -> Int? {
@@ -155,7 +157,11 @@ extension CaseService {
                 'end', extract(epoch FROM c.resumed_at)) ORDER BY c.paused_at) FROM clock_pauses c WHERE c.application_id = a.id), '[]'),
             'representatives', coalesce((SELECT jsonb_agg(jsonb_build_object('id', r.id, 'fullName', r.full_name,
                 'relationship', r.relationship, 'mayApply', r.may_apply, 'mayReceive', r.may_receive, 'mayDiscuss', r.may_discuss,
-                'contact', r.contact) ORDER BY r.created_at) FROM representatives r WHERE r.person_id = a.person_id), '[]')
+                'contact', r.contact) ORDER BY r.created_at) FROM representatives r WHERE r.person_id = a.person_id), '[]'),
+            'documents', coalesce((SELECT jsonb_agg(jsonb_build_object('id', d.id, 'stage', d.stage, 'class', d.class,
+                'fileName', d.file_name, 'mediaType', d.content_type, 'byteCount', d.byte_count, 'sha256', encode(d.sha256, 'hex'),
+                'uploadedBy', du.full_name, 'uploadedAt', extract(epoch FROM d.uploaded_at)) ORDER BY d.uploaded_at DESC)
+                FROM documents d LEFT JOIN users du ON du.id = d.uploaded_by WHERE d.application_id = a.id), '[]')
         )
         """
 }
@@ -243,6 +249,19 @@ extension CaseFile {
         let letters: [Letter]
         let pauses: [Pause]
         let representatives: [Person]
+        let documents: [Upload]
+
+        struct Upload: Decodable {
+            let id: UUID
+            let stage: String
+            let `class`: String
+            let fileName: String
+            let mediaType: String
+            let byteCount: Int
+            let sha256: String
+            let uploadedBy: String?
+            let uploadedAt: Double
+        }
     }
 
     init(reference: String, answer: Answer) {
@@ -276,6 +295,14 @@ extension CaseFile {
                 Representative(
                     id: $0.id, fullName: $0.fullName, relationship: Representative.Relationship(rawValue: $0.relationship) ?? .other,
                     mayApply: $0.mayApply, mayReceive: $0.mayReceive, mayDiscuss: $0.mayDiscuss, contact: $0.contact)
+            },
+            documents: file.documents.compactMap { upload in
+                guard let stage = DocumentStage(rawValue: upload.stage), let kind = DocumentClass(rawValue: upload.class) else {
+                    return nil
+                }
+                return CaseDocument(
+                    id: upload.id, stage: stage, documentClass: kind, fileName: upload.fileName, mediaType: upload.mediaType,
+                    byteCount: upload.byteCount, sha256: upload.sha256, uploadedBy: upload.uploadedBy, uploadedAt: date(upload.uploadedAt))
             })
     }
 }

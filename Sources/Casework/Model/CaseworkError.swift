@@ -26,6 +26,8 @@ public enum CaseworkError: KerbError, Equatable {
     /// The national register answered with a badge number Kerb cannot record (malformed, or
     /// one this council already holds). Nothing was recorded; the officer is told what to do.
     case registerAnswerUnusable(String)
+    /// No such document on this case (or on a case the reader may see).
+    case noSuchDocument
 
     public var kind: KerbErrorKind {
         switch self {
@@ -36,7 +38,7 @@ public enum CaseworkError: KerbError, Equatable {
         case .assessorCannotDecide, .reviewerMadeTheDecision: .forbidden
         case .reviewNotAvailable: .conflict
         case .feeNotPaid, .badgeAlreadyOrdered, .badgeNotLive, .paymentNotNeeded, .registerAnswerUnusable: .conflict
-        case .noSuchBadge: .notFound
+        case .noSuchBadge, .noSuchDocument: .notFound
         }
     }
 
@@ -56,6 +58,7 @@ public enum CaseworkError: KerbError, Equatable {
         case .badgeNotLive: "casework.badge-not-live"
         case .paymentNotNeeded: "casework.payment-not-needed"
         case .registerAnswerUnusable: "casework.register-answer-unusable"
+        case .noSuchDocument: "casework.no-such-document"
         }
     }
 
@@ -76,6 +79,7 @@ public enum CaseworkError: KerbError, Equatable {
         case .noSuchBadge: "There is no such badge, or you cannot see it"
         case .badgeNotLive(let why): why
         case .paymentNotNeeded: "No fee is due: the fee has been paid, or the council charges none, or the application is not approved"
+        case .noSuchDocument: "There is no such document, or you cannot see it"
         case .registerAnswerUnusable(let why):
             "The national Blue Badge service answered with \(why), so no badge was recorded. Check the order with the national service before ordering again; the case shows what happened"
 

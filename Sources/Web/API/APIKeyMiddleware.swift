@@ -25,8 +25,6 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
         context.user = user
         context.logger[metadataKey: "kerb.user"] = .string(user.userID.uuidString)
-        // The API speaks JSON only: a form, multipart or text body is refused before any handler.
-        if Self.hasBody(request), !APIJSON.isJSON(request.headers[.contentType]) { throw MalformedRequest.notJSON }
         var response = try await next(request, context)
         // Personal data: never kept by a cache between Kerb and the integration.
         response.headers[.cacheControl] = "no-store"

@@ -20,6 +20,8 @@ struct APIOperations: Sendable {
     }
 
     let permissions: [Key: Permission]
+    /// Operations whose request body is a file (any media type, `*/*`), streamed, not parsed.
+    let streaming: Set<Key>
 
     /// Reads the document shipped in `KerbAPI`.
     static func load() throws -> APIOperations {
@@ -31,6 +33,7 @@ struct APIOperations: Sendable {
             throw DocumentError(description: "the API document has no paths")
         }
         var permissions: [Key: Permission] = [:]
+        var streaming: Set<Key> = []
         for (path, item) in paths {
             for (method, operation) in (item as? [String: Any]) ?? [:] {
                 guard let operation = operation as? [String: Any], operation["operationId"] != nil else { continue }
@@ -45,10 +48,15 @@ struct APIOperations: Sendable {
                     throw DocumentError(description: "\(name) is not an HTTP method")
                 }
                 permissions[Key(method: verb, path: path)] = permission
+                let content = (operation["requestBody"] as? [String: Any])?["content"] as? [String: Any]
+                if content?.keys.contains("*/*") == true { streaming.insert(Key(method: verb, path: path)) }
             }
         }
         self.permissions = permissions
+        self.streaming = streaming
     }
+
+    func streamsBody(_ method: HTTPRequest.Method, _ path: String) -> Bool { streaming.contains(Key(method: method, path: path)) }
 
     func permission(_ method: HTTPRequest.Method, _ path: String) throws -> Permission {
         guard let permission = permissions[Key(method: method, path: path)] else {

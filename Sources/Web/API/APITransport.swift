@@ -20,7 +20,7 @@ struct APITransport: ServerTransport {
     ) throws {
         let permission = try operations.permission(method, path)
         routes.operation(path, method: method, permission)
-            .add(middleware: APIOperationMiddleware())
+            .add(middleware: APIOperationMiddleware(streamsBody: operations.streamsBody(method, path)))
             .register(handler, method: method, path: path)
     }
 }
@@ -31,18 +31,36 @@ struct APITransport: ServerTransport {
 /// generator's wrapped errors back into Kerb's, so refusals keep their problem+json answers.
 struct APIOperationMiddleware: RouterMiddleware {
     typealias Context = SignedInRequestContext
+    /// A file upload: its body streams to the operation, which limits it as it reads (the
+    /// council's upload limit) and reads its type from the content.
+    let streamsBody: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var request = request
-        if APIKeyMiddleware.hasBody(request) {
+        // The API speaks JSON, but for file uploads: a form, multipart or text body is refused
+        // before the operation.
+        if !streamsBody, APIKeyMiddleware.hasBody(request) {
+            guard APIJSON.isJSON(request.headers[.contentType]) else { throw MalformedRequest.notJSON }
             let buffer = try await request.collectBody(upTo: APIJSON.maxBytes)
             try APIJSON.screen(Data(buffer.readableBytesView))
         }
         do {
-            return try await SignedInRequestContext.$current.withValue(context) { try await next(request, context) }
+            var response = try await SignedInRequestContext.$current.withValue(context) { try await next(request, context) }
+            Self.restoreDisposition(&response)
+            return response
         } catch let error as ServerError {
             throw Self.unwrap(error)
         }
+    }
+
+    /// The generated code percent-encodes every header value it sets, which would turn a
+    /// download's `attachment; filename="…"` into one opaque token. Kerb's value is ASCII with no
+    /// control characters (`DocumentDownload.disposition`), so one decoding gives it back exactly.
+    static func restoreDisposition(_ response: inout Response) {
+        guard let encoded = response.headers[.contentDisposition], let decoded = encoded.removingPercentEncoding,
+            decoded.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F })
+        else { return }
+        response.headers[.contentDisposition] = decoded
     }
 
     /// A failure in the operation itself is the operation's own error; one before it (the input

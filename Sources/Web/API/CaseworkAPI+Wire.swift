@@ -103,7 +103,19 @@ extension Components.Schemas.Application {
                     rationale: $0.rationale)
             },
             letters: file.letters.map { .init(id: $0.id.uuidString, kind: $0.kind, channel: $0.channel, createdAt: $0.createdAt) },
+            documents: try file.documents.map(Components.Schemas.Document.init),
             timeline: file.events.map { .init(at: $0.at, actor: $0.actor, kind: $0.kind, detail: $0.detail) })
+    }
+}
+
+extension Components.Schemas.Document {
+    init(_ document: CaseDocument) throws {
+        self.init(
+            id: document.id.uuidString.lowercased(), stage: try WireValue.wire(document.stage),
+            _class: try WireValue.wire(document.documentClass),
+            fileName: document.fileName, mediaType: try WireValue.wire(RawText(rawValue: document.mediaType)),
+            byteCount: document.byteCount,
+            sha256: document.sha256, uploadedBy: document.uploadedBy, uploadedAt: document.uploadedAt)
     }
 }
 

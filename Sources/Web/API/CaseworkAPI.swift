@@ -16,6 +16,7 @@ struct CaseworkAPI: APIProtocol {
     let cases: CaseService
     let badges: BadgesController
     let enforcement: EnforcementService
+    let documents: CaseDocuments
 
     // MARK: applications
 
@@ -131,12 +132,12 @@ struct CaseworkAPI: APIProtocol {
     }
 
     /// The running operation's context and the case its path names (its shape checked first).
-    private static func onCase(_ reference: String) throws -> (SignedInRequestContext, String) {
+    static func onCase(_ reference: String) throws -> (SignedInRequestContext, String) {
         (try SignedInRequestContext.operation(), try WireValue.reference(reference, missing: CaseworkError.noSuchCase))
     }
 
     /// The application as the API shows it after an operation: one read of the case file.
-    private func application(_ reference: String, _ context: SignedInRequestContext) async throws -> Components.Responses.Application {
+    func application(_ reference: String, _ context: SignedInRequestContext) async throws -> Components.Responses.Application {
         let file = try await cases.file(context.tenant.scope, reference: reference, as: context.actor, logger: context.logger)
         return .init(body: .json(try Components.Schemas.Application(file, reference: reference, now: cases.clock.now())))
     }

@@ -14,6 +14,8 @@ struct CaseworkController: Sendable {
     let cases: CaseService
     /// The fee and badge sections of the case page, and the badge routes.
     let badges: BadgesController
+    /// The case's documents: upload and download.
+    let documents: CaseDocuments
     let access: AccessGuard
     let pages: Pages
 
@@ -35,6 +37,8 @@ struct CaseworkController: Sendable {
         group.post("cases/:reference/review/decide", .decideCase, use: decideReview)
         group.post("cases/:reference/badge", .issueBadge, use: issueBadge)
         group.post("cases/import", .editCase, use: importOnline)
+        group.post("cases/:reference/documents", .editCase, use: uploadDocument)
+        group.get("cases/:reference/documents/:document", .viewCase, use: downloadDocument)
         badges.addRoutes(to: group)
     }
 
@@ -109,7 +113,7 @@ struct CaseworkController: Sendable {
     /// The case page; `issues` go to the form they came from (decision or badge order).
     func render(
         _ context: SignedInRequestContext, _ actor: Actor, reference: String, issues: [FieldIssue] = [],
-        badgeIssues: [FieldIssue] = [], status: HTTPResponse.Status = .ok
+        badgeIssues: [FieldIssue] = [], documentIssues: [FieldIssue] = [], status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let scope = context.tenant.scope
         let file = try await cases.file(scope, reference: reference, as: actor, logger: context.logger)
@@ -120,7 +124,8 @@ struct CaseworkController: Sendable {
             file: file, casework: policy.casework, actor: actor, reference: reference, basePath: context.basePath,
             csrf: context.csrfToken, now: cases.clock.now())
         let sections =
-            presenter.peopleSections(assignees: assignees, issues: badgeIssues)
+            [presenter.documentsSection(policy: policy.documents, issues: documentIssues)]
+            + presenter.peopleSections(assignees: assignees, issues: badgeIssues)
             + presenter.badgeSections(badgeData, issues: badgeIssues)
         let page = presenter.page(
             issues: issues, badgeIssues: badgeIssues, sections: sections, layout: .council(context, current: "/cases"))

@@ -143,6 +143,9 @@ enum MalformedRequest: KerbError, Equatable {
     case tooManyFields
     case notJSON
     case badHost
+    /// A file upload that is not well-formed multipart/form-data, or whose fields before the
+    /// file are too long or too many.
+    case badMultipart
 
     var kind: KerbErrorKind {
         switch self {
@@ -159,6 +162,7 @@ enum MalformedRequest: KerbError, Equatable {
         case .controlCharacter: "web.control-character"
         case .tooManyFields: "web.too-many-fields"
         case .badHost: "web.bad-host"
+        case .badMultipart: "web.bad-upload"
         }
     }
 
@@ -171,6 +175,7 @@ enum MalformedRequest: KerbError, Equatable {
         case .controlCharacter: "The form contains a control character (such as NUL) that no field accepts. Remove it and try again."
         case .tooManyFields: "The form has more fields than any Kerb form. Reload the page and try again."
         case .badHost: "The Host header is not a valid host name."
+        case .badMultipart: "The upload could not be read. Go back, choose the file again and send the form once more."
         }
     }
 }

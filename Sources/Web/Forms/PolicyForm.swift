@@ -84,6 +84,13 @@ enum PolicyForm {
                 name: "evidence.proof_of_identity", label: "Ask for proof of identity", hint: nil, value: .flag(\.evidence.proofOfIdentity)),
             Entry(name: "evidence.proof_of_address", label: "Ask for proof of address", hint: nil, value: .flag(\.evidence.proofOfAddress)),
             Entry(name: "evidence.photo", label: "Ask for a photo", hint: nil, value: .flag(\.evidence.photo)),
+            Entry(
+                name: "documents.max_megabytes", label: "Largest upload (MB)",
+                hint: "At most \(LocalPolicyDocument.Documents.serviceMaxMegabytes)", value: .number(\.documents.maxMegabytes)),
+            Entry(name: "documents.allow_pdf", label: "Accept PDF documents", hint: nil, value: .flag(\.documents.allowPdf)),
+            Entry(name: "documents.allow_jpeg", label: "Accept JPEG photographs", hint: nil, value: .flag(\.documents.allowJpeg)),
+            Entry(name: "documents.allow_png", label: "Accept PNG images", hint: nil, value: .flag(\.documents.allowPng)),
+            Entry(name: "documents.allow_heic", label: "Accept HEIC photographs (iPhone)", hint: nil, value: .flag(\.documents.allowHeic)),
         ]
     }
 

@@ -133,6 +133,7 @@ struct Problem: Encodable {
         case .malformed: 400
         case .unsupportedMediaType: 415
         case .throttled: 429
+        case .tooLarge: 413
         }
     }
 

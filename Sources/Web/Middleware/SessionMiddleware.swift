@@ -35,6 +35,15 @@ struct SessionMiddleware: RouterMiddleware {
             context.csrfSecret = newFormToken
         }
         if Self.changesState(request.method), !request.uri.path.contains("/api/") {
+            // A file upload's CSRF token is in its multipart body, before the file: the upload
+            // routes' handlers check it (`UploadForm.read`) before keeping any byte. No other
+            // route takes a multipart body.
+            if UploadForm.isMultipart(request.headers[.contentType]) {
+                guard let endpoint = context.endpointPath, UploadForm.endpoints.contains(endpoint) else {
+                    throw MalformedRequest.notAForm
+                }
+                return try await next(request, context)
+            }
             let form = try await FormFields.read(&request)
             guard let secret = sessionToken ?? formToken, SessionService.csrfMatches(form["csrf"] ?? "", sessionToken: secret) else {
                 context.logger.notice("form refused: CSRF token missing or wrong")

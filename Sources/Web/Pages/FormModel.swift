@@ -3,7 +3,7 @@ import KerbCore
 /// One input on a form, with its error if the last submission had one. Rendered by the
 /// `field` partial, so every form labels, hints and marks errors the same accessible way.
 struct FormField: Sendable {
-    enum Kind: Sendable { case text, password, number, email, checkbox, select, hidden }
+    enum Kind: Sendable { case text, password, number, email, checkbox, select, hidden, file }
 
     struct Option: Sendable {
         let value: String
@@ -32,6 +32,9 @@ struct FormField: Sendable {
     let isSelect: Bool
     let isHidden: Bool
     let isInput: Bool
+    let isFile: Bool
+    /// A file input's `accept` list (a hint to the browser's picker; the server decides).
+    var accept: String = ""
     /// From `FieldLimits`, as the form parser enforces it.
     let maxLength: Int
     var describedBy: String
@@ -62,7 +65,8 @@ struct FormField: Sendable {
         isCheckbox = kind == .checkbox
         isSelect = kind == .select
         isHidden = kind == .hidden
-        isInput = !(isCheckbox || isSelect || isHidden)
+        isFile = kind == .file
+        isInput = !(isCheckbox || isSelect || isHidden || isFile)
         maxLength = FieldLimits.form(name)
         describedBy = hint == nil ? "" : "\(self.id)-hint"
     }
@@ -86,6 +90,8 @@ struct FormModel: Sendable {
     let csrf: String
     var fields: [FormField]
     let submit: String
+    /// A form with a file: sent as multipart/form-data, the CSRF token first (`UploadForm`).
+    var multipart = false
     var errors: [FieldIssue] = []
     var hasErrors = false
 
