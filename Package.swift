@@ -43,6 +43,9 @@ let package = Package(
         // Document uploads from the pages are multipart/form-data: its streaming parser lets an
         // upload be checked and encrypted as it arrives, never held whole.
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        // A subject access archive is one ZIP file (councils open it on Windows without tools),
+        // written to disk entry by entry.
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // MARK: system libraries (one Swift file in the owning module wraps each)
@@ -137,6 +140,8 @@ let package = Package(
             dependencies: [
                 "KerbCore", "Storage", "Policy", "Audit", "Communications", "NationalBlueBadge", "Payments", "Documents", "Keys",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -321,6 +326,7 @@ let package = Package(
                 "Payments", "NationalBlueBadge", "ContractFakes", "Keys", "Documents",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -85,12 +85,21 @@ public actor Browser {
         return try await send(.post, path, bytes: body, contentType: "multipart/form-data; boundary=\(boundary)")
     }
 
-    /// A GET whose answer is not a page (a download): status, headers and bytes.
-    public func download(_ path: String) async throws -> (status: HTTPResponse.Status, headers: HTTPFields, bytes: [UInt8]) {
+    /// A GET whose answer is not a page (a download): status, headers and bytes. With `post`, a
+    /// form post (the CSRF token only) whose answer is a file.
+    public func download(_ path: String? = nil, post: String? = nil) async throws -> (
+        status: HTTPResponse.Status, headers: HTTPFields, bytes: [UInt8]
+    ) {
         var headers: HTTPFields = [.userAgent: Self.userAgent]
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
-        let uri = path.hasPrefix("/t/") ? path : base + path
-        let response = try await client.execute(uri: uri, method: .get, headers: headers, body: nil)
+        let target = post ?? path ?? ""
+        let uri = target.hasPrefix("/t/") ? target : base + target
+        var body: ByteBuffer?
+        if post != nil {
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            body = ByteBuffer(string: "csrf=" + (csrf.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        }
+        let response = try await client.execute(uri: uri, method: post == nil ? .get : .post, headers: headers, body: body)
         return (response.status, response.headers, Array(buffer: response.body))
     }
 

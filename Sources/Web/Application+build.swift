@@ -71,6 +71,8 @@ public struct WebDependencies: Sendable {
     public let keys: KeyRing
     /// Uploading and opening cases' documents.
     public let documents: CaseDocuments
+    /// An applicant's subject access archive.
+    public let subjectAccess: SubjectAccess
     /// Connections to GOV.UK Pay and the national Blue Badge service, per council.
     public var external: ExternalServices
     public let metrics: PrometheusCollectorRegistry?
@@ -90,7 +92,9 @@ public struct WebDependencies: Sendable {
         fees = FeePayments(database: tenantDatabase, letters: letters, clock: clock)
         enforcement = EnforcementService(database: tenantDatabase, badges: badges, clock: clock)
         keys = identity.accounts.keys
-        documents = CaseDocuments(cases: cases, vault: DocumentVault(keys: keys, store: blobs))
+        let vault = DocumentVault(keys: keys, store: blobs)
+        documents = CaseDocuments(cases: cases, vault: vault)
+        subjectAccess = SubjectAccess(cases: cases, vault: vault)
         self.external = external
         self.metrics = metrics
     }

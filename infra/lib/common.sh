@@ -19,7 +19,7 @@ as_root() {
 
 # Debian packages Kerb needs to build, test and serve (openssl makes the cluster's TLS
 # certificate). wrk is for infra/bench only.
-KERB_APT_PACKAGES=(postgresql postgresql-contrib libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev openssl pkg-config curl ca-certificates)
+KERB_APT_PACKAGES=(postgresql postgresql-contrib libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev zlib1g-dev openssl pkg-config curl ca-certificates)
 
 ensure_packages() {
   local missing=() p

@@ -43,4 +43,12 @@ extension CaseworkController {
             context.tenant.scope, reference: reference, id: id, as: context.actor, logger: context.logger)
         return try DocumentDownload.response(document, stream)
     }
+
+    /// Everything held about the case's applicant, as one ZIP (audited as `subject-access.exported`).
+    @Sendable func subjectAccess(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let reference = try Self.reference(context)
+        let archive = try await subjectAccessArchives.archive(
+            context.tenant.scope, reference: reference, as: context.actor, logger: context.logger)
+        return try DocumentDownload.temporaryFile(archive.file, name: archive.fileName, mediaType: "application/zip")
+    }
 }

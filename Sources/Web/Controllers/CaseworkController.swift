@@ -16,6 +16,8 @@ struct CaseworkController: Sendable {
     let badges: BadgesController
     /// The case's documents: upload and download.
     let documents: CaseDocuments
+    /// Subject access archives of a case's applicant.
+    let subjectAccessArchives: SubjectAccess
     let access: AccessGuard
     let pages: Pages
 
@@ -39,6 +41,7 @@ struct CaseworkController: Sendable {
         group.post("cases/import", .editCase, use: importOnline)
         group.post("cases/:reference/documents", .editCase, use: uploadDocument)
         group.get("cases/:reference/documents/:document", .viewCase, use: downloadDocument)
+        group.post("cases/:reference/subject-access", .runExports, use: subjectAccess)
         badges.addRoutes(to: group)
     }
 

@@ -50,7 +50,8 @@ struct CouncilRoutes: Sendable {
             identity: identity, cases: deps.cases, badges: deps.badges, fees: deps.fees, external: deps.external, access: access,
             pages: pages, publicBaseURL: config.publicBaseURL)
         casework = CaseworkController(
-            identity: identity, cases: deps.cases, badges: badges, documents: deps.documents, access: access, pages: pages)
+            identity: identity, cases: deps.cases, badges: badges, documents: deps.documents, subjectAccessArchives: deps.subjectAccess,
+            access: access, pages: pages)
         enforcement = EnforcementController(enforcement: deps.enforcement, external: deps.external, access: access, pages: pages)
         mi = ManagementInformationController(identity: identity, cases: deps.cases, access: access, pages: pages)
         letters = AdminLettersController(

@@ -23,6 +23,33 @@ enum DocumentDownload {
         return "attachment; filename=\"\(SafeFileName.ascii(fileName))\"; filename*=UTF-8''\(encoded)"
     }
 
+    /// A file Kerb made for this request (a subject access archive): streamed from disk, then its
+    /// private folder removed, whether or not the client read it all.
+    static func temporaryFile(_ file: URL, name: String, mediaType: String) throws -> Response {
+        let folder = file.deletingLastPathComponent()
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? Int,
+            let handle = FileHandle(forReadingAtPath: file.path)
+        else {
+            try? FileManager.default.removeItem(at: folder)
+            throw HTTPError(.internalServerError)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = mediaType
+        headers[.contentDisposition] = disposition(name)
+        headers[.contentSecurityPolicy] = "sandbox; default-src 'none'"
+        let body = ResponseBody(contentLength: size) { writer in
+            defer {
+                try? handle.close()
+                try? FileManager.default.removeItem(at: folder)
+            }
+            while let chunk = try handle.read(upToCount: 256 * 1024), !chunk.isEmpty {
+                try await writer.write(ByteBuffer(data: chunk))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
     /// The page route's response: the document streamed as it is decrypted.
     static func response(_ document: CaseDocument, _ stream: DocumentStream) throws -> Response {
         var headers = HTTPFields()

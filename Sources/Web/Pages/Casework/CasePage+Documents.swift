@@ -22,6 +22,10 @@ extension CasePagePresenter {
                     ])
                 })
         }
+        if actor.may(.runExports) {
+            section.buttons.append(
+                .init(action: base + "/subject-access", label: "Download everything held about the applicant (subject access)", csrf: csrf))
+        }
         if mayEdit {
             let fileIssues = issues.filter { $0.field == "file" || $0.field == "class" }
             section.form = uploadForm(policy).with(errors: fileIssues)
