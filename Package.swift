@@ -40,9 +40,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
-        // Document uploads from the pages are multipart/form-data: its streaming parser lets an
-        // upload be checked and encrypted as it arrives, never held whole.
-        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         // A subject access archive is one ZIP file (councils open it on Windows without tools),
         // written to disk entry by entry.
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
@@ -226,7 +223,6 @@ let package = Package(
                 "KerbCore", "Storage", "Audit", "Policy", "Identity", "Casework", "Communications", "Enforcement", "Tenancy", "CQREncode",
                 "KerbAPI", "NationalBlueBadge", "Keys", "Documents",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "Yams", package: "Yams"),

@@ -74,7 +74,7 @@ struct DocumentsBench {
                     download.append(
                         try await Self.seconds {
                             let (_, stream) = try await deps.documents.open(scope, reference: reference, id: id, as: actor, logger: logger)
-                            FileManager.default.createFile(atPath: out.path, contents: nil)
+                            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
                             let handle = try FileHandle(forWritingTo: out)
                             for try await piece in stream { try handle.write(contentsOf: piece) }
                             try handle.synchronize()

@@ -142,3 +142,25 @@ import Testing
         #expect(throws: KeysError.masterKeyMissing) { try MasterKey.fromEnvironment([:]) }
     }
 }
+
+/// Random bytes where a blob, a boundary or a file's first bytes are expected: never a trap,
+/// only the failures the types declare.
+@Suite struct DocumentParsingFuzzTests {
+    @Test func randomBlobsFailCleanly() throws {
+        var generator = SystemRandomNumberGenerator()
+        let key = SymmetricKey(size: .bits256)
+        for _ in 0..<2_000 {
+            let count = Int.random(in: 0...300, using: &generator)
+            var bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            if Bool.random(using: &generator) { bytes = Array("KERBDOC1".utf8) + bytes }
+            do {
+                _ = try DocumentCipherTests.open(bytes, in: Int.random(in: 1...64, using: &generator), key: key, id: UUID())
+                Issue.record("random bytes opened")
+            } catch let failure as DocumentCipher.Failure {
+                #expect([.tampered, .truncated, .notADocument].contains(failure))
+            }
+            _ = DocumentType.sniff(bytes)
+            _ = SafeFileName.make(from: String(decoding: bytes, as: UTF8.self), type: .pdf)
+        }
+    }
+}

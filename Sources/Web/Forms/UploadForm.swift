@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import Identity
 import KerbCore
-import MultipartKit
 
 /// A document upload from a page: `multipart/form-data` whose fields (the CSRF token, the
 /// document's class) come before the file, as the page's form puts them. `read` parses up to the
@@ -72,8 +71,8 @@ struct UploadForm {
             mutating func next() async throws -> Data? { try await source.nextFileBytes() }
         }
 
-        /// What the multipart parser has seen: fields so far, the current part, file bytes
-        /// waiting to be taken.
+        /// What the reader has seen: fields so far, the current part, file bytes waiting to be
+        /// taken.
         final class State {
             var fields: [String: String] = [:]
             var partName: String?
@@ -84,49 +83,49 @@ struct UploadForm {
             var fileDone = false
             var pending: [Data] = []
             var tooLong = false
+
+            func apply(_ event: MultipartReader.Event) {
+                switch event {
+                case .part(let name, let file):
+                    partName = name
+                    partFileName = file
+                    partValue = Data()
+                    // The first file part is the upload; it starts here, even if it is empty.
+                    if file != nil, fileName == nil, !fileDone {
+                        fileName = file
+                        inFile = true
+                    }
+                case .data(let data):
+                    if inFile {
+                        pending.append(data)
+                    } else if !fileDone, partFileName == nil {
+                        partValue.append(data)
+                        if partValue.count > FieldLimits.fallback * 4 { tooLong = true }
+                    }
+                case .partEnd:
+                    if inFile {
+                        inFile = false
+                        fileDone = true
+                    } else if !fileDone, partFileName == nil, let name = partName, fields.count < UploadForm.maxFields {
+                        fields[name] = String(decoding: partValue, as: UTF8.self)
+                    }
+                    partName = nil
+                    partFileName = nil
+                    partValue = Data()
+                }
+            }
         }
 
         final class Source {
             var body: RequestBody.AsyncIterator
-            let parser: MultipartParser
+            var reader: MultipartReader
             let state = State()
             var consumed = 0
             var ended = false
 
             init(body: RequestBody, boundary: String) {
                 self.body = body.makeAsyncIterator()
-                parser = MultipartParser(boundary: boundary)
-                let state = state
-                parser.onHeader = { name, value in
-                    guard name.lowercased() == "content-disposition" else { return }
-                    state.partName = Self.parameter("name", in: value)
-                    state.partFileName = Self.parameter("filename", in: value)
-                }
-                parser.onBody = { buffer in
-                    if state.partFileName != nil, state.fileName == nil || state.inFile {
-                        state.fileName = state.partFileName
-                        state.inFile = true
-                        state.pending.append(Data(buffer.readableBytesView))
-                    } else if !state.inFile, !state.fileDone {
-                        state.partValue.append(contentsOf: buffer.readableBytesView)
-                        if state.partValue.count > FieldLimits.fallback * 4 { state.tooLong = true }
-                    }
-                }
-                parser.onPartComplete = {
-                    if state.inFile {
-                        state.inFile = false
-                        state.fileDone = true
-                    } else if state.partFileName != nil, state.fileName == nil {
-                        // An empty file part: the file starts and ends here.
-                        state.fileName = state.partFileName
-                        state.fileDone = true
-                    } else if !state.fileDone, let name = state.partName, state.fields.count < UploadForm.maxFields {
-                        state.fields[name] = String(decoding: state.partValue, as: UTF8.self)
-                    }
-                    state.partName = nil
-                    state.partFileName = nil
-                    state.partValue = Data()
-                }
+                reader = MultipartReader(boundary: boundary)
             }
 
             /// Feeds the parser until the file's first bytes (or its end) have been seen.
@@ -153,20 +152,12 @@ struct UploadForm {
                     return false
                 }
                 consumed += buffer.readableBytes
-                do { try parser.execute(buffer) } catch { throw MalformedRequest.badMultipart }
-                return true
-            }
-
-            /// A `name="value"` parameter of a Content-Disposition header.
-            static func parameter(_ name: String, in header: String) -> String? {
-                for part in header.split(separator: ";").dropFirst() {
-                    let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                    guard pair.count == 2, pair[0].lowercased() == name else { continue }
-                    var value = pair[1]
-                    if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
-                    return value
+                do {
+                    for event in try reader.feed(Data(buffer.readableBytesView)) { state.apply(event) }
+                } catch {
+                    throw MalformedRequest.badMultipart
                 }
-                return nil
+                return true
             }
         }
     }
