@@ -88,13 +88,50 @@ public enum AuditLog {
     public static func recent(
         database: TenantDatabase, scope: TenantScope, deniedOnly: Bool = false, limit: Int = 100, logger: Logger
     ) async throws -> [AuditEntry] {
+        try await search(database: database, scope: scope, Filter(deniedOnly: deniedOnly), limit: limit, logger: logger)
+    }
+
+    /// What the audit page narrows the trail to: who acted (part of their name), which record
+    /// (a case, badge or enforcement reference, a person's id: the entry's target, from its
+    /// start), when (from and before), refusals only. Every value is bound, never spliced.
+    public struct Filter: Sendable, Equatable {
+        public var deniedOnly = false
+        public var actor: String?
+        public var record: String?
+        public var from: Date?
+        public var before: Date?
+
+        public init(deniedOnly: Bool = false, actor: String? = nil, record: String? = nil, from: Date? = nil, before: Date? = nil) {
+            self.deniedOnly = deniedOnly
+            self.actor = actor.flatMap { $0.isEmpty ? nil : $0 }
+            self.record = record.flatMap { $0.isEmpty ? nil : $0 }
+            self.from = from
+            self.before = before
+        }
+
+        /// `LIKE` patterns match their text literally: `%`, `_` and `\` are escaped.
+        static func literal(_ text: String) -> String {
+            text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+        }
+    }
+
+    /// The newest entries that match `filter`, newest first.
+    public static func search(
+        database: TenantDatabase, scope: TenantScope, _ filter: Filter, limit: Int = 100, logger: Logger
+    ) async throws -> [AuditEntry] {
         try await database.transaction(scope, logger: logger) { conn in
             var entries: [AuditEntry] = []
-            let filter = deniedOnly ? "denied" : "%"
+            let outcome = filter.deniedOnly ? "denied" : "%"
+            let actor = filter.actor.map { "%" + Filter.literal($0.lowercased()) + "%" } ?? "%"
+            let record = filter.record.map { Filter.literal($0) + "%" } ?? "%"
             for try await (seq, at, actorID, actor, action, target, outcome, detail, requestID) in try await conn.query(
                 """
                 SELECT seq, at, actor_id, actor, action, target, outcome, detail, request_id FROM audit_events
-                WHERE outcome LIKE \(filter) ORDER BY seq DESC LIMIT \(limit)
+                WHERE outcome LIKE \(outcome) AND lower(actor) LIKE \(actor) AND target LIKE \(record)
+                  AND (\(filter.from)::timestamptz IS NULL OR at >= \(filter.from))
+                  AND (\(filter.before)::timestamptz IS NULL OR at < \(filter.before))
+                ORDER BY seq DESC LIMIT \(limit)
                 """, logger: logger
             ).decode((Int64, Date, UUID?, String, String, String, String, String, String).self) {
                 let event = AuditEvent(

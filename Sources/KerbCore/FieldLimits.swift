@@ -37,6 +37,10 @@ public enum FieldLimits {
         FieldLimit(20, form: ["nino"], api: ["nino"]),
         FieldLimit(40, form: ["date-of-birth", "start", "expiry"], api: ["dateOfBirth", "startDate", "expiryDate", "seenAt"]),
         FieldLimit(500, form: ["rep-contact"], columns: ["representatives.contact"]),
+        // The audit page's filters (a GET form: who acted, which record, from and to which day).
+        FieldLimit(200, form: ["audit-who"]),
+        FieldLimit(100, form: ["audit-record"]),
+        FieldLimit(10, form: ["audit-from", "audit-to"]),
         FieldLimit(
             100, form: ["name", "assign-team", "team"],
             columns: ["access_groups.name", "teams.name", "user_teams.team", "api_keys.name", "applications.team"]),

@@ -1,6 +1,8 @@
 import Audit
+import Foundation
 import Hummingbird
 import Identity
+import KerbCore
 import Policy
 
 /// The council's audit trail for those allowed to read it, with the hash chain checked on
@@ -31,14 +33,45 @@ struct AuditController: Sendable {
         let deniedOnly: Bool
         let allHref: String
         let deniedHref: String
+        let action: String
+        let fields: [FormField]
+        let errors: FormModel?
+        let filtered: Bool
         let layout: Layout
     }
 
+    /// The filter form's fields, as GET parameters.
+    static let filterFields = [
+        ("audit-who", "Who acted (part of their name)"), ("audit-record", "Record (a reference, badge number or person's id)"),
+        ("audit-from", "From (YYYY-MM-DD)"), ("audit-to", "To (YYYY-MM-DD)"),
+    ]
+
     @Sendable func list(_ request: Request, context: SignedInRequestContext) async throws -> Response {
-        let deniedOnly = request.uri.queryParameters.get("show") == "denied"
+        let query = request.uri.queryParameters
+        let deniedOnly = query.get("show") == "denied"
+        var values: [String: String] = [:]
+        var issues: [FieldIssue] = []
+        for (name, label) in Self.filterFields {
+            let value = (query.get(name) ?? "").trimmingCharacters(in: .whitespaces)
+            values[name] = value
+            if value.unicodeScalars.count > FieldLimits.form(name) {
+                issues.append(FieldIssue(field: name, message: "\(label) must be \(FieldLimits.form(name)) characters or fewer"))
+            }
+        }
+        let from = Self.day(values["audit-from"] ?? "", field: "audit-from", into: &issues)
+        let to = Self.day(values["audit-to"] ?? "", field: "audit-to", into: &issues)
+        let filter = AuditLog.Filter(
+            deniedOnly: deniedOnly, actor: values["audit-who"], record: values["audit-record"], from: from,
+            before: to.map { $0.addingTimeInterval(86_400) })
         let scope = context.tenant.scope
-        let entries = try await AuditLog.recent(database: identity.database, scope: scope, deniedOnly: deniedOnly, logger: context.logger)
+        let entries =
+            issues.isEmpty ? try await AuditLog.search(database: identity.database, scope: scope, filter, logger: context.logger) : []
         let broken = try await AuditLog.firstBrokenEntry(database: identity.database, scope: scope, logger: context.logger)
+        let fields = Self.filterFields.map { name, label in
+            var field = FormField(name: name, label: label, value: values[name] ?? "")
+            field.setError(issues.first { $0.field == name }?.message)
+            return field
+        }
         return try pages.render(
             "audit",
             AuditPage(
@@ -48,6 +81,25 @@ struct AuditController: Sendable {
                         detail: $0.event.detail, denied: $0.event.outcome == .denied)
                 },
                 intact: broken == nil, brokenAt: broken, deniedOnly: deniedOnly, allHref: context.basePath + "/admin/audit",
-                deniedHref: context.basePath + "/admin/audit?show=denied", layout: .council(context, current: "/admin/audit")))
+                deniedHref: context.basePath + "/admin/audit?show=denied", action: context.basePath + "/admin/audit", fields: fields,
+                errors: issues.isEmpty ? nil : FormModel(action: "", csrf: "", fields: [], submit: "").with(errors: issues),
+                filtered: filter != AuditLog.Filter(deniedOnly: deniedOnly), layout: .council(context, current: "/admin/audit")),
+            status: issues.isEmpty ? .ok : .unprocessableContent)
+    }
+
+    /// A day as the filter takes it (`YYYY-MM-DD`, the council's local midnight), or nil if
+    /// empty; a malformed one is reported against its field.
+    static func day(_ text: String, field: String, into issues: inout [FieldIssue]) -> Date? {
+        guard !text.isEmpty else { return nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_GB_POSIX")
+        formatter.timeZone = TimeZone(identifier: "Europe/London") ?? .gmt
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.isLenient = false
+        guard text.count == 10, let date = formatter.date(from: text) else {
+            issues.append(FieldIssue(field: field, message: "Enter the day as YYYY-MM-DD, for example 2026-12-01"))
+            return nil
+        }
+        return date
     }
 }
