@@ -62,20 +62,34 @@ public struct LocalPolicyDocument: Codable, Sendable, Equatable {
         public var maxBytes: Int { maxMegabytes * 1024 * 1024 }
     }
 
+    /// How long records are kept once their purpose has ended (issue 11, item 5). Documents of a
+    /// decided case (approved, refused or withdrawn, no review open) go this many months after
+    /// the decision.
+    public struct Retention: Codable, Sendable, Equatable {
+        public var documentMonths: Int
+
+        public static let standard = Retention(documentMonths: 24)
+    }
+
     public var security: Security
     public var casework: Casework
     public var badge: Badge
     public var evidence: Evidence
     public var documents: Documents
+    public var retention: Retention
 
-    enum CodingKeys: String, CodingKey { case security, casework, badge, evidence, documents }
+    enum CodingKeys: String, CodingKey { case security, casework, badge, evidence, documents, retention }
 
-    public init(security: Security, casework: Casework, badge: Badge, evidence: Evidence, documents: Documents = .standard) {
+    public init(
+        security: Security, casework: Casework, badge: Badge, evidence: Evidence, documents: Documents = .standard,
+        retention: Retention = .standard
+    ) {
         self.security = security
         self.casework = casework
         self.badge = badge
         self.evidence = evidence
         self.documents = documents
+        self.retention = retention
     }
 
     /// Versions stored before the documents section existed read as the standard one.
@@ -86,6 +100,7 @@ public struct LocalPolicyDocument: Codable, Sendable, Equatable {
         badge = try container.decode(Badge.self, forKey: .badge)
         evidence = try container.decode(Evidence.self, forKey: .evidence)
         documents = try container.decodeIfPresent(Documents.self, forKey: .documents) ?? .standard
+        retention = try container.decodeIfPresent(Retention.self, forKey: .retention) ?? .standard
     }
 }
 

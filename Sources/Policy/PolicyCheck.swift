@@ -60,6 +60,9 @@ public enum PolicyCheck {
         require((1...cap).contains(d.maxMegabytes), "documents.max_megabytes", "Uploads may be 1 to \(cap) MB")
         require(
             d.allowPdf || d.allowJpeg || d.allowPng || d.allowHeic, "documents.allow_pdf", "Allow at least one kind of file to be uploaded")
+        require(
+            (1...120).contains(policy.retention.documentMonths), "retention.document_months",
+            "Documents of decided cases may be kept 1 to 120 months")
         return issues
     }
 

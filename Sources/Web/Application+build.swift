@@ -73,6 +73,8 @@ public struct WebDependencies: Sendable {
     public let documents: CaseDocuments
     /// An applicant's subject access archive.
     public let subjectAccess: SubjectAccess
+    /// Documents past the council's retention period: the dry run and the removal.
+    public let retention: DocumentRetention
     /// Connections to GOV.UK Pay and the national Blue Badge service, per council.
     public var external: ExternalServices
     public let metrics: PrometheusCollectorRegistry?
@@ -95,6 +97,7 @@ public struct WebDependencies: Sendable {
         let vault = DocumentVault(keys: keys, store: blobs)
         documents = CaseDocuments(cases: cases, vault: vault)
         subjectAccess = SubjectAccess(cases: cases, vault: vault)
+        retention = DocumentRetention(cases: cases, vault: vault)
         self.external = external
         self.metrics = metrics
     }

@@ -5,8 +5,9 @@ import ServiceLifecycle
 import Tenancy
 
 /// Casework that runs on a clock rather than a click: renewal invitations for badges entering
-/// each council's invitation window (local policy's days before expiry), and the sweep of
-/// document blobs an interrupted upload left without a row. Every council, every
+/// each council's invitation window (local policy's days before expiry), the sweep of document
+/// blobs an interrupted upload left without a row, and documents past the council's retention
+/// period (`DocumentRetention`; its dry run is on the retention page). Every council, every
 /// hour; sending is idempotent (once per badge, rows locked with SKIP LOCKED), so two web
 /// processes running it at once send each invitation once.
 public struct ScheduledCasework: Service {
@@ -32,6 +33,8 @@ public struct ScheduledCasework: Service {
                 let count = try await deps.badges.inviteRenewals(tenant.scope, as: actor, logger: logger)
                 if count > 0 { sent[tenant.slug.description] = count }
                 _ = try await deps.documents.sweepOrphans(tenant.scope, logger: logger)
+                let policy = try await deps.identity.policies.current(tenant.scope, logger: logger).document.retention
+                try await deps.retention.apply(tenant.scope, policy: policy, as: actor, logger: logger)
             } catch {
                 // One council's failure must not stop the others' letters.
                 logger.error("scheduled renewal invitations failed", metadata: ["kerb.tenant": .string(tenant.slug.description)])

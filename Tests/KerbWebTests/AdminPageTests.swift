@@ -230,6 +230,7 @@ enum PolicyFieldsForTest {
             "badge.renewal_invitation_days": "\(d.badge.renewalInvitationDays)",
             "badge.delivery": d.badge.delivery.rawValue,
             "documents.max_megabytes": "\(d.documents.maxMegabytes)",
+            "retention.document_months": "\(d.retention.documentMonths)",
         ]
         let flags: [(String, Bool)] = [
             ("security.mfa_required", d.security.mfaRequired),

@@ -13,6 +13,7 @@ struct CouncilRoutes: Sendable {
     let users: AdminUsersController
     let groups: AdminGroupsController
     let policy: AdminPolicyController
+    let retention: AdminRetentionController
     let audit: AuditController
     let casework: CaseworkController
     let enforcement: EnforcementController
@@ -46,6 +47,7 @@ struct CouncilRoutes: Sendable {
         groups = AdminGroupsController(identity: identity, access: access, pages: pages)
         policy = AdminPolicyController(identity: identity, access: access, pages: pages)
         audit = AuditController(identity: identity, access: access, pages: pages)
+        retention = AdminRetentionController(identity: identity, retention: deps.retention, pages: pages)
         let badges = BadgesController(
             identity: identity, cases: deps.cases, badges: deps.badges, fees: deps.fees, external: deps.external, access: access,
             pages: pages, publicBaseURL: config.publicBaseURL)
@@ -88,6 +90,7 @@ struct CouncilRoutes: Sendable {
         apiKeys.addRoutes(to: pages)
         policy.addRoutes(to: pages)
         audit.addRoutes(to: pages)
+        retention.addRoutes(to: pages)
         casework.addRoutes(to: pages)
         enforcement.addRoutes(to: pages)
         mi.addRoutes(to: pages)

@@ -91,6 +91,9 @@ enum PolicyForm {
             Entry(name: "documents.allow_jpeg", label: "Accept JPEG photographs", hint: nil, value: .flag(\.documents.allowJpeg)),
             Entry(name: "documents.allow_png", label: "Accept PNG images", hint: nil, value: .flag(\.documents.allowPng)),
             Entry(name: "documents.allow_heic", label: "Accept HEIC photographs (iPhone)", hint: nil, value: .flag(\.documents.allowHeic)),
+            Entry(
+                name: "retention.document_months", label: "Keep documents of decided cases for (months)",
+                hint: "After the decision; none while a review is open", value: .number(\.retention.documentMonths)),
         ]
     }
 
