@@ -79,6 +79,12 @@ public enum AuditLog {
             [event.actorID?.uuidString, event.actor, event.action, event.target, event.outcome.rawValue, event.detail, event.requestID])
     }
 
+    /// The sequence number of the council's newest audit entry (0 for none), on an admin session
+    /// inside the council: where an export stands in the trail, and whether anything changed since.
+    public static func lastSeq(on session: AdminSession) throws -> Int64 {
+        Int64(try session.query("SELECT coalesce(max(seq), 0)::text FROM audit_events").first?[0].flatMap { $0 } ?? "0") ?? 0
+    }
+
     /// Records an event in a transaction of its own (for refusals, which change nothing else).
     public static func record(_ event: AuditEvent, database: TenantDatabase, scope: TenantScope, logger: Logger) async throws {
         try await database.transaction(scope, logger: logger) { conn in try await record(event, on: conn, logger: logger) }

@@ -12,7 +12,7 @@ public enum DocumentKeys {
         let rows = try session.query("SELECT id, encode(sealed_key, 'base64') FROM documents FOR UPDATE")
         for row in rows {
             guard let idText = row[0], let id = UUID(uuidString: idText),
-                let sealed = row[1].flatMap({ Data(base64Encoded: $0, options: .ignoreUnknownCharacters) })
+                let sealed = row[1].flatMap(Data.init(postgresBase64:))
             else { continue }
             let context = DocumentVault.keyContext(id)
             guard let key = old.open(sealed, context: context) else { throw KeysError.sealedUnreadable }

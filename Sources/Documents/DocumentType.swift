@@ -15,6 +15,12 @@ public enum DocumentType: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The type whose media type Kerb recorded (nil for anything else).
+    public init?(mediaType: String) {
+        guard let type = Self.allCases.first(where: { $0.mediaType == mediaType }) else { return nil }
+        self = type
+    }
+
     public var fileExtension: String {
         switch self {
         case .pdf: "pdf"

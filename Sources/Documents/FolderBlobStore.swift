@@ -103,8 +103,8 @@ public struct FolderBlobStore: BlobStore {
         }
     }
 
-    /// Makes a rename or unlink in `folder` durable.
-    static func syncFolder(_ folder: String) throws {
+    /// Makes a rename, link or unlink in `folder` durable (the store's writes, an export's files).
+    public static func syncFolder(_ folder: String) throws {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw BlobStoreError.io("open folder", errno) }
         defer { close(fd) }

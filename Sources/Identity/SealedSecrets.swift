@@ -33,8 +33,8 @@ public enum SealedSecrets {
         for row in rows {
             guard let idText = row[0], let id = UUID(uuidString: idText) else { continue }
             let context = AccountService.totpContext(id)
-            let enrolled = try row[1].flatMap(bytes).flatMap { try change($0, context) }
-            let pending = try row[2].flatMap(bytes).flatMap { try change($0, context) }
+            let enrolled = try row[1].flatMap(Data.init(postgresBase64:)).flatMap { try change($0, context) }
+            let pending = try row[2].flatMap(Data.init(postgresBase64:)).flatMap { try change($0, context) }
             guard enrolled != nil || pending != nil else { continue }
             try session.query(
                 """
@@ -47,5 +47,4 @@ public enum SealedSecrets {
         return changed
     }
 
-    private static func bytes(_ base64: String) -> Data? { Data(base64Encoded: base64, options: .ignoreUnknownCharacters) }
 }

@@ -41,7 +41,8 @@ public struct CouncilKeys: Sendable {
         let rows = try session.query(
             "SELECT version, encode(wrapped, 'base64') FROM kerb_control.council_keys WHERE schema_name = $1 AND retired_at IS NULL",
             [scope.schema])
-        guard let row = rows.first, let version = row[0].flatMap({ Int($0) }), let wrapped = row[1].flatMap(Self.bytes) else {
+        guard let row = rows.first, let version = row[0].flatMap({ Int($0) }), let wrapped = row[1].flatMap(Data.init(postgresBase64:))
+        else {
             throw KeysError.noDataKey(tenant: scope.schema)
         }
         guard let key = master.unwrap(wrapped, schema: scope.schema, version: version) else {
@@ -79,7 +80,8 @@ public struct CouncilKeys: Sendable {
             WHERE retired_at IS NULL ORDER BY schema_name FOR UPDATE
             """)
         for row in rows {
-            guard let schema = row[0], let version = row[1].flatMap({ Int($0) }), let wrapped = row[2].flatMap(Self.bytes) else {
+            guard let schema = row[0], let version = row[1].flatMap({ Int($0) }), let wrapped = row[2].flatMap(Data.init(postgresBase64:))
+            else {
                 continue
             }
             guard let key = master.unwrap(wrapped, schema: schema, version: version) else { throw KeysError.unwrapFailed(tenant: schema) }
@@ -109,6 +111,4 @@ public struct CouncilKeys: Sendable {
             VALUES ($1, $2::int, decode($3, 'base64'), $4)
             """, [schema, String(key.version), master.wrap(key.key, schema: schema, version: key.version).base64EncodedString(), master.id])
     }
-
-    static func bytes(_ base64: String) -> Data? { Data(base64Encoded: base64, options: .ignoreUnknownCharacters) }
 }

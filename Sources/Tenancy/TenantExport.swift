@@ -60,7 +60,9 @@ public struct TenantExport: Sendable {
         }
         var documents: [ExportManifest.Document] = []
         for document in snapshot.documents {
-            let type = DocumentType.allCases.first { $0.mediaType == document.mediaType } ?? .pdf
+            guard let type = DocumentType(mediaType: document.mediaType) else {
+                throw TenancyError.exportDoesNotVerify(["document \(document.id.uuidString.lowercased()) has an unknown media type"])
+            }
             let writer = try ExportWriter(
                 folder: folder, relative: "documents/\(document.id.uuidString.lowercased()).\(type.fileExtension)")
             let stream = try await DocumentVault.open(
@@ -82,7 +84,7 @@ public struct TenantExport: Sendable {
         let writer = try ExportWriter(folder: folder, relative: "manifest.json")
         try writer.write(data)
         let manifestFile = try writer.close()
-        try Self.syncFolder(folder)
+        try FolderBlobStore.syncFolder(folder.path)
         let tenantID = tenant.id.uuidString
         let documentCount = documents.count
         try await database.transaction { session in
@@ -109,12 +111,12 @@ public struct TenantExport: Sendable {
             let (csv, json) = try files.close()
             tables.append(.init(name: table, rows: files.rows, columns: columns, csv: csv, json: json))
         }
-        let auditSeq = Int64(try session.query("SELECT coalesce(max(seq), 0) FROM audit_events").first?[0].flatMap { $0 } ?? "0") ?? 0
+        let auditSeq = try AuditLog.lastSeq(on: session)
         let documents = try session.query(
             "SELECT id::text, encode(sealed_key, 'base64'), encode(sha256, 'hex'), file_name, content_type FROM documents ORDER BY id"
         ).compactMap { row -> (UUID, Data, String, String, String)? in
             guard let id = row[0].flatMap(UUID.init(uuidString:)),
-                let key = row[1].flatMap({ Data(base64Encoded: $0, options: .ignoreUnknownCharacters) }), let hash = row[2],
+                let key = row[1].flatMap(Data.init(postgresBase64:)), let hash = row[2],
                 let name = row[3], let media = row[4]
             else { return nil }
             return (id, key, hash, name, media)
@@ -223,12 +225,5 @@ public struct TenantExport: Sendable {
                 throw TenancyError.exportFolderUnusable(folder.path)
             }
         }
-    }
-
-    static func syncFolder(_ folder: URL) throws {
-        let descriptor = open(folder.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw TenancyError.exportFolderUnusable(folder.path) }
-        defer { close(descriptor) }
-        _ = fsync(descriptor)
     }
 }

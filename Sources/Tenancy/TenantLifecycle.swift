@@ -1,3 +1,4 @@
+import Audit
 import Documents
 import Foundation
 import Identity
@@ -241,9 +242,9 @@ public struct TenantLifecycle: Sendable {
             ).first, let id = row[0], let manifest = row[1], let seq = row[2], let verified = row[3]
         else { throw TenancyError.offboardNeedsVerifiedExport(slug) }
         try session.enterTenant(scope)
-        let current = try session.query("SELECT coalesce(max(seq), 0)::text FROM audit_events").first?[0].flatMap { $0 } ?? ""
+        let current = try AuditLog.lastSeq(on: session)
         try session.leaveTenant()
-        guard current == seq else { throw TenancyError.offboardNeedsVerifiedExport(slug) }
+        guard String(current) == seq else { throw TenancyError.offboardNeedsVerifiedExport(slug) }
         return (id, manifest, seq, verified)
     }
 

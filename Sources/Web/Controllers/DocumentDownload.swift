@@ -9,7 +9,7 @@ import Hummingbird
 /// found in its content, and a sandboxing CSP on top of the pages' own (`nosniff`, `no-store`).
 enum DocumentDownload {
     static func type(of document: CaseDocument) throws -> DocumentType {
-        guard let type = DocumentType.allCases.first(where: { $0.mediaType == document.mediaType }) else {
+        guard let type = DocumentType(mediaType: document.mediaType) else {
             throw CaseworkError.noSuchDocument
         }
         return type
