@@ -1,3 +1,4 @@
+import Foundation
 import KerbCore
 import Storage
 
@@ -19,6 +20,9 @@ public enum AuditTrailError: KerbError, Equatable {
     case fewerRowsThanAnchored(schema: String, rows: Int64, anchored: Int64, anchoredAt: String)
     /// The chain is consistent but the anchored head is not at its position: it was rewritten.
     case anchoredHeadMissing(schema: String, seq: Int64, anchoredAt: String)
+    /// The record views sealed by entry `seq` no longer hash to what it sealed, or the seals
+    /// leave a gap: views were changed, removed or slipped in after they were sealed.
+    case viewsRewritten(schema: String, seq: Int64)
 
     public var kind: KerbErrorKind { .conflict }
 
@@ -27,6 +31,7 @@ public enum AuditTrailError: KerbError, Equatable {
         case .brokenRow: "audit.broken-row"
         case .fewerRowsThanAnchored: "audit.fewer-rows-than-anchored"
         case .anchoredHeadMissing: "audit.anchored-head-missing"
+        case .viewsRewritten: "audit.views-rewritten"
         }
     }
 
@@ -42,6 +47,8 @@ public enum AuditTrailError: KerbError, Equatable {
             "audit trail of \(schema) was rewritten: it has \(rows) rows, fewer than the \(anchored) anchored at \(at)"
         case .anchoredHeadMissing(let schema, let seq, let at):
             "audit trail of \(schema) was rewritten: row \(seq) is not the head anchored at \(at)"
+        case .viewsRewritten(let schema, let seq):
+            "record views of \(schema) were changed after row \(seq) of the audit trail sealed them"
         }
     }
 }
@@ -158,6 +165,7 @@ public enum AuditAnchors {
                     "SELECT encode(hash, 'hex') FROM audit_events WHERE seq = $1::bigint", [String(anchor.rowCount)]
                 ).first?[0] ?? nil
         }
+        let badSeal = try firstBadViewSeal(session)
         try session.leaveTenant()
 
         if let firstBad, let seq = firstBad[0].flatMap({ Int64($0) }) {
@@ -169,6 +177,7 @@ public enum AuditAnchors {
                 }
             throw AuditTrailError.brokenRow(schema: scope.schema, seq: seq, fault: fault)
         }
+        if let badSeal { throw AuditTrailError.viewsRewritten(schema: scope.schema, seq: badSeal) }
         if let anchor {
             if rows < anchor.rowCount {
                 throw AuditTrailError.fewerRowsThanAnchored(
@@ -179,5 +188,24 @@ public enum AuditAnchors {
             }
         }
         return AuditTrailCheck(schema: scope.schema, rows: rows, headHash: headHash, anchor: anchor)
+    }
+
+    /// The first `views.sealed` entry whose stretch of record views no longer hashes to what it
+    /// sealed, or that does not start where the previous seal ended; nil when all hold (or the
+    /// schema predates record views). Runs inside the tenant, after the chain itself verified.
+    private static func firstBadViewSeal(_ session: AdminSession) throws -> Int64? {
+        guard try session.query("SELECT to_regclass('record_views') IS NOT NULL").first?[0] == "t" else { return nil }
+        let seals = try session.query(
+            "SELECT seq::text, detail FROM audit_events WHERE action = 'views.sealed' ORDER BY seq")
+        var previousUpto: Int64 = 0
+        for row in seals {
+            guard let seq = row[0].flatMap({ Int64($0) }) else { continue }
+            guard let detail = row[1], let seal = try? JSONDecoder().decode(ViewLog.Seal.self, from: Data(detail.utf8)),
+                seal.after == previousUpto,
+                try session.query(ViewLog.digestSQL, [String(seal.after), String(seal.upto)]).first?[0] == seal.sha256
+            else { return seq }
+            previousUpto = seal.upto
+        }
+        return nil
     }
 }

@@ -301,6 +301,8 @@ public struct EnforcementService: Sendable {
                 found = row
             }
             guard let found else { throw EnforcementError.noSuchCase }
+            try await ViewLog.record(
+                RecordView(.enforcement, reference, personID: nil), by: actor.viewer, on: conn, logger: logger)
             var evidence: [EnforcementCase.Evidence] = []
             for try await (description, at) in try await conn.query(
                 "SELECT description, captured_at FROM enforcement_evidence WHERE case_id = \(found.0) ORDER BY captured_at", logger: logger

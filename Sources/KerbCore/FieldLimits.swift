@@ -41,6 +41,8 @@ public enum FieldLimits {
         FieldLimit(200, form: ["audit-who"]),
         FieldLimit(100, form: ["audit-record"]),
         FieldLimit(10, form: ["audit-from", "audit-to"]),
+        // What an administrator found when closing an unusual-behaviour flag.
+        FieldLimit(1_000, form: ["flag-note"]),
         FieldLimit(
             100, form: ["name", "assign-team", "team"],
             columns: ["access_groups.name", "teams.name", "user_teams.team", "api_keys.name", "applications.team"]),

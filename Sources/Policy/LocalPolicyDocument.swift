@@ -67,8 +67,53 @@ public struct LocalPolicyDocument: Codable, Sendable, Equatable {
     /// the decision.
     public struct Retention: Codable, Sendable, Equatable {
         public var documentMonths: Int
+        /// A refused (or withdrawn) application, with its applicant if nothing else of theirs
+        /// remains, is anonymised this many months after the decision (none while a review is open).
+        public var refusedApplicationMonths: Int
+        /// An expired or cancelled badge's holder details are anonymised this many months after
+        /// expiry (the badge number and dates stay, for the national register's history).
+        public var expiredBadgeMonths: Int
+        /// A closed enforcement case is anonymised this many months after it closed.
+        public var enforcementMonths: Int
 
-        public static let standard = Retention(documentMonths: 24)
+        public static let standard = Retention(
+            documentMonths: 24, refusedApplicationMonths: 24, expiredBadgeMonths: 36, enforcementMonths: 72)
+
+        public init(documentMonths: Int, refusedApplicationMonths: Int, expiredBadgeMonths: Int, enforcementMonths: Int) {
+            self.documentMonths = documentMonths
+            self.refusedApplicationMonths = refusedApplicationMonths
+            self.expiredBadgeMonths = expiredBadgeMonths
+            self.enforcementMonths = enforcementMonths
+        }
+
+        enum CodingKeys: String, CodingKey { case documentMonths, refusedApplicationMonths, expiredBadgeMonths, enforcementMonths }
+
+        /// A policy stored before a period existed keeps the standard one for it.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let standard = Self.standard
+            documentMonths = try c.decodeIfPresent(Int.self, forKey: .documentMonths) ?? standard.documentMonths
+            refusedApplicationMonths =
+                try c.decodeIfPresent(Int.self, forKey: .refusedApplicationMonths) ?? standard.refusedApplicationMonths
+            expiredBadgeMonths = try c.decodeIfPresent(Int.self, forKey: .expiredBadgeMonths) ?? standard.expiredBadgeMonths
+            enforcementMonths = try c.decodeIfPresent(Int.self, forKey: .enforcementMonths) ?? standard.enforcementMonths
+        }
+    }
+
+    /// What the unusual-behaviour rules flag to administrators (issue 11, item 3).
+    public struct Monitoring: Codable, Sendable, Equatable {
+        /// Opening more records than this in one hour is flagged.
+        public var viewsPerHourLimit: Int
+        /// Or more than this many times the person's usual hourly count…
+        public var usualMultiple: Int
+        /// …once they open at least this many in the hour.
+        public var minimumViews: Int
+        /// Exports of personal data outside these hours (UK time, Monday to Friday) are flagged.
+        public var workdayStartHour: Int
+        public var workdayEndHour: Int
+
+        public static let standard = Monitoring(
+            viewsPerHourLimit: 150, usualMultiple: 4, minimumViews: 30, workdayStartHour: 7, workdayEndHour: 19)
     }
 
     public var security: Security
@@ -77,12 +122,13 @@ public struct LocalPolicyDocument: Codable, Sendable, Equatable {
     public var evidence: Evidence
     public var documents: Documents
     public var retention: Retention
+    public var monitoring: Monitoring
 
-    enum CodingKeys: String, CodingKey { case security, casework, badge, evidence, documents, retention }
+    enum CodingKeys: String, CodingKey { case security, casework, badge, evidence, documents, retention, monitoring }
 
     public init(
         security: Security, casework: Casework, badge: Badge, evidence: Evidence, documents: Documents = .standard,
-        retention: Retention = .standard
+        retention: Retention = .standard, monitoring: Monitoring = .standard
     ) {
         self.security = security
         self.casework = casework
@@ -90,6 +136,7 @@ public struct LocalPolicyDocument: Codable, Sendable, Equatable {
         self.evidence = evidence
         self.documents = documents
         self.retention = retention
+        self.monitoring = monitoring
     }
 
     /// Versions stored before the documents section existed read as the standard one.
@@ -101,6 +148,7 @@ public struct LocalPolicyDocument: Codable, Sendable, Equatable {
         evidence = try container.decode(Evidence.self, forKey: .evidence)
         documents = try container.decodeIfPresent(Documents.self, forKey: .documents) ?? .standard
         retention = try container.decodeIfPresent(Retention.self, forKey: .retention) ?? .standard
+        monitoring = try container.decodeIfPresent(Monitoring.self, forKey: .monitoring) ?? .standard
     }
 }
 

@@ -63,6 +63,24 @@ public enum PolicyCheck {
         require(
             (1...120).contains(policy.retention.documentMonths), "retention.document_months",
             "Documents of decided cases may be kept 1 to 120 months")
+        let r = policy.retention
+        require(
+            (1...120).contains(r.refusedApplicationMonths), "retention.refused_application_months",
+            "Refused applications may be kept 1 to 120 months")
+        require((1...120).contains(r.expiredBadgeMonths), "retention.expired_badge_months", "Expired badges may be kept 1 to 120 months")
+        require(
+            (12...120).contains(r.enforcementMonths), "retention.enforcement_months",
+            "Closed enforcement cases must be kept 12 to 120 months (a prosecution may follow)")
+
+        let m = policy.monitoring
+        require(
+            (10...10_000).contains(m.viewsPerHourLimit), "monitoring.views_per_hour_limit",
+            "The hourly limit on records opened must be 10 to 10,000")
+        require((2...50).contains(m.usualMultiple), "monitoring.usual_multiple", "The multiple of someone's usual must be 2 to 50")
+        require((5...1_000).contains(m.minimumViews), "monitoring.minimum_views", "The minimum before comparing must be 5 to 1,000")
+        require(
+            (0...23).contains(m.workdayStartHour) && (1...24).contains(m.workdayEndHour) && m.workdayStartHour < m.workdayEndHour,
+            "monitoring.workday_start_hour", "Working hours must start before they end, within the day (0 to 24)")
         return issues
     }
 

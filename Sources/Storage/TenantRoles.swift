@@ -24,7 +24,7 @@ enum TenantRoles {
     /// table (only INSERT and SELECT on `audit_events`), USAGE on sequences (`nextval`, not
     /// `setval`), EXECUTE on functions. Default privileges cover tables later migrations create;
     /// the migrator still runs this after every tenant migration, so a migration that forgets
-    /// cannot widen the audit trail's grants. Runs as the owner (grants come from the owner).
+    /// cannot widen the audit trail's (or the record views') grants. Runs as the owner (grants come from the owner).
     static func grants(_ scope: TenantScope) -> String {
         let schema = quoteIdentifier(scope.schema)
         let request = quoteIdentifier(scope.requestRole)
@@ -35,6 +35,9 @@ enum TenantRoles {
             DO $kerb_grants$ BEGIN
                 IF to_regclass('\(schema).audit_events') IS NOT NULL THEN
                     REVOKE UPDATE, DELETE ON \(schema).audit_events FROM \(request);
+                END IF;
+                IF to_regclass('\(schema).record_views') IS NOT NULL THEN
+                    REVOKE UPDATE, DELETE ON \(schema).record_views FROM \(request);
                 END IF;
             END $kerb_grants$;
             REVOKE ALL ON ALL SEQUENCES IN SCHEMA \(schema) FROM \(request);

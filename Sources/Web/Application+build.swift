@@ -171,6 +171,7 @@ func buildRouterWithCatalogue(_ config: WebConfig, _ deps: WebDependencies, page
     router.addMiddleware {
         InFlightRequestMiddleware(registry: .shared)
         RequestLogMiddleware()
+        ClientAddressMiddleware(trustedProxies: config.trustedProxies)
         MetricsMiddleware()
         // Outside the error middleware, so error pages and problems carry these headers too.
         ContentSecurityMiddleware(contentSecurityPolicy: [

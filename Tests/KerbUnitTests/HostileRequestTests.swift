@@ -45,8 +45,8 @@ import Testing
                 method: .post, scheme: "http", authority: "localhost", path: "/",
                 headerFields: [.init("X-Forwarded-For")!: "203.0.113.9, 10.0.0.2"]),
             body: .init(buffer: .init()))
-        #expect(ClientThrottle.client(request, peer: "198.51.100.7", trusted: ["10.0.0.2"]) == "198.51.100.7")
-        #expect(ClientThrottle.client(request, peer: "10.0.0.2", trusted: ["10.0.0.2"]) == "203.0.113.9")
-        #expect(ClientThrottle.client(request, peer: nil, trusted: []) == "unknown")
+        #expect(ClientAddressMiddleware.client(request, peer: "198.51.100.7", trusted: ["10.0.0.2"]) == "198.51.100.7")
+        #expect(ClientAddressMiddleware.client(request, peer: "10.0.0.2", trusted: ["10.0.0.2"]) == "203.0.113.9")
+        #expect(ClientAddressMiddleware.client(request, peer: nil, trusted: []) == "unknown")
     }
 }

@@ -231,6 +231,14 @@ enum PolicyFieldsForTest {
             "badge.delivery": d.badge.delivery.rawValue,
             "documents.max_megabytes": "\(d.documents.maxMegabytes)",
             "retention.document_months": "\(d.retention.documentMonths)",
+            "retention.refused_application_months": "\(d.retention.refusedApplicationMonths)",
+            "retention.expired_badge_months": "\(d.retention.expiredBadgeMonths)",
+            "retention.enforcement_months": "\(d.retention.enforcementMonths)",
+            "monitoring.views_per_hour_limit": "\(d.monitoring.viewsPerHourLimit)",
+            "monitoring.usual_multiple": "\(d.monitoring.usualMultiple)",
+            "monitoring.minimum_views": "\(d.monitoring.minimumViews)",
+            "monitoring.workday_start_hour": "\(d.monitoring.workdayStartHour)",
+            "monitoring.workday_end_hour": "\(d.monitoring.workdayEndHour)",
         ]
         let flags: [(String, Bool)] = [
             ("security.mfa_required", d.security.mfaRequired),

@@ -77,7 +77,9 @@ import Web
                 database: deps.identity.database, scope: council.tenant.scope, limit: 50, logger: Self.logger)
             #expect(
                 audit.contains { $0.event.action == "document.uploaded" && $0.event.actor == "Priya Shah" && $0.event.target == reference })
-            #expect(audit.contains { $0.event.action == "document.viewed" && $0.event.detail == "document \(id)" })
+            let views = try await ViewLog.search(
+                database: deps.identity.database, scope: council.tenant.scope, AuditLog.Filter(record: id), logger: Self.logger)
+            #expect(views.map(\.view.kind) == [.document] && views.first?.viewer.actor == "Priya Shah")
         }
     }
 

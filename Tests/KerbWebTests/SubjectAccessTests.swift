@@ -56,6 +56,13 @@ import ZIPFoundation
             #expect(record.contains("Margaret Oyelaran") && record.contains(margaret))
             // Who viewed and changed her records is there: the uploads.
             #expect(record.contains("document.uploaded") && record.contains("Priya Shah"))
+            // And who opened them: the manager's opening of her case, as a record view.
+            let views = try #require(
+                (try JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Any])?["views"] as? [[String: Any]])
+            #expect(
+                views.contains {
+                    $0["who"] as? String == "Morgan Reid" && $0["opened"] as? String == "case" && $0["record"] as? String == margaret
+                })
             // Nothing of Dennis: not his name, his case, his note or his document.
             let everything = files.values.map { String(decoding: $0, as: UTF8.self) }.joined()
             #expect(!everything.contains("Dennis") && !everything.contains(dennis))

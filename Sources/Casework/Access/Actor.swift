@@ -11,12 +11,18 @@ public struct Actor: Sendable {
     public let principal: Principal
     /// The request this step belongs to, so an audit row leads to the request log and back.
     public let requestID: String
+    /// Where the request came from (the client's address), kept with every record they open.
+    public let client: String
 
-    public init(officer: Officer, principal: Principal, requestID: String = "") {
+    public init(officer: Officer, principal: Principal, requestID: String = "", client: String = "") {
         self.officer = officer
         self.principal = principal
         self.requestID = requestID
+        self.client = client
     }
+
+    /// This actor as the record-view log keeps them.
+    public var viewer: Viewer { Viewer(actorID: officer.id, actor: officer.name, client: client, requestID: requestID) }
 
     /// Whether the policy engine lets this actor do `permission` to `target` (for showing or
     /// hiding a page's forms; the use case decides again when the form is sent).

@@ -398,9 +398,13 @@ public struct BadgeService: Sendable {
         }
     }
 
-    /// The badge, if `actor` may see the case it came from.
+    /// The badge, if `actor` may see the case it came from; the view is logged with the read.
     public func badge(_ scope: TenantScope, number: String, as actor: Actor, logger: Logger) async throws -> Badge {
-        try await access.run(scope, logger: logger) { conn in try await Self.authorised(conn, number, .viewCase, as: actor, logger) }
+        try await access.run(scope, logger: logger) { conn in
+            let badge = try await Self.authorised(conn, number, .viewCase, as: actor, logger)
+            try await ViewLog.record(RecordView(.badge, badge.number, personID: badge.personID), by: actor.viewer, on: conn, logger: logger)
+            return badge
+        }
     }
 
     /// A badge read in another module's transaction (an enforcement case shows the badge it is

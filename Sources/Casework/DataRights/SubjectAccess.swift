@@ -66,7 +66,9 @@ public struct SubjectAccess: Sendable {
                 WHERE x.target IN (SELECT reference FROM their_applications)
                    OR x.target IN (SELECT badge_number FROM their_badges)
                    OR x.target IN (SELECT reference FROM their_enforcement)
-                   OR x.target = (SELECT id::text FROM subject)), '[]')
+                   OR x.target = (SELECT id::text FROM subject)), '[]'),
+            'views', coalesce((SELECT jsonb_agg(jsonb_build_object('at', v.at, 'who', v.actor, 'opened', v.kind, 'record', v.record)
+                ORDER BY v.id) FROM record_views v WHERE v.person_id = (SELECT id FROM subject)), '[]')
         )::text
         """
 
@@ -96,6 +98,7 @@ public struct SubjectAccess: Sendable {
                 actor.audit(
                     "subject-access.exported", target: personID.uuidString.lowercased(),
                     detail: "from case \(reference); \(documents.count) documents"), on: conn, logger: logger)
+            try await ViewLog.record(RecordView(.export, reference, personID: personID), by: actor.viewer, on: conn, logger: logger)
             return (record, documents, personID)
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kerb-sar-\(UUID().uuidString)", isDirectory: true)

@@ -115,35 +115,34 @@ public struct CaseDocuments: Sendable {
         }
     }
 
-    /// Opens document `id` of case `reference` for `actor`, auditing the read in the same
-    /// transaction that checks it (who, which document, of which case). A document of another
+    /// Opens document `id` of case `reference` for `actor`, logging the view in the same
+    /// transaction that checks it (who, from where, which document, whose). A document of another
     /// case, team or council answers like a missing one.
     public func open(_ scope: TenantScope, reference: String, id: UUID, as actor: Actor, logger: Logger) async throws -> (
         CaseDocument, DocumentStream
     ) {
         let (document, sealedKey) = try await cases.access.run(scope, logger: logger) { conn in
             let row = try await CaseService.authorised(conn, reference, .viewCase, as: actor, lock: false, logger)
-            var found: (CaseDocument, Data)?
-            for try await (stage, kind, name, media, count, hash, by, at, key) in try await conn.query(
+            var found: (CaseDocument, Data, UUID)?
+            for try await (stage, kind, name, media, count, hash, by, at, key, person) in try await conn.query(
                 """
                 SELECT d.stage, d.class, d.file_name, d.content_type, d.byte_count, encode(d.sha256, 'hex'), u.full_name,
-                    d.uploaded_at, d.sealed_key
-                FROM documents d LEFT JOIN users u ON u.id = d.uploaded_by
+                    d.uploaded_at, d.sealed_key, a.person_id
+                FROM documents d JOIN applications a ON a.id = d.application_id LEFT JOIN users u ON u.id = d.uploaded_by
                 WHERE d.id = \(id) AND d.application_id = \(row.id)
                 """, logger: logger
-            ).decode((String, String, String, String, Int, String, String?, Date, Data).self) {
+            ).decode((String, String, String, String, Int, String, String?, Date, Data, UUID).self) {
                 guard let stage = DocumentStage(rawValue: stage), let kind = DocumentClass(rawValue: kind) else { continue }
                 found = (
                     CaseDocument(
                         id: id, stage: stage, documentClass: kind, fileName: name, mediaType: media, byteCount: count, sha256: hash,
-                        uploadedBy: by, uploadedAt: at), key
+                        uploadedBy: by, uploadedAt: at), key, person
                 )
             }
             guard let found else { throw CaseworkError.noSuchDocument }
-            try await AuditLog.record(
-                actor.audit("document.viewed", target: reference, detail: "document \(id.uuidString.lowercased())"), on: conn,
-                logger: logger)
-            return found
+            try await ViewLog.record(
+                RecordView(.document, id.uuidString.lowercased(), personID: found.2), by: actor.viewer, on: conn, logger: logger)
+            return (found.0, found.1)
         }
         return (document, try await vault.open(id, sealedKey: sealedKey, scope, logger: logger))
     }

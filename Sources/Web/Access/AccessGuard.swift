@@ -82,7 +82,7 @@ extension SignedInUser {
     var officer: Officer { Officer(id: userID, name: fullName) }
 
     /// This person as the acting identity of a use case, for this request.
-    func actor(_ context: some RequestContext) -> Actor {
-        Actor(officer: officer, principal: principal, requestID: context.id)
+    func actor(_ context: some CouncilRequestContext) -> Actor {
+        Actor(officer: officer, principal: principal, requestID: context.id, client: context.client)
     }
 }

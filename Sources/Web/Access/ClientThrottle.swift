@@ -9,23 +9,20 @@ import Prometheus
 /// their email addresses. Each account has its own throttle too (`AccountService`); this one is
 /// in front of it and counts before any database work.
 ///
-/// The client is the TCP peer, or the address its trusted proxy reports in `X-Forwarded-For`
-/// (only when the peer is one of `WebConfig.trustedProxies`, so nobody can choose their own
-/// bucket). Windows are fixed (`window` long, `limit` attempts); the table holds at most
+/// The client is the one `ClientAddressMiddleware` settled (a trusted proxy's word only when
+/// the peer is one of `WebConfig.trustedProxies`, so nobody can choose their own bucket). Windows are fixed (`window` long, `limit` attempts); the table holds at most
 /// `capacity` clients, dropping expired windows first. Refusals are counted in `/metrics` as
 /// `kerb_throttled_attempts_total`.
 final class ClientThrottle: Sendable {
     let limit: Int
     let window: Duration
     let capacity: Int
-    let trustedProxies: Set<String>
     private let clock = ContinuousClock()
     private let buckets = NIOLockedValueBox([String: (count: Int, since: ContinuousClock.Instant)]())
     private let refused: Prometheus.Counter?
 
     init(
-        limit: Int = 30, window: Duration = .seconds(60), capacity: Int = 100_000, trustedProxies: Set<String>,
-        metrics: PrometheusCollectorRegistry?
+        limit: Int = 30, window: Duration = .seconds(60), capacity: Int = 100_000, metrics: PrometheusCollectorRegistry?
     ) {
         self.refused = metrics?.makeCounter(
             descriptor: MetricNameDescriptor(
@@ -34,12 +31,11 @@ final class ClientThrottle: Sendable {
         self.limit = limit
         self.window = window
         self.capacity = capacity
-        self.trustedProxies = trustedProxies
     }
 
-    /// Counts one attempt by this request's client; throws `TooManyAttempts` (429) past the limit.
-    func attempt(_ request: Request, peer: String?) throws {
-        let client = Self.client(request, peer: peer, trusted: trustedProxies)
+    /// Counts one attempt by this request's client (`ClientAddressMiddleware`); throws
+    /// `TooManyAttempts` (429) past the limit.
+    func attempt(client: String) throws {
         let now = clock.now
         let allowed: (Bool, Int) = buckets.withLockedValue { buckets in
             if buckets.count >= capacity, buckets[client] == nil {
@@ -57,16 +53,6 @@ final class ClientThrottle: Sendable {
             refused?.increment()
             throw TooManyAttempts(retryAfterSeconds: allowed.1)
         }
-    }
-
-    /// The peer, or, from a trusted proxy, the nearest address in `X-Forwarded-For` that is not
-    /// itself a trusted proxy.
-    static func client(_ request: Request, peer: String?, trusted: Set<String>) -> String {
-        let peer = peer ?? "unknown"
-        guard trusted.contains(peer), let forwarded = request.headers[.init("X-Forwarded-For")!] else { return peer }
-        let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard let client = hops.last(where: { !trusted.contains($0) }), client.utf8.count <= 64 else { return peer }
-        return client
     }
 }
 

@@ -9,12 +9,16 @@ import Tenancy
 public struct KerbRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var tenant: Tenant?
-    /// The TCP peer's address (nil in in-process tests): the client for per-client throttling.
+    /// The TCP peer's address (nil in in-process tests).
     public let peer: String?
+    /// The client: the peer, or what a trusted proxy says it forwarded for
+    /// (`ClientAddressMiddleware`). Throttling counts by it; record views keep it.
+    public var client: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         peer = source.channel.remoteAddress?.ipAddress
+        client = peer ?? "unknown"
     }
 }
 
@@ -28,13 +32,13 @@ public struct TenantRequestContext: ChildRequestContext {
     /// The cookie value forms are bound to (the session token, or the anonymous form token);
     /// the CSRF token on every form is an HMAC of it.
     var csrfSecret: String?
-    public let peer: String?
+    public let client: String
 
     public init(context: KerbRequestContext) throws {
         guard let tenant = context.tenant else { throw TenancyError.unknownTenant }
         coreContext = context.coreContext
         self.tenant = tenant
-        peer = context.peer
+        client = context.client
     }
 
     /// Pages' forms decode into their types (`request.decode(as:context:)`).
@@ -59,7 +63,8 @@ protocol CouncilRequestContext: RequestContext {
     var currentUser: SignedInUser? { get }
     var basePath: String { get }
     var csrfToken: String { get }
-    var peer: String? { get }
+    /// The client's address (`ClientAddressMiddleware`).
+    var client: String { get }
 }
 
 extension TenantRequestContext: CouncilRequestContext {
@@ -76,7 +81,7 @@ struct SignedInRequestContext: ChildRequestContext, CouncilRequestContext {
     let tenant: Tenant
     let user: SignedInUser
     let csrfSecret: String?
-    let peer: String?
+    let client: String
     let basePath: String
 
     init(context: TenantRequestContext) throws {
@@ -86,7 +91,7 @@ struct SignedInRequestContext: ChildRequestContext, CouncilRequestContext {
         tenant = context.tenant
         self.user = user
         csrfSecret = context.csrfSecret
-        peer = context.peer
+        client = context.client
         basePath = context.basePath
     }
 

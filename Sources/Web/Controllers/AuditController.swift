@@ -6,7 +6,8 @@ import KerbCore
 import Policy
 
 /// The council's audit trail for those allowed to read it, with the hash chain checked on
-/// every view, so tampering shows up where auditors look.
+/// every view, so tampering shows up where auditors look; and the log of who opened which
+/// record, from where (`show=views`), under the same filters.
 struct AuditController: Sendable {
     let identity: IdentityServices
     let access: AccessGuard
@@ -27,7 +28,19 @@ struct AuditController: Sendable {
             let denied: Bool
         }
 
+        /// A record someone opened (`show=views`).
+        struct ViewRow: Sendable {
+            let at: String
+            let actor: String
+            let opened: String
+            let record: String
+            let client: String
+        }
+
         let rows: [Row]
+        let viewRows: [ViewRow]
+        let viewsOnly: Bool
+        let viewsHref: String
         let intact: Bool
         let brokenAt: Int64?
         let deniedOnly: Bool
@@ -49,6 +62,7 @@ struct AuditController: Sendable {
     @Sendable func list(_ request: Request, context: SignedInRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         let deniedOnly = query.get("show") == "denied"
+        let viewsOnly = query.get("show") == "views"
         var values: [String: String] = [:]
         var issues: [FieldIssue] = []
         for (name, label) in Self.filterFields {
@@ -64,8 +78,11 @@ struct AuditController: Sendable {
             deniedOnly: deniedOnly, actor: values["audit-who"], record: values["audit-record"], from: from,
             before: to.map { $0.addingTimeInterval(86_400) })
         let scope = context.tenant.scope
+        let run = issues.isEmpty
         let entries =
-            issues.isEmpty ? try await AuditLog.search(database: identity.database, scope: scope, filter, logger: context.logger) : []
+            run && !viewsOnly ? try await AuditLog.search(database: identity.database, scope: scope, filter, logger: context.logger) : []
+        let views =
+            run && viewsOnly ? try await ViewLog.search(database: identity.database, scope: scope, filter, logger: context.logger) : []
         let broken = try await AuditLog.firstBrokenEntry(database: identity.database, scope: scope, logger: context.logger)
         let fields = Self.filterFields.map { name, label in
             var field = FormField(name: name, label: label, value: values[name] ?? "")
@@ -80,6 +97,12 @@ struct AuditController: Sendable {
                         seq: $0.seq, at: Formats.dateTime($0.at), actor: $0.event.actor, action: $0.event.action, target: $0.event.target,
                         detail: $0.event.detail, denied: $0.event.outcome == .denied)
                 },
+                viewRows: views.map {
+                    AuditPage.ViewRow(
+                        at: Formats.dateTime($0.at), actor: $0.viewer.actor, opened: $0.view.kind.rawValue, record: $0.view.record,
+                        client: $0.viewer.client)
+                },
+                viewsOnly: viewsOnly, viewsHref: context.basePath + "/admin/audit?show=views",
                 intact: broken == nil, brokenAt: broken, deniedOnly: deniedOnly, allHref: context.basePath + "/admin/audit",
                 deniedHref: context.basePath + "/admin/audit?show=denied", action: context.basePath + "/admin/audit", fields: fields,
                 errors: issues.isEmpty ? nil : FormModel(action: "", csrf: "", fields: [], submit: "").with(errors: issues),

@@ -14,6 +14,7 @@ struct CouncilRoutes: Sendable {
     let groups: AdminGroupsController
     let policy: AdminPolicyController
     let retention: AdminRetentionController
+    let flags: AdminFlagsController
     let audit: AuditController
     let casework: CaseworkController
     let enforcement: EnforcementController
@@ -41,13 +42,14 @@ struct CouncilRoutes: Sendable {
         home = TenantHomeController(pages: pages, profiles: profiles)
         signIn = SignInController(
             identity: identity, pages: pages, cookies: cookies,
-            throttle: ClientThrottle(trustedProxies: config.trustedProxies, metrics: deps.metrics))
+            throttle: ClientThrottle(metrics: deps.metrics))
         account = AccountController(identity: identity, access: access, pages: pages, cookies: cookies)
         users = AdminUsersController(identity: identity, access: access, pages: pages, publicBaseURL: config.publicBaseURL)
         groups = AdminGroupsController(identity: identity, access: access, pages: pages)
         policy = AdminPolicyController(identity: identity, access: access, pages: pages)
         audit = AuditController(identity: identity, access: access, pages: pages)
         retention = AdminRetentionController(identity: identity, retention: deps.retention, pages: pages)
+        flags = AdminFlagsController(identity: identity, pages: pages)
         let badges = BadgesController(
             identity: identity, cases: deps.cases, badges: deps.badges, fees: deps.fees, external: deps.external, access: access,
             pages: pages, publicBaseURL: config.publicBaseURL)
@@ -91,6 +93,7 @@ struct CouncilRoutes: Sendable {
         policy.addRoutes(to: pages)
         audit.addRoutes(to: pages)
         retention.addRoutes(to: pages)
+        flags.addRoutes(to: pages)
         casework.addRoutes(to: pages)
         enforcement.addRoutes(to: pages)
         mi.addRoutes(to: pages)

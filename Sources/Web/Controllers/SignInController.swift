@@ -31,7 +31,7 @@ struct SignInController: Sendable {
         _ handler: @escaping @Sendable (Request, TenantRequestContext) async throws -> Response
     ) -> @Sendable (Request, TenantRequestContext) async throws -> Response {
         { [throttle] request, context in
-            try throttle.attempt(request, peer: context.peer)
+            try throttle.attempt(client: context.client)
             return try await handler(request, context)
         }
     }

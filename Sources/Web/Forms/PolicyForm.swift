@@ -94,6 +94,30 @@ enum PolicyForm {
             Entry(
                 name: "retention.document_months", label: "Keep documents of decided cases for (months)",
                 hint: "After the decision; none while a review is open", value: .number(\.retention.documentMonths)),
+            Entry(
+                name: "retention.refused_application_months", label: "Keep refused and withdrawn applications for (months)",
+                hint: "Then anonymised; none while a review is open", value: .number(\.retention.refusedApplicationMonths)),
+            Entry(
+                name: "retention.expired_badge_months", label: "Keep expired badges' holder details for (months)",
+                hint: "After expiry; the badge number and dates stay", value: .number(\.retention.expiredBadgeMonths)),
+            Entry(
+                name: "retention.enforcement_months", label: "Keep closed enforcement cases for (months)",
+                hint: "After closing; at least 12", value: .number(\.retention.enforcementMonths)),
+            Entry(
+                name: "monitoring.views_per_hour_limit", label: "Flag anyone opening more records than this in an hour",
+                hint: nil, value: .number(\.monitoring.viewsPerHourLimit)),
+            Entry(
+                name: "monitoring.usual_multiple", label: "Flag anyone opening this many times their usual in an hour",
+                hint: "Their average over the last 28 days", value: .number(\.monitoring.usualMultiple)),
+            Entry(
+                name: "monitoring.minimum_views", label: "…once they open at least (records)", hint: nil,
+                value: .number(\.monitoring.minimumViews)),
+            Entry(
+                name: "monitoring.workday_start_hour", label: "Working day starts (hour, UK time)",
+                hint: "Exports of personal data outside working hours are flagged", value: .number(\.monitoring.workdayStartHour)),
+            Entry(
+                name: "monitoring.workday_end_hour", label: "Working day ends (hour, UK time)", hint: nil,
+                value: .number(\.monitoring.workdayEndHour)),
         ]
     }
 

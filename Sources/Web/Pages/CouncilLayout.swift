@@ -25,6 +25,7 @@ extension Layout {
             ("Local policy", "/admin/policy", .managePolicy),
             ("Letters", "/admin/letters", .managePolicy),
             ("Audit trail", "/admin/audit", .viewAudit),
+            ("Unusual activity", "/admin/flags", .viewAudit),
         ]
         layout.nav = sections.compactMap { label, path, permission in
             if let permission, !AccessPolicy.decide(user.principal, permission).isAllowed { return nil }
