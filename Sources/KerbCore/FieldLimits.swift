@@ -48,6 +48,8 @@ public enum FieldLimits {
             columns: ["access_groups.name", "teams.name", "user_teams.team", "api_keys.name", "applications.team"]),
         FieldLimit(500, form: ["description"], columns: ["access_groups.description"]),
         FieldLimit(1_000, form: ["reason"], columns: ["policy_versions.reason"]),
+        // Why a person's details were corrected, or their record erased.
+        FieldLimit(1_000, form: ["rectify-reason", "erase-reason"], columns: ["rectifications.reason"]),
         FieldLimit(
             20, form: ["badge-number", "existing-badge", "number"], api: ["badgeNumber", "existingBadge"],
             columns: ["enforcement_cases.reported_badge", "applications.existing_badge"]),

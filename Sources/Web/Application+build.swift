@@ -75,6 +75,10 @@ public struct WebDependencies: Sendable {
     public let subjectAccess: SubjectAccess
     /// Documents past the council's retention period: the dry run and the removal.
     public let retention: DocumentRetention
+    /// Records past their retention periods: the dry run and the anonymisation.
+    public let recordRetention: RecordRetention
+    /// Erasing an applicant's record on request.
+    public let erasure: Erasure
     /// Connections to GOV.UK Pay and the national Blue Badge service, per council.
     public var external: ExternalServices
     public let metrics: PrometheusCollectorRegistry?
@@ -98,6 +102,8 @@ public struct WebDependencies: Sendable {
         documents = CaseDocuments(cases: cases, vault: vault)
         subjectAccess = SubjectAccess(cases: cases, vault: vault)
         retention = DocumentRetention(cases: cases, vault: vault)
+        recordRetention = RecordRetention(cases: cases, vault: vault)
+        erasure = Erasure(cases: cases, vault: vault)
         self.external = external
         self.metrics = metrics
     }

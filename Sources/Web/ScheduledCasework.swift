@@ -9,7 +9,8 @@ import Tenancy
 /// Casework that runs on a clock rather than a click: renewal invitations for badges entering
 /// each council's invitation window (local policy's days before expiry), the sweep of document
 /// blobs an interrupted upload left without a row, and documents past the council's retention
-/// period (`DocumentRetention`; its dry run is on the retention page), and the watch over who
+/// period, and records past theirs (`DocumentRetention`, `RecordRetention`; the dry run is on
+/// the retention page), and the watch over who
 /// opens what (sealing the record views, flagging unusual behaviour). Every council, every
 /// hour; sending is idempotent (once per badge, rows locked with SKIP LOCKED), so two web
 /// processes running it at once send each invitation once.
@@ -38,6 +39,7 @@ public struct ScheduledCasework: Service {
                 _ = try await deps.documents.sweepOrphans(tenant.scope, logger: logger)
                 let policy = try await deps.identity.policies.current(tenant.scope, logger: logger).document
                 try await deps.retention.apply(tenant.scope, policy: policy.retention, as: actor, logger: logger)
+                try await deps.recordRetention.apply(tenant.scope, policy: policy.retention, as: actor, logger: logger)
                 try await watch(tenant, policy.monitoring, as: actor)
             } catch {
                 // One council's failure must not stop the others' letters.

@@ -28,6 +28,10 @@ public enum CaseworkError: KerbError, Equatable {
     case registerAnswerUnusable(String)
     /// No such document on this case (or on a case the reader may see).
     case noSuchDocument
+    /// The person's details were erased: there is nothing left to correct or export.
+    case erased
+    /// Erasure refused: the law still needs the record (each reason says why).
+    case erasureRefused([String])
 
     public var kind: KerbErrorKind {
         switch self {
@@ -39,6 +43,7 @@ public enum CaseworkError: KerbError, Equatable {
         case .reviewNotAvailable: .conflict
         case .feeNotPaid, .badgeAlreadyOrdered, .badgeNotLive, .paymentNotNeeded, .registerAnswerUnusable: .conflict
         case .noSuchBadge, .noSuchDocument: .notFound
+        case .erased, .erasureRefused: .conflict
         }
     }
 
@@ -59,6 +64,8 @@ public enum CaseworkError: KerbError, Equatable {
         case .paymentNotNeeded: "casework.payment-not-needed"
         case .registerAnswerUnusable: "casework.register-answer-unusable"
         case .noSuchDocument: "casework.no-such-document"
+        case .erased: "casework.erased"
+        case .erasureRefused: "casework.erasure-refused"
         }
     }
 
@@ -80,6 +87,8 @@ public enum CaseworkError: KerbError, Equatable {
         case .badgeNotLive(let why): why
         case .paymentNotNeeded: "No fee is due: the fee has been paid, or the council charges none, or the application is not approved"
         case .noSuchDocument: "There is no such document, or you cannot see it"
+        case .erased: "This person's details have been erased"
+        case .erasureRefused(let reasons): "The record cannot be erased yet: " + reasons.joined(separator: "; ")
         case .registerAnswerUnusable(let why):
             "The national Blue Badge service answered with \(why), so no badge was recorded. Check the order with the national service before ordering again; the case shows what happened"
 

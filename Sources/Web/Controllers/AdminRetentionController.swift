@@ -4,11 +4,12 @@ import Hummingbird
 import Identity
 import Policy
 
-/// The retention dry run: what the daily retention pass will remove, and why, for the council's
+/// The retention dry run: what the daily retention pass will remove or anonymise, and why, for the council's
 /// administrators to see before it happens (the pass itself runs in `ScheduledCasework`).
 struct AdminRetentionController: Sendable {
     let identity: IdentityServices
     let retention: DocumentRetention
+    let records: RecordRetention
     let pages: Pages
 
     func addRoutes(to group: DeclaredRoutes) {
@@ -35,10 +36,37 @@ struct AdminRetentionController: Sendable {
                     ])
                 })
         }
+        let records = try await records.due(context.tenant.scope, policy: policy, logger: context.logger)
+        var recordSection = RecordPage.Section(
+            heading: "Records due for anonymisation",
+            lead: [
+                "Refused and withdrawn applications are anonymised \(policy.refusedApplicationMonths) months after the decision, and an application whose badge ended \(policy.expiredBadgeMonths) months ago likewise; closed enforcement cases after \(policy.enforcementMonths) months. Once nothing of an applicant's is kept any longer, their details are erased too. References, dates and outcomes stay."
+            ])
+        if records.isEmpty {
+            recordSection.empty = "No record is past its retention period."
+        } else {
+            recordSection.table = .init(
+                headers: ["What", "Record", "Why"],
+                rows: records.map { item in
+                    let (what, href): (String, String) =
+                        switch item.kind {
+                        case .application: ("Case", "\(context.basePath)/cases/\(item.reference)")
+                        case .enforcement: ("Enforcement case", "\(context.basePath)/enforcement/\(item.reference)")
+                        case .person: ("Applicant's details", "\(context.basePath)/cases/\(item.reference)/applicant")
+                        }
+                    return .init(cells: [
+                        .init(key: "What", value: what), .init(key: "Record", value: item.reference, href: href),
+                        .init(key: "Why", value: item.why),
+                    ])
+                })
+        }
         return try pages.render(
             "record",
             RecordPage(
-                title: "Retention", caption: "Dry run: \(due.count) document\(due.count == 1 ? "" : "s") due", sections: [section],
+                title: "Retention",
+                caption:
+                    "Dry run: \(due.count) document\(due.count == 1 ? "" : "s") and \(records.count) record\(records.count == 1 ? "" : "s") due",
+                sections: [section, recordSection],
                 layout: .council(context, current: "/admin/retention")))
     }
 }

@@ -18,6 +18,8 @@ struct CaseworkController: Sendable {
     let documents: CaseDocuments
     /// Subject access archives of a case's applicant.
     let subjectAccessArchives: SubjectAccess
+    /// Erasing an applicant's record on request.
+    let erasure: Erasure
     let access: AccessGuard
     let pages: Pages
 
@@ -42,6 +44,9 @@ struct CaseworkController: Sendable {
         group.post("cases/:reference/documents", .editCase, use: uploadDocument)
         group.get("cases/:reference/documents/:document", .viewCase, use: downloadDocument)
         group.post("cases/:reference/subject-access", .runExports, use: subjectAccess)
+        group.get("cases/:reference/applicant", .viewCase, use: applicant)
+        group.post("cases/:reference/applicant", .editCase, use: rectify)
+        group.post("cases/:reference/erase", .runExports, use: erase)
         badges.addRoutes(to: group)
     }
 

@@ -48,13 +48,14 @@ struct CouncilRoutes: Sendable {
         groups = AdminGroupsController(identity: identity, access: access, pages: pages)
         policy = AdminPolicyController(identity: identity, access: access, pages: pages)
         audit = AuditController(identity: identity, access: access, pages: pages)
-        retention = AdminRetentionController(identity: identity, retention: deps.retention, pages: pages)
+        retention = AdminRetentionController(identity: identity, retention: deps.retention, records: deps.recordRetention, pages: pages)
         flags = AdminFlagsController(identity: identity, pages: pages)
         let badges = BadgesController(
             identity: identity, cases: deps.cases, badges: deps.badges, fees: deps.fees, external: deps.external, access: access,
             pages: pages, publicBaseURL: config.publicBaseURL)
         casework = CaseworkController(
             identity: identity, cases: deps.cases, badges: badges, documents: deps.documents, subjectAccessArchives: deps.subjectAccess,
+            erasure: deps.erasure,
             access: access, pages: pages)
         enforcement = EnforcementController(enforcement: deps.enforcement, external: deps.external, access: access, pages: pages)
         mi = ManagementInformationController(identity: identity, cases: deps.cases, access: access, pages: pages)

@@ -15,7 +15,18 @@ extension CasePagePresenter {
 
     /// `assignees` are the colleagues and teams the case may go to (nil when not offered).
     func peopleSections(assignees: (people: [Officer], teams: [String])?, issues: [FieldIssue]) -> [RecordPage.Section] {
-        [representatives(issues: issues)] + (assignees.map { [assignment(people: $0.people, teams: $0.teams, issues: issues)] } ?? [])
+        [applicantRecord, representatives(issues: issues)] + (assignees.map { [assignment(people: $0.people, teams: $0.teams, issues: issues)] } ?? [])
+    }
+
+    /// Where the applicant's details are corrected (with their history) or erased.
+    var applicantRecord: RecordPage.Section {
+        RecordPage.Section(
+            heading: "The applicant's record",
+            lines: [
+                .init(
+                    key: "Details and corrections", value: "Check, correct or erase what is held about the applicant",
+                    href: base + "/applicant")
+            ])
     }
 
     func representatives(issues: [FieldIssue]) -> RecordPage.Section {
