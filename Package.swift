@@ -146,7 +146,7 @@ let package = Package(
         .target(
             name: "Enforcement",
             dependencies: [
-                "KerbCore", "Storage", "Audit", "Policy", "Casework",
+                "KerbCore", "Storage", "Audit", "Policy", "Casework", "Documents",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

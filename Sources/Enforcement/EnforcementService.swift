@@ -95,6 +95,8 @@ public struct EnforcementCase: Sendable {
     public let outcomeRationale: String?
     public let evidence: [Evidence]
     public let events: [Event]
+    /// Photographs and evidence files, newest first (each opened one at a time, logged).
+    public let documents: [CaseDocument]
 }
 
 public enum EnforcementError: KerbError, Equatable {
@@ -150,7 +152,7 @@ public struct EnforcementService: Sendable {
     }
 
     /// Enforcement is one permission, not confined by team: a refusal is audited and answered 403.
-    private func authorise(_ actor: Actor, _ scope: TenantScope, _ what: String, logger: Logger) async throws {
+    func authorise(_ actor: Actor, _ scope: TenantScope, _ what: String, logger: Logger) async throws {
         guard case .deny(let reason) = AccessPolicy.decide(actor.principal, .manageEnforcement, .none) else { return }
         try await AuditLog.record(
             actor.audit(
@@ -312,13 +314,15 @@ public struct EnforcementService: Sendable {
                 "SELECT at, actor, kind, detail FROM enforcement_events WHERE case_id = \(found.0) ORDER BY id DESC", logger: logger
             ).decode((Date, String, String, String).self) { events.append(.init(at: at, actor: actor, kind: kind, detail: detail)) }
             let badge = try await found.2.asyncMap { try await BadgeService.linked(conn, number: $0, logger: logger) } ?? nil
-            return (found, evidence, events, badge)
+            let documents = try await EnforcementDocuments.list(conn, caseID: found.0, logger: logger)
+            return (found, evidence, events, badge, documents)
         }
-        let (row, evidence, events, badge) = main
+        let (row, evidence, events, badge, documents) = main
         return EnforcementCase(
             reference: reference, reportedBadge: row.1, badge: badge, reportedAt: row.3, reportedBy: row.4, location: row.5,
             vehicleRegistration: row.6, observation: row.7, status: EnforcementStatus(rawValue: row.8) ?? .open, assignedName: row.9,
-            outcome: row.10.flatMap(EnforcementOutcome.init(rawValue:)), outcomeRationale: row.11, evidence: evidence, events: events)
+            outcome: row.10.flatMap(EnforcementOutcome.init(rawValue:)), outcomeRationale: row.11, evidence: evidence, events: events,
+            documents: documents)
     }
 
     /// Runs `body` on an open case, locked.

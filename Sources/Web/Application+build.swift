@@ -71,6 +71,8 @@ public struct WebDependencies: Sendable {
     public let keys: KeyRing
     /// Uploading and opening cases' documents.
     public let documents: CaseDocuments
+    /// Uploading and opening enforcement cases' photographs and files.
+    public let enforcementDocuments: EnforcementDocuments
     /// An applicant's subject access archive.
     public let subjectAccess: SubjectAccess
     /// Documents past the council's retention period: the dry run and the removal.
@@ -100,6 +102,7 @@ public struct WebDependencies: Sendable {
         keys = identity.accounts.keys
         let vault = DocumentVault(keys: keys, store: blobs)
         documents = CaseDocuments(cases: cases, vault: vault)
+        enforcementDocuments = EnforcementDocuments(enforcement: enforcement, vault: vault)
         subjectAccess = SubjectAccess(cases: cases, vault: vault)
         retention = DocumentRetention(cases: cases, vault: vault)
         recordRetention = RecordRetention(cases: cases, vault: vault)

@@ -148,6 +148,56 @@ import Web
 extension DocumentPageTests {
     /// The API's upload and download: the same use case, the body streamed, the type read from
     /// the content whatever Content-Type claims, and the key's permissions deciding.
+    /// Review and badge evidence goes to the stage chosen; an enforcement case takes
+    /// photographs, stored encrypted like the rest, opened only by enforcement officers (logged),
+    /// and another enforcement case's photograph answers like a missing one.
+    @Test func reviewBadgeAndEnforcementPagesTakeDocumentsToo() async throws {
+        try await withApp { client, deps in
+            let council = try await TestCouncil.onboard(client, deps)
+            let officer = try await council.signIn(as: try await council.person("Priya Shah", groups: ["Case officers"]))
+            let enforcer = try await council.signIn(as: try await council.person("Chris Bell", groups: ["Enforcement officers"]))
+            let reference = try await council.application()
+            let page = try await officer.get("/cases/\(reference)")
+            #expect(page.html.contains("The review of the decision") && page.html.contains("name=\"stage\""))
+            #expect(
+                try await officer.upload(
+                    "/cases/\(reference)/documents", [("class", "correspondence"), ("stage", "review")], fileName: "review.pdf",
+                    bytes: Self.pdf
+                ).status == .seeOther)
+            let file = try await deps.cases.file(council.scope, reference: reference, as: .reader, logger: Self.logger)
+            #expect(file.documents.map(\.stage) == [.review])
+
+            var cases: [String] = []
+            for bay in ["bay 4", "bay 9"] {
+                try await enforcer.get("/enforcement/new")
+                let report = try await enforcer.post(
+                    "/enforcement/new",
+                    [
+                        ("badge-number", "ZZ1234"), ("location", "Marylebone Road \(bay)"), ("vehicle-registration", "AB12 CDE"),
+                        ("observation", "Holder not present"), ("reported-by", "CEO 12"),
+                    ])
+                cases.append(try #require(report.location))
+            }
+            let photo: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + Array("JFIF photo of the windscreen".utf8) + [0xFF, 0xD9]
+            #expect(
+                try await enforcer.upload("\(cases[0])/documents", [("class", "photo")], fileName: "windscreen.jpg", bytes: photo).status
+                    == .seeOther)
+            let shown = try await enforcer.get(cases[0])
+            let link = try #require(shown.html.firstMatch(of: #/href="[^"]*/documents/([0-9a-f-]{36})"/#)?.1)
+            let id = String(link)
+            let onDisk = try Data(contentsOf: try Self.blobFolder(council.scope).appendingPathComponent(id))
+            #expect(onDisk.range(of: Data("JFIF photo".utf8)) == nil)
+            let download = try await enforcer.download("\(cases[0])/documents/\(id)")
+            #expect(download.status == .ok && download.bytes == photo && download.headers[.contentType] == "image/jpeg")
+            // Through the other enforcement case, or by a case officer: like a missing document.
+            #expect(try await enforcer.download("\(cases[1])/documents/\(id)").status == .notFound)
+            #expect(try await officer.download("\(cases[0])/documents/\(id)").status == .forbidden)
+            let views = try await ViewLog.search(
+                database: deps.identity.database, scope: council.scope, AuditLog.Filter(record: id), logger: Self.logger)
+            #expect(views.map(\.viewer.actor) == ["Chris Bell"])
+        }
+    }
+
     @Test func theAPIUploadsAndDownloadsDocumentsTheSameWay() async throws {
         try await withApp { client, deps in
             let council = try await TestCouncil.onboard(client, deps)

@@ -53,9 +53,10 @@ enum Anonymiser {
     }
 
     /// Enforcement cases `ids`: who reported, where, the vehicle, what was seen and why it was
-    /// closed as it was, replaced; the outcome and dates stay.
-    static func enforcement(_ ids: [UUID], on conn: PostgresConnection, logger: Logger) async throws {
-        guard !ids.isEmpty else { return }
+    /// closed as it was, replaced, and their photographs and files deleted; the outcome and
+    /// dates stay.
+    static func enforcement(_ ids: [UUID], on conn: PostgresConnection, logger: Logger) async throws -> [UUID] {
+        guard !ids.isEmpty else { return [] }
         _ = try await conn.query(
             """
             WITH evidence AS (UPDATE enforcement_evidence SET description = \(erased) WHERE case_id = ANY(\(ids)) RETURNING 1)
@@ -64,5 +65,10 @@ enum Anonymiser {
                 anonymised_at = now()
             WHERE id = ANY(\(ids))
             """, logger: logger)
+        var documents: [UUID] = []
+        for try await id in try await conn.query(
+            "DELETE FROM documents WHERE enforcement_case_id = ANY(\(ids)) RETURNING id", logger: logger
+        ).decode(UUID.self) { documents.append(id) }
+        return documents
     }
 }

@@ -119,7 +119,7 @@ public struct RecordRetention: Sendable {
                 try await CaseService.event(
                     conn, application.id, actor.officer, "retention", "Anonymised: past its retention period (\(application.why))", logger)
             }
-            try await Anonymiser.enforcement(due.filter { $0.kind == .enforcement }.map(\.id), on: conn, logger: logger)
+            documents += try await Anonymiser.enforcement(due.filter { $0.kind == .enforcement }.map(\.id), on: conn, logger: logger)
             for person in due.filter({ $0.kind == .person }) {
                 documents += try await Anonymiser.person(person.id, on: conn, logger: logger)
             }

@@ -9,6 +9,21 @@ import Storage
 
 /// A document on a case as officers see it listed.
 public struct CaseDocument: Sendable, Equatable {
+    public init(
+        id: UUID, stage: DocumentStage, documentClass: DocumentClass, fileName: String, mediaType: String, byteCount: Int, sha256: String,
+        uploadedBy: String?, uploadedAt: Date
+    ) {
+        self.id = id
+        self.stage = stage
+        self.documentClass = documentClass
+        self.fileName = fileName
+        self.mediaType = mediaType
+        self.byteCount = byteCount
+        self.sha256 = sha256
+        self.uploadedBy = uploadedBy
+        self.uploadedAt = uploadedAt
+    }
+
     public let id: UUID
     public let stage: DocumentStage
     public let documentClass: DocumentClass
@@ -23,6 +38,15 @@ public struct CaseDocument: Sendable, Equatable {
 /// Where on the case a document was added.
 public enum DocumentStage: String, Sendable, Codable, CaseIterable {
     case application, review, badge, enforcement
+
+    public var label: String {
+        switch self {
+        case .application: "The application"
+        case .review: "The review of the decision"
+        case .badge: "The badge"
+        case .enforcement: "Enforcement"
+        }
+    }
 }
 
 /// What a document is evidence of.
@@ -160,7 +184,8 @@ public struct CaseDocuments: Sendable {
         return try await vault.sweep(scope, keeping: rows, before: cases.clock.now().addingTimeInterval(-age), logger: logger)
     }
 
-    static func allowedTypes(_ policy: LocalPolicyDocument.Documents) -> Set<DocumentType> {
+    /// The types local policy accepts (uploads to cases and to enforcement cases alike).
+    public static func allowedTypes(_ policy: LocalPolicyDocument.Documents) -> Set<DocumentType> {
         var types: Set<DocumentType> = []
         if policy.allowPdf { types.insert(.pdf) }
         if policy.allowJpeg { types.insert(.jpeg) }

@@ -57,7 +57,8 @@ struct CouncilRoutes: Sendable {
             identity: identity, cases: deps.cases, badges: badges, documents: deps.documents, subjectAccessArchives: deps.subjectAccess,
             erasure: deps.erasure,
             access: access, pages: pages)
-        enforcement = EnforcementController(enforcement: deps.enforcement, external: deps.external, access: access, pages: pages)
+        enforcement = EnforcementController(
+            enforcement: deps.enforcement, documents: deps.enforcementDocuments, external: deps.external, access: access, pages: pages)
         mi = ManagementInformationController(identity: identity, cases: deps.cases, access: access, pages: pages)
         letters = AdminLettersController(
             templates: LetterTemplates(database: identity.database, letters: deps.cases.letters), access: access, pages: pages)

@@ -1,4 +1,5 @@
 import Casework
+import Documents
 import Enforcement
 import Foundation
 import Hummingbird
@@ -7,9 +8,11 @@ import KerbCore
 import Policy
 
 /// Reports of badge misuse: the list, a new report, and a case's page (take it on, add
-/// evidence, close with an outcome). Everything here needs `enforcement.manage`.
+/// evidence and photographs, close with an outcome). Everything here needs `enforcement.manage`.
 struct EnforcementController: Sendable {
     let enforcement: EnforcementService
+    /// Photographs and evidence files: upload and download.
+    let documents: EnforcementDocuments
     let external: ExternalServices
     let access: AccessGuard
     let pages: Pages
@@ -22,6 +25,8 @@ struct EnforcementController: Sendable {
         group.post("enforcement/:reference/investigate", .manageEnforcement, use: investigate)
         group.post("enforcement/:reference/evidence", .manageEnforcement, use: addEvidence)
         group.post("enforcement/:reference/close", .manageEnforcement, use: close)
+        group.post("enforcement/:reference/documents", .manageEnforcement, use: uploadDocument)
+        group.get("enforcement/:reference/documents/:document", .manageEnforcement, use: downloadDocument)
     }
 
     @Sendable func index(_ request: Request, context: SignedInRequestContext) async throws -> Response {
@@ -67,8 +72,8 @@ struct EnforcementController: Sendable {
     ) async throws -> Response {
         let file = try await enforcement.file(context.tenant.scope, reference: reference, as: actor, logger: context.logger)
         let page = EnforcementPages.record(
-            file, reference: reference, today: Day(enforcement.clock.now()), issues: issues, basePath: context.basePath,
-            csrf: context.csrfToken, layout: .council(context, current: "/enforcement"))
+            file, reference: reference, today: Day(enforcement.clock.now()), issues: issues, documentPolicy: context.user.policy.documents,
+            basePath: context.basePath, csrf: context.csrfToken, layout: .council(context, current: "/enforcement"))
         return try pages.render("record", page, status: status)
     }
 
@@ -102,6 +107,39 @@ struct EnforcementController: Sendable {
             return try await render(context, actor, reference, issues: issues, status: .unprocessableContent)
         }
         return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
+    }
+
+    /// A photograph or file for the case, streamed into the encrypted store (`UploadForm` reads
+    /// the CSRF token and the class before the file); a refusal shows the page with the error.
+    @Sendable func uploadDocument(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let reference = try Self.reference(context)
+        let form = try await UploadForm.read(request, csrfSecret: context.csrfSecret)
+        let kind = form.fields["class"].flatMap(DocumentClass.init(rawValue:)) ?? .enforcement
+        do {
+            _ = try await documents.upload(
+                context.tenant.scope, reference: reference, fileName: form.fileName, documentClass: kind, body: form.file,
+                policy: context.user.policy.documents, as: context.actor, logger: context.logger)
+        } catch let refusal as DocumentVault.Refusal {
+            let status: HTTPResponse.Status =
+                switch refusal.kind {
+                case .tooLarge: .contentTooLarge
+                case .unsupportedMediaType: .unsupportedMediaType
+                default: .unprocessableContent
+                }
+            return try await render(
+                context, context.actor, reference, issues: [FieldIssue(field: "file", message: refusal.publicDetail)], status: status)
+        } catch EnforcementError.invalid(let issues) {
+            return try await render(context, context.actor, reference, issues: issues, status: .unprocessableContent)
+        }
+        return .redirect(to: "\(context.basePath)/enforcement/\(reference)")
+    }
+
+    @Sendable func downloadDocument(_ request: Request, context: SignedInRequestContext) async throws -> Response {
+        let reference = try Self.reference(context)
+        guard let id = context.parameters.get("document").flatMap(UUID.init(uuidString:)) else { throw CaseworkError.noSuchDocument }
+        let (document, stream) = try await documents.open(
+            context.tenant.scope, reference: reference, id: id, as: context.actor, logger: context.logger)
+        return try DocumentDownload.response(document, stream)
     }
 
     static func reference(_ context: SignedInRequestContext) throws -> String {

@@ -12,7 +12,10 @@ import KerbCore
 /// `endpoints`, whose handlers call `read` before anything else; every other route refuses it.
 struct UploadForm {
     /// Route patterns that take a multipart upload (as Hummingbird names the matched endpoint).
-    static let endpoints: Set<String> = ["/t/{tenant}/cases/{reference}/documents", "/cases/{reference}/documents"]
+    static let endpoints: Set<String> = [
+        "/t/{tenant}/cases/{reference}/documents", "/cases/{reference}/documents", "/t/{tenant}/enforcement/{reference}/documents",
+        "/enforcement/{reference}/documents",
+    ]
 
     /// How much of the body may come before the file starts (the fields and the part headers).
     static let maxBytesBeforeFile = 16 * 1024

@@ -33,7 +33,23 @@ extension CasePagePresenter {
         return section
     }
 
+    /// The case's upload form: what the document is, the stage of the case it belongs to (the
+    /// application, its review, or its badge), and the file.
     func uploadForm(_ policy: LocalPolicyDocument.Documents) -> FormModel {
+        var form = Self.uploadForm(
+            policy, action: base + "/documents", csrf: csrf, classes: DocumentClass.allCases.filter { $0 != .enforcement })
+        form.fields.insert(
+            FormField(
+                name: "stage", label: "Part of the case", kind: .select,
+                options: [DocumentStage.application, .review, .badge].map {
+                    .init(value: $0.rawValue, label: $0.label, selected: $0 == .application)
+                }), at: 1)
+        return form
+    }
+
+    /// An upload form (`UploadForm`): the class of document, then the file, with the kinds and
+    /// size local policy allows. Cases and enforcement cases share it.
+    static func uploadForm(_ policy: LocalPolicyDocument.Documents, action: String, csrf: String, classes: [DocumentClass]) -> FormModel {
         let kinds = [
             ("PDF", policy.allowPdf, ".pdf"), ("JPEG", policy.allowJpeg, ".jpg,.jpeg"), ("PNG", policy.allowPng, ".png"),
             ("HEIC", policy.allowHeic, ".heic"),
@@ -44,13 +60,11 @@ extension CasePagePresenter {
             kind: .file)
         fileField.accept = kinds.map(\.2).joined(separator: ",")
         var form = FormModel(
-            action: base + "/documents", csrf: csrf,
+            action: action, csrf: csrf,
             fields: [
                 FormField(
                     name: "class", label: "What it is", kind: .select,
-                    options: DocumentClass.allCases.filter { $0 != .enforcement }.map {
-                        .init(value: $0.rawValue, label: $0.label, selected: false)
-                    }),
+                    options: classes.map { .init(value: $0.rawValue, label: $0.label, selected: false) }),
                 fileField,
             ], submit: "Upload document")
         form.multipart = true

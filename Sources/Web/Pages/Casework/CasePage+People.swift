@@ -15,7 +15,8 @@ extension CasePagePresenter {
 
     /// `assignees` are the colleagues and teams the case may go to (nil when not offered).
     func peopleSections(assignees: (people: [Officer], teams: [String])?, issues: [FieldIssue]) -> [RecordPage.Section] {
-        [applicantRecord, representatives(issues: issues)] + (assignees.map { [assignment(people: $0.people, teams: $0.teams, issues: issues)] } ?? [])
+        [applicantRecord, representatives(issues: issues)]
+            + (assignees.map { [assignment(people: $0.people, teams: $0.teams, issues: issues)] } ?? [])
     }
 
     /// Where the applicant's details are corrected (with their history) or erased.

@@ -2,6 +2,7 @@ import Casework
 import Enforcement
 import Foundation
 import KerbCore
+import Policy
 
 /// The enforcement pages: the list of misuse reports, the report form, and one case's page
 /// (the report, the council's badge if the number is one, evidence, taking it on, closing it
@@ -57,11 +58,13 @@ enum EnforcementPages {
 
     /// A case's page; `issues` about the evidence go to the evidence form, the rest to closing.
     static func record(
-        _ file: EnforcementCase, reference: String, today: Day, issues: [FieldIssue], basePath: String, csrf: String, layout: Layout
+        _ file: EnforcementCase, reference: String, today: Day, issues: [FieldIssue], documentPolicy: LocalPolicyDocument.Documents,
+        basePath: String, csrf: String, layout: Layout
     ) -> RecordPage {
         let base = "\(basePath)/enforcement/\(reference)"
         var sections = [
             report(file), councilBadge(file, today: today, basePath: basePath), evidence(file, base: base, csrf: csrf, issues: issues),
+            documents(file, base: base, csrf: csrf, policy: documentPolicy, issues: issues),
         ]
         if file.status == .open {
             sections.append(
@@ -78,6 +81,33 @@ enum EnforcementPages {
             title: reference, caption: "Enforcement case", tag: file.outcome?.label ?? file.status.label,
             errors: issues.isEmpty ? nil : FormModel(action: "", csrf: "", fields: [], submit: "").with(errors: issues),
             sections: sections, layout: layout)
+    }
+
+    /// Photographs and files: each a download (every opening logged), and the upload form.
+    static func documents(
+        _ file: EnforcementCase, base: String, csrf: String, policy: LocalPolicyDocument.Documents, issues: [FieldIssue]
+    ) -> RecordPage.Section {
+        var section = RecordPage.Section(heading: "Photographs and files")
+        if file.documents.isEmpty {
+            section.lead = ["No photographs or files have been added to this case."]
+        } else {
+            section.table = .init(
+                headers: ["File", "What it is", "Added", "Size"],
+                rows: file.documents.map { document in
+                    .init(cells: [
+                        .init(key: "File", value: document.fileName, href: "\(base)/documents/\(document.id.uuidString.lowercased())"),
+                        .init(key: "What it is", value: document.documentClass.label),
+                        .init(key: "Added", value: Formats.dateTime(document.uploadedAt) + (document.uploadedBy.map { " by \($0)" } ?? "")),
+                        .init(key: "Size", value: CasePagePresenter.size(document.byteCount)),
+                    ])
+                })
+        }
+        if file.status != .closed {
+            var form = CasePagePresenter.uploadForm(policy, action: base + "/documents", csrf: csrf, classes: EnforcementDocuments.classes)
+            form = form.with(errors: issues.filter { $0.field == "file" || $0.field == "class" })
+            section.form = form
+        }
+        return section
     }
 
     static func report(_ file: EnforcementCase) -> RecordPage.Section {
