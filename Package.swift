@@ -155,7 +155,7 @@ let package = Package(
         .target(
             name: "Tenancy",
             dependencies: [
-                "KerbCore", "Storage", "Audit", "Policy", "Identity", "Keys", "Documents", "KerbCatalogue",
+                "KerbCore", "Storage", "Audit", "Policy", "Identity", "Keys", "Documents", "KerbCatalogue", "Casework", "NationalBlueBadge",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -69,6 +69,14 @@ public struct DocumentVault: Sendable {
         logger: Logger
     ) async throws -> Stored {
         let dataKey = try await keys.current(scope, logger: logger)
+        return try await Self.store(body, id: id, dataKey: dataKey, store: store, scope, limitBytes: limitBytes, allowed: allowed)
+    }
+
+    /// The same with the council's data key in hand (an operator's import, on an admin session).
+    public static func store(
+        _ body: some AsyncSequence<Data, any Error>, id: UUID, dataKey: DataKey, store: any BlobStore, _ scope: TenantScope,
+        limitBytes: Int, allowed: Set<DocumentType>
+    ) async throws -> Stored {
         let fileKey = SymmetricKey(size: .bits256)
         var sealer = DocumentCipher.Sealer(key: fileKey, documentID: id)
         var hash = SHA256()

@@ -5,8 +5,8 @@ import Tenancy
 /// `kerb tenant …`: supplier-ops lifecycle of councils.
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tenant", abstract: "Onboard, inspect, suspend, resume and offboard councils.",
-        subcommands: [Onboard.self, List.self, Show.self, Suspend.self, Resume.self, Export.self, Offboard.self])
+        commandName: "tenant", abstract: "Onboard, inspect, suspend, resume, export, import and offboard councils.",
+        subcommands: [Onboard.self, List.self, Show.self, Suspend.self, Resume.self, Export.self, Import.self, Offboard.self])
 
     struct Onboard: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a council's schema, role and first admin invitation.")
@@ -154,6 +154,44 @@ struct TenantCommand: AsyncParsableCommand {
                         let manifest = try await TenantExport(lifecycle: try runtime.lifecycle(), blobs: try runtime.vault().blobs)
                             .verify(URL(fileURLWithPath: folder, isDirectory: true), actor: operatorName())
                         print("verified: the export of \(manifest.council) matches its files and the council's data")
+                    }
+                }
+            }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import a Kerb export or legacy CSV files (docs/import-template.md) into an onboarded, empty council.",
+            discussion: """
+                Without --apply this is a dry run: everything is read and checked, written in a transaction that is rolled \
+                back, and reported (what would be created, what is refused and why); nothing is kept. With --apply the \
+                documents are stored under the council's key, every row is written in one transaction, and the council is \
+                then verified against the import. Exits non-zero if anything is refused.
+                """)
+        @Argument(help: "The council's slug (onboarded, holding no casework).") var slug: String
+        @Option(help: "A Kerb export's folder (manifest.json) or a folder of legacy CSV files (people.csv, ...).") var from: String
+        @Flag(help: "Write the import (the default is a dry run that writes nothing).") var apply = false
+
+        func run() async throws {
+            try await reportingErrors {
+                try await Runtime.with { runtime in
+                    let importer = TenantImport(lifecycle: try runtime.lifecycle(), blobs: try runtime.vault().blobs)
+                    let folder = URL(fileURLWithPath: from, isDirectory: true)
+                    guard apply else {
+                        let report = try await importer.dryRun(slug, from: folder, actor: operatorName())
+                        print(report.text)
+                        guard report.refusals.isEmpty else { throw TenancyError.importRefused(report.refusals) }
+                        print("dry run: nothing was written; run again with --apply to import")
+                        return
+                    }
+                    do {
+                        let report = try await importer.apply(slug, from: folder, actor: operatorName())
+                        print(report.text)
+                        print("imported into \(slug) and verified against the import")
+                    } catch TenancyError.importRefused(let refusals) {
+                        for refusal in refusals { print("refused: \(refusal)") }
+                        throw TenancyError.importRefused(refusals)
                     }
                 }
             }

@@ -21,6 +21,15 @@ public enum TenancyError: KerbError, Equatable {
     case exportNotRecognised(String)
     /// Verification found differences (files changed, or the council's data has moved on).
     case exportDoesNotVerify([String])
+    /// The import folder is neither a Kerb export (manifest.json) nor legacy files (people.csv).
+    case importSourceNotRecognised(String)
+    /// The import refuses these rows or files; nothing was written.
+    case importRefused([ImportRefusal])
+    /// The council already holds casework (or people onboarding did not invite): an import
+    /// writes only into a council that is empty.
+    case importTargetNotEmpty(String)
+    /// The imported council does not match what was imported (the import was committed).
+    case importDoesNotVerify([String])
 
     public var kind: KerbErrorKind {
         switch self {
@@ -34,6 +43,8 @@ public enum TenancyError: KerbError, Equatable {
         case .catalogue: .invalid([])
         case .exportFolderUnusable, .exportNotRecognised: .invalid([])
         case .exportDoesNotVerify: .conflict
+        case .importSourceNotRecognised, .importRefused: .invalid([])
+        case .importTargetNotEmpty, .importDoesNotVerify: .conflict
         }
     }
 
@@ -55,6 +66,10 @@ public enum TenancyError: KerbError, Equatable {
         case .exportFolderUnusable: "tenancy.export-folder-unusable"
         case .exportNotRecognised: "tenancy.export-not-recognised"
         case .exportDoesNotVerify: "tenancy.export-does-not-verify"
+        case .importSourceNotRecognised: "tenancy.import-source-not-recognised"
+        case .importRefused: "tenancy.import-refused"
+        case .importTargetNotEmpty: "tenancy.import-target-not-empty"
+        case .importDoesNotVerify: "tenancy.import-does-not-verify"
         }
     }
 
@@ -79,6 +94,15 @@ public enum TenancyError: KerbError, Equatable {
         case .exportNotRecognised(let why): "Not a Kerb export: \(why)"
         case .exportDoesNotVerify(let problems):
             "The export does not verify (\(problems.count) problem\(problems.count == 1 ? "" : "s")): "
+                + problems.prefix(5).joined(separator: "; ")
+        case .importSourceNotRecognised(let why): "Nothing to import: \(why)"
+        case .importRefused(let refusals):
+            "The import is refused (\(refusals.count) problem\(refusals.count == 1 ? "" : "s")); nothing was written: "
+                + refusals.prefix(5).map(\.description).joined(separator: "; ")
+        case .importTargetNotEmpty(let slug):
+            "Tenant '\(slug)' is not empty: an import writes only into a council that holds no casework (and, for a Kerb export, no one but the administrator onboarding invited). Nothing was written."
+        case .importDoesNotVerify(let problems):
+            "The imported council does not match the import (\(problems.count) problem\(problems.count == 1 ? "" : "s")): "
                 + problems.prefix(5).joined(separator: "; ")
         }
     }
