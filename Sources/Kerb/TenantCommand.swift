@@ -121,24 +121,67 @@ struct TenantCommand: AsyncParsableCommand {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a council's full export (every table as CSV and JSON, every document, a manifest), or verify one.",
-            subcommands: [Write.self, Verify.self], defaultSubcommand: Write.self)
+            subcommands: [Write.self, Verify.self, Keypair.self, Decrypt.self], defaultSubcommand: Write.self)
 
         struct Write: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "write", abstract: "Export a council to a new folder.")
             @Argument(help: "The council's slug.") var slug: String
             @Option(help: "A new or empty folder.") var to: String
+            @Option(
+                help: "Seal every document to this public key of the council's (a file: 32 bytes of X25519, base64; see `keypair`).")
+            var sealTo: String?
 
             func run() async throws {
                 try await reportingErrors {
+                    let recipient = try sealTo.map { try ExportEncryption.publicKey(file: URL(fileURLWithPath: $0)) }
                     try await Runtime.with { runtime in
                         let summary = try await TenantExport(lifecycle: try runtime.lifecycle(), blobs: try runtime.vault().blobs)
-                            .export(slug, to: URL(fileURLWithPath: to, isDirectory: true), actor: operatorName())
+                            .export(slug, to: URL(fileURLWithPath: to, isDirectory: true), actor: operatorName(), sealTo: recipient)
                         let rows = summary.manifest.tables.reduce(0) { $0 + $1.rows }
+                        let sealed = summary.manifest.sealedTo.map { ", sealed to key \($0)" } ?? ""
                         print(
-                            "exported \(slug): \(summary.manifest.tables.count) tables (\(rows) rows), \(summary.manifest.documents.count) documents; manifest SHA-256 \(summary.manifestSHA256)"
+                            "exported \(slug): \(summary.manifest.tables.count) tables (\(rows) rows), \(summary.manifest.documents.count) documents\(sealed); manifest SHA-256 \(summary.manifestSHA256)"
                         )
                         print("next: kerb tenant export verify \(to)")
                     }
+                }
+            }
+        }
+
+        struct Keypair: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Make a key pair for a council to receive sealed exports: FILE (private, 0600) and FILE.pub.")
+            @Option(help: "Where to write the private key (a new file); the public key goes beside it as .pub.") var out: String
+
+            func run() async throws {
+                try await reportingErrors {
+                    let (privateKey, publicKey) = ExportEncryption.newPair()
+                    let url = URL(fileURLWithPath: out)
+                    guard !FileManager.default.fileExists(atPath: url.path),
+                        FileManager.default.createFile(
+                            atPath: url.path, contents: Data((privateKey + "\n").utf8), attributes: [.posixPermissions: 0o600]),
+                        FileManager.default.createFile(atPath: url.path + ".pub", contents: Data((publicKey + "\n").utf8))
+                    else { throw TenancyError.exportKeyUnusable("\(out) exists already, or cannot be written") }
+                    let fingerprint = ExportEncryption.fingerprint(try ExportEncryption.publicKey(file: URL(fileURLWithPath: out + ".pub")))
+                    print("private key: \(out) (keep it with the council; Kerb never needs it)")
+                    print("public key:  \(out).pub (give it to Kerb's operators), fingerprint \(fingerprint)")
+                }
+            }
+        }
+
+        struct Decrypt: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Open the sealed documents of an export with the council's private key, into a new folder.")
+            @Argument(help: "The export's folder.") var folder: String
+            @Option(help: "The council's private key file (from `keypair`).") var privateKey: String
+            @Option(help: "A new or empty folder for the documents.") var to: String
+
+            func run() async throws {
+                try await reportingErrors {
+                    let count = try ExportEncryption.decrypt(
+                        URL(fileURLWithPath: folder, isDirectory: true), privateKey: URL(fileURLWithPath: privateKey),
+                        to: URL(fileURLWithPath: to, isDirectory: true))
+                    print("decrypted \(count) documents into \(to), each matching its recorded SHA-256")
                 }
             }
         }

@@ -25,6 +25,8 @@ public struct ExportManifest: Codable, Sendable, Equatable {
         public var fileName: String
         public var mediaType: String
         public var file: ExportFile
+        /// Set when the document is sealed to the council's key (`ExportEncryption`).
+        public var encryption: ExportEncryption.Sealed?
     }
 
     public var format = "kerb-export/1"
@@ -37,6 +39,8 @@ public struct ExportManifest: Codable, Sendable, Equatable {
     public var auditSeq: Int64
     public var tables: [Table]
     public var documents: [Document]
+    /// The fingerprint of the council's public key the documents are sealed to (nil: in the clear).
+    public var sealedTo: String?
     /// How to read the files (also in the README).
     public var readme =
         "tables/<name>.csv: RFC 4180, a header row of column names, every value as PostgreSQL writes it as text, quoted; NULL is an empty unquoted field. tables/<name>.json: the same rows as an array of objects (NULL as null). documents/<id>.<ext>: each document decrypted. sha256 is of each file's bytes."

@@ -193,6 +193,13 @@ enum ExportImportSource {
                 refusals.append(ImportRefusal(file: table.file, line: row.line, column: "id", reason: "has no file in manifest.json"))
                 continue
             }
+            guard entry.encryption == nil else {
+                refusals.append(
+                    ImportRefusal(
+                        file: table.file, line: row.line, column: "id",
+                        reason: "its document is sealed to the council's key: open the export with `kerb tenant export decrypt` first"))
+                continue
+            }
             if row.values[shaIndex] != "\\x" + entry.file.sha256 {
                 refusals.append(
                     ImportRefusal(file: table.file, line: row.line, column: "sha256", reason: "differs from its file's SHA-256"))

@@ -21,6 +21,8 @@ public enum TenancyError: KerbError, Equatable {
     case exportNotRecognised(String)
     /// Verification found differences (files changed, or the council's data has moved on).
     case exportDoesNotVerify([String])
+    /// The council's export key (public or private) is not a key Kerb can use.
+    case exportKeyUnusable(String)
     /// The import folder is neither a Kerb export (manifest.json) nor legacy files (people.csv).
     case importSourceNotRecognised(String)
     /// The import refuses these rows or files; nothing was written.
@@ -41,7 +43,7 @@ public enum TenancyError: KerbError, Equatable {
         case .authorityAlreadyOnboarded, .slugTaken, .hostnameTaken, .wrongStatus, .offboardNeedsVerifiedExport: .conflict
         case .suspended: .unavailable
         case .catalogue: .invalid([])
-        case .exportFolderUnusable, .exportNotRecognised: .invalid([])
+        case .exportFolderUnusable, .exportNotRecognised, .exportKeyUnusable: .invalid([])
         case .exportDoesNotVerify: .conflict
         case .importSourceNotRecognised, .importRefused: .invalid([])
         case .importTargetNotEmpty, .importDoesNotVerify: .conflict
@@ -66,6 +68,7 @@ public enum TenancyError: KerbError, Equatable {
         case .exportFolderUnusable: "tenancy.export-folder-unusable"
         case .exportNotRecognised: "tenancy.export-not-recognised"
         case .exportDoesNotVerify: "tenancy.export-does-not-verify"
+        case .exportKeyUnusable: "tenancy.export-key-unusable"
         case .importSourceNotRecognised: "tenancy.import-source-not-recognised"
         case .importRefused: "tenancy.import-refused"
         case .importTargetNotEmpty: "tenancy.import-target-not-empty"
@@ -95,6 +98,7 @@ public enum TenancyError: KerbError, Equatable {
         case .exportDoesNotVerify(let problems):
             "The export does not verify (\(problems.count) problem\(problems.count == 1 ? "" : "s")): "
                 + problems.prefix(5).joined(separator: "; ")
+        case .exportKeyUnusable(let why): "The export key cannot be used: \(why)"
         case .importSourceNotRecognised(let why): "Nothing to import: \(why)"
         case .importRefused(let refusals):
             "The import is refused (\(refusals.count) problem\(refusals.count == 1 ? "" : "s")); nothing was written: "

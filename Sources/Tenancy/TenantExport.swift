@@ -39,7 +39,11 @@ public struct TenantExport: Sendable {
         let dataKey: DataKey
     }
 
-    public func export(_ slug: String, to folder: URL, actor: String) async throws -> Summary {
+    /// Exports council `slug` to `folder`; with `sealTo`, each document is sealed to that key
+    /// of the council's (`ExportEncryption`) instead of being written in the clear.
+    public func export(
+        _ slug: String, to folder: URL, actor: String, sealTo recipient: Curve25519.KeyAgreement.PublicKey? = nil
+    ) async throws -> Summary {
         let tenant = try await lifecycle.show(slug).tenant
         guard tenant.status != .offboarded else {
             throw TenancyError.wrongStatus(slug: slug, status: "offboarded", wanted: "not offboarded")
@@ -63,23 +67,36 @@ public struct TenantExport: Sendable {
             guard let type = DocumentType(mediaType: document.mediaType) else {
                 throw TenancyError.exportDoesNotVerify(["document \(document.id.uuidString.lowercased()) has an unknown media type"])
             }
+            let name = document.id.uuidString.lowercased()
             let writer = try ExportWriter(
-                folder: folder, relative: "documents/\(document.id.uuidString.lowercased()).\(type.fileExtension)")
+                folder: folder, relative: "documents/\(name).\(type.fileExtension)\(recipient == nil ? "" : ".kerbdoc")")
             let stream = try await DocumentVault.open(
                 document.id, sealedKey: document.sealedKey, dataKey: snapshot.dataKey, store: blobs, scope)
-            for try await piece in stream { try writer.write(piece) }
-            let file = try writer.close()
-            guard file.sha256 == document.sha256 else {
-                throw TenancyError.exportDoesNotVerify([
-                    "document \(document.id.uuidString.lowercased()) does not match its recorded SHA-256"
-                ])
+            let contentKey = SymmetricKey(size: .bits256)
+            var sealer = DocumentCipher.Sealer(key: contentKey, documentID: document.id)
+            var plaintext = SHA256()
+            for try await piece in stream {
+                plaintext.update(data: piece)
+                try writer.write(recipient == nil ? piece : try sealer.add(piece))
             }
-            documents.append(
-                .init(id: document.id.uuidString.lowercased(), fileName: document.fileName, mediaType: document.mediaType, file: file))
+            if recipient != nil { try writer.write(try sealer.finish()) }
+            let file = try writer.close()
+            guard Hex.encode(plaintext.finalize()) == document.sha256 else {
+                throw TenancyError.exportDoesNotVerify(["document \(name) does not match its recorded SHA-256"])
+            }
+            var entry = ExportManifest.Document(id: name, fileName: document.fileName, mediaType: document.mediaType, file: file)
+            if let recipient {
+                let (encapsulated, sealed) = try ExportEncryption.seal(contentKey, to: recipient, schema: scope.schema, document: name)
+                entry.encryption = .init(
+                    scheme: ExportEncryption.scheme, encapsulatedKey: encapsulated.base64EncodedString(),
+                    sealedKey: sealed.base64EncodedString(), plaintextSHA256: document.sha256)
+            }
+            documents.append(entry)
         }
         let manifest = ExportManifest(
             council: slug, name: tenant.displayName, schema: scope.schema, exportedAt: ISO8601DateFormatter().string(from: Date()),
-            exportedBy: actor, auditSeq: snapshot.auditSeq, tables: snapshot.tables, documents: documents)
+            exportedBy: actor, auditSeq: snapshot.auditSeq, tables: snapshot.tables, documents: documents,
+            sealedTo: recipient.map(ExportEncryption.fingerprint))
         let data = try ExportManifest.encoder().encode(manifest)
         let writer = try ExportWriter(folder: folder, relative: "manifest.json")
         try writer.write(data)
@@ -180,7 +197,8 @@ public struct TenantExport: Sendable {
             }
         }
         for name in Set(exported.keys).subtracting(live.tables.map(\.name)) { problems.append("table \(name) is not in the council") }
-        let exportedDocuments = Dictionary(manifest.documents.map { ($0.id, $0.file.sha256) }, uniquingKeysWith: { first, _ in first })
+        let exportedDocuments = Dictionary(
+            manifest.documents.map { ($0.id, $0.encryption?.plaintextSHA256 ?? $0.file.sha256) }, uniquingKeysWith: { first, _ in first })
         for document in live.documents where exportedDocuments[document.id.uuidString.lowercased()] != document.sha256 {
             problems.append("document \(document.id.uuidString.lowercased()) is missing or differs")
         }

@@ -310,3 +310,70 @@ import Web
         }
     }
 }
+
+/// Issue 11, item 6: an export whose documents are sealed to a key the council holds.
+@Suite struct SealedExportTests {
+    static let logger = Logger(label: "test")
+
+    /// A key pair as `kerb tenant export keypair` writes it: the private file 0600.
+    static func keyFiles(_ folder: URL) throws -> (privateKey: URL, publicKey: URL) {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (privateKey, publicKey) = ExportEncryption.newPair()
+        let privateURL = folder.appendingPathComponent("council.key")
+        let publicURL = folder.appendingPathComponent("council.key.pub")
+        #expect(
+            FileManager.default.createFile(atPath: privateURL.path, contents: Data(privateKey.utf8), attributes: [.posixPermissions: 0o600])
+        )
+        try Data(publicKey.utf8).write(to: publicURL)
+        return (privateURL, publicURL)
+    }
+
+    @Test func sealedDocumentsVerifyOpenOnlyWithTheCouncilsPrivateKeyAndThenImport() async throws {
+        try await withApp { client, deps in
+            let council = try await TestCouncil.onboard(client, deps)
+            let officer = try await council.person("Priya Shah", groups: ["Case officers"])
+            let (_, documentID) = try await CouncilKeyTests.caseWithDocument(council, by: officer)
+            let keys = TenantImportTests.folder()
+            defer { try? FileManager.default.removeItem(at: keys) }
+            let ours = try Self.keyFiles(keys.appendingPathComponent("ours"))
+            let theirs = try Self.keyFiles(keys.appendingPathComponent("theirs"))
+
+            let exporter = TenantExport(lifecycle: try await TestDatabase.lifecycle(), blobs: TestDatabase.vault.blobs)
+            let source = TenantImportTests.folder()
+            defer { try? FileManager.default.removeItem(at: source) }
+            let recipient = try ExportEncryption.publicKey(file: ours.publicKey)
+            let manifest = try await exporter.export(council.tenant.slug.rawValue, to: source, actor: "test", sealTo: recipient).manifest
+            #expect(manifest.sealedTo == ExportEncryption.fingerprint(recipient))
+            let entry = try #require(manifest.documents.first { $0.id == documentID.uuidString.lowercased() })
+            #expect(entry.file.path.hasSuffix(".pdf.kerbdoc") && entry.encryption?.plaintextSHA256 == SHA256Hex.of(CouncilKeyTests.pdf))
+            let onDisk = try Data(contentsOf: source.appendingPathComponent(entry.file.path))
+            #expect(onDisk.range(of: Data("medical evidence".utf8)) == nil)
+            // It verifies against the live data like any export.
+            _ = try await exporter.verify(source, actor: "test")
+
+            // Another key does not open it; a private key others may read is refused before use.
+            let out = TenantImportTests.folder()
+            defer { try? FileManager.default.removeItem(at: out) }
+            let refusal = TenancyError.exportKeyUnusable(
+                "this private key does not open document \(documentID.uuidString.lowercased()) (another council's key?)")
+            #expect(throws: refusal) { try ExportEncryption.decrypt(source, privateKey: theirs.privateKey, to: out) }
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: theirs.privateKey.path)
+            #expect(throws: TenancyError.exportKeyUnusable("council.key may be read by others: chmod 600 it first")) {
+                try ExportEncryption.decrypt(source, privateKey: theirs.privateKey, to: TenantImportTests.folder())
+            }
+
+            // A sealed export is not imported as it is; opened with the council's key, it is.
+            let target = try await TestDatabase.onboardTestTenant()
+            let importer = try await TenantImportTests.importer()
+            let sealed = try await importer.dryRun(target.tenant.slug.rawValue, from: source, actor: "test")
+            #expect(sealed.refusals.contains { $0.reason.contains("sealed to the council's key") })
+            let opened = TenantImportTests.folder()
+            defer { try? FileManager.default.removeItem(at: opened) }
+            #expect(try ExportEncryption.decrypt(source, privateKey: ours.privateKey, to: opened) == 1)
+            let plain = try Data(contentsOf: opened.appendingPathComponent("documents/\(documentID.uuidString.lowercased()).pdf"))
+            #expect(Array(plain) == CouncilKeyTests.pdf)
+            let report = try await importer.dryRun(target.tenant.slug.rawValue, from: opened, actor: "test")
+            #expect(report.refusals.isEmpty && report.documents == 1)
+        }
+    }
+}
