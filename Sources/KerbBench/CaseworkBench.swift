@@ -45,9 +45,7 @@ struct CaseworkBench {
             config, vault: try VaultSettings.fromEnvironment(ProcessInfo.processInfo.environment), readWorkers: 1, metrics: nil,
             logger: logger)
         let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: port), deps, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            defer { group.cancelAll() }
+        try await Tools.serving(app) {
             try await Tools.waitUntilServing("http://127.0.0.1:\(port)/healthz")
             let token = try await BenchOfficer.signedIn(scope, name: "Casey Officer", deps: deps, admin: admin, logger: logger).session
             let base = "http://127.0.0.1:\(port)/t/\(slug)"

@@ -75,9 +75,7 @@ struct HTTPBench {
                 return Self.json(rows)
             }
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            defer { group.cancelAll() }
+        try await Tools.serving(app) {
             try await Tools.waitUntilServing(url("/healthz"))
             let targets = [
                 ("isolated", "/t/\(Self.slug)/api/v1/profile"), ("raw", "/bench/raw"), ("nio", "/bench/nio"), ("queued", "/bench/queued"),

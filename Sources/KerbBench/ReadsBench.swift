@@ -47,9 +47,7 @@ struct ReadsBench {
             config, vault: try VaultSettings.fromEnvironment(ProcessInfo.processInfo.environment), readWorkers: readWorkers, metrics: nil,
             logger: logger)
         let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: port), deps, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            defer { group.cancelAll() }
+        try await Tools.serving(app) {
             try await Tools.waitUntilServing("http://127.0.0.1:\(port)/healthz")
             let (userID, session) = try await BenchOfficer.signedIn(scope, name: "Riley Reader", deps: deps, admin: admin, logger: logger)
             let key = try await APIKeyService(database: deps.database).create(

@@ -34,9 +34,7 @@ struct SignInBench {
             "\nSign-in burst (Argon2id m=19456 KiB t=2 p=1 on \(WebDependencies.hashingThreads) hashing thread(s) at nice \(PasswordHasher.niceness); wrk -c\(signInConnections) POST /sign-in with reads at -c\(connections), \(seconds) s each, \(rounds) rounds)"
         )
         let app = try await buildApplication(WebConfig(host: "127.0.0.1", port: port), deps, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            defer { group.cancelAll() }
+        try await Tools.serving(app) {
             try await Tools.waitUntilServing(url("/healthz"))  // the database pool runs with the app
             let scope = TenantScope(try Slug.bench(slug))
             let email = "kim.reader.\(UUID().uuidString.prefix(8).lowercased())@rutland.example"

@@ -1,6 +1,8 @@
 import Foundation
+import Hummingbird
 import NIOPosix
 import Storage
+import Synchronization
 
 /// The external load generators: `wrk` for HTTP, `pgbench` for PostgreSQL's own baseline.
 enum Tools {
@@ -114,6 +116,24 @@ enum Tools {
     }
 
     /// Polls until the in-process server answers `healthURL` (up to 10 s).
+    /// Runs the in-process server `app` while `body` runs, then cancels it and waits at most
+    /// ten seconds for it to stop. Waiting for it inside a task group hung the whole bench after
+    /// the reads part (the server did not wind down on cancellation with wrk's connections just
+    /// closed), so a part that follows would never start; a server that lingers now only keeps
+    /// its port until the bench exits.
+    static func serving<T: Sendable>(_ app: some ApplicationProtocol & Sendable, _ body: () async throws -> T) async throws -> T {
+        let stopped = Mutex(false)
+        let server = Task {
+            try? await app.run()
+            stopped.withLock { $0 = true }
+        }
+        let result: Result<T, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        server.cancel()
+        for _ in 0..<100 where !stopped.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(100)) }
+        return try result.get()
+    }
+
     static func waitUntilServing(_ healthURL: String) async throws {
         for _ in 0..<100 {
             if (try? run("/usr/bin/curl", ["-sf", "-o", "/dev/null", healthURL])) != nil { return }

@@ -20,7 +20,9 @@ CREATE TABLE record_views (
 );
 CREATE INDEX record_views_actor ON record_views (actor_id, at);
 CREATE INDEX record_views_person ON record_views (person_id, at) WHERE person_id IS NOT NULL;
-CREATE INDEX record_views_at ON record_views (at);
+-- Rows arrive in time order and are never changed: a BRIN index finds an hour's views for the
+-- monitoring rules at a fraction of a b-tree's cost on every read's insert.
+CREATE INDEX record_views_at ON record_views USING brin (at);
 CREATE TRIGGER record_views_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON record_views
     FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
 
