@@ -111,28 +111,50 @@ extension CaseService {
     /// needs and the file as one JSON document, so a case page or an API read costs one round
     /// trip, the role switch included, with a plan PostgreSQL keeps per council and connection.
     ///
-    /// The view (who, from where, the applicant's id) is committed before the file is returned,
-    /// once access is decided: through `ViewRecorder`, which batches the views of concurrent
-    /// reads, so the read itself stays a read-only pipelined statement.
+    /// The same statement logs the view (who, from where, the applicant's id) when the actor's
+    /// teams let them see it, so opening a case costs no extra round trip; should the logged
+    /// and the decided answer ever differ, the view is logged on its own before the file is shown.
     public func file(_ scope: TenantScope, reference: String, as actor: Actor, logger: Logger) async throws -> CaseFile {
         try await access.reading(scope, logger: logger) {
-            guard let data = try await database.document(Self.fileSQL, scope, [reference], logger: logger) else {
+            guard let data = try await database.document(Self.fileSQL, scope, Self.fileParameters(reference, actor), logger: logger) else {
                 throw CaseworkError.noSuchCase
             }
             let answer = try JSONDecoder().decode(CaseFile.Answer.self, from: data)
             try CaseAccess.check(actor, .viewCase, AccessTarget(team: answer.team), resource: reference, hidden: CaseworkError.noSuchCase)
-            try await views.record(RecordView(.case, reference, personID: answer.personID), by: actor.viewer, scope: scope, logger: logger)
+            if !answer.viewed {
+                try await ViewLog.record(
+                    RecordView(.case, reference, personID: answer.personID), by: actor.viewer, database: database, scope: scope,
+                    logger: logger)
+            }
             return CaseFile(reference: reference, answer: answer)
         }
+    }
+
+    /// `fileSQL`'s parameters: the reference, the viewer, and the teams whose cases the actor
+    /// may open (`all`, or `teams` and a JSON array, empty without the permission at all).
+    static func fileParameters(_ reference: String, _ actor: Actor) -> [String] {
+        let viewer = actor.viewer
+        let teams = actor.may(.viewCase) ? actor.visibleTeams(through: [.viewCase]) : []
+        let list = (teams.flatMap { try? JSONEncoder().encode($0.sorted()) }).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        return [
+            reference, viewer.actorID?.uuidString ?? "", viewer.actor, viewer.client, viewer.requestID, teams == nil ? "all" : "teams",
+            list,
+        ]
     }
 
     /// The reads Casework registers with the pipeline.
     public static var pipelineStatements: [String] { [fileSQL] }
 
     /// The case named `$1`: the access row and the file, as one JSON object.
+    /// The view is logged by the data-modifying CTE (`fileParameters` says who and which teams).
     static let fileSQL = """
+        WITH viewed AS (
+            INSERT INTO record_views (actor_id, actor, kind, record, person_id, client, request_id)
+            SELECT nullif($2, '')::uuid, $3, 'case', a.reference, a.person_id, $4, $5
+            FROM applications a WHERE a.reference = $1 AND ($6 = 'all' OR $7::jsonb ? a.team)
+            RETURNING 1)
         SELECT jsonb_build_object('id', a.id, 'status', a.status, 'eligibility', a.eligibility, 'team', a.team,
-            'assignedTo', a.assigned_to, 'assessedBy', a.assessed_by, 'personID', a.person_id,
+            'assignedTo', a.assigned_to, 'assessedBy', a.assessed_by, 'personID', a.person_id, 'viewed', EXISTS (SELECT 1 FROM viewed),
             'state', \(stateColumns(of: "a")), 'file', \(fileDocument))::text
         FROM applications a JOIN people p ON p.id = a.person_id LEFT JOIN users u ON u.id = a.assigned_to
         WHERE a.reference = $1
@@ -183,6 +205,8 @@ extension CaseFile {
         let assignedTo: UUID?
         let assessedBy: UUID?
         let personID: UUID
+        /// Whether the statement logged this view.
+        let viewed: Bool
         let state: String
         fileprivate let file: Document
 

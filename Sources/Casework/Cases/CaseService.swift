@@ -32,25 +32,16 @@ public struct CaseService: Sendable {
     public let letters: Letters
     public let clock: WallClock
     let access: CaseAccess
-    /// Who opened which case, committed before the case is shown (batched across reads).
-    let views: ViewRecorder
 
     public init(database: TenantDatabase, letters: Letters, clock: WallClock = .system) {
-        self.init(database: database, letters: letters, clock: clock, views: ViewRecorder(database: database))
-    }
-
-    init(database: TenantDatabase, letters: Letters, clock: WallClock, views: ViewRecorder) {
         self.database = database
         self.letters = letters
         self.clock = clock
         self.access = CaseAccess(database: database)
-        self.views = views
     }
 
     /// The same service reading `clock` (a test's moment, or one "now" for a batch).
-    public func reading(_ clock: WallClock) -> CaseService {
-        CaseService(database: database, letters: letters, clock: clock, views: views)
-    }
+    public func reading(_ clock: WallClock) -> CaseService { CaseService(database: database, letters: letters, clock: clock) }
 
     /// The team a case belongs to when nobody chose another. Migration 0011 creates it in every
     /// council and makes it the default of `applications.team`.
