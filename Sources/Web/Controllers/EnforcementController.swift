@@ -120,12 +120,8 @@ struct EnforcementController: Sendable {
                 context.tenant.scope, reference: reference, fileName: form.fileName, documentClass: kind, body: form.file,
                 policy: context.user.policy.documents, as: context.actor, logger: context.logger)
         } catch let refusal as DocumentVault.Refusal {
-            let status: HTTPResponse.Status =
-                switch refusal.kind {
-                case .tooLarge: .contentTooLarge
-                case .unsupportedMediaType: .unsupportedMediaType
-                default: .unprocessableContent
-                }
+            // The status any error of its kind answers (413, 415 or 422), on the page with the form.
+            let status = HTTPResponse.Status(code: Problem.status(for: refusal.kind))
             return try await render(
                 context, context.actor, reference, issues: [FieldIssue(field: "file", message: refusal.publicDetail)], status: status)
         } catch EnforcementError.invalid(let issues) {

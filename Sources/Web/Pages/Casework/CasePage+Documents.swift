@@ -11,16 +11,7 @@ extension CasePagePresenter {
         if file.documents.isEmpty {
             section.lead = ["No documents have been uploaded to this case."]
         } else {
-            section.table = .init(
-                headers: ["Document", "What it is", "Added", "Size"],
-                rows: file.documents.map { document in
-                    .init(cells: [
-                        .init(key: "Document", value: document.fileName, href: "\(base)/documents/\(document.id.uuidString.lowercased())"),
-                        .init(key: "What it is", value: document.documentClass.label),
-                        .init(key: "Added", value: Formats.dateTime(document.uploadedAt) + (document.uploadedBy.map { " by \($0)" } ?? "")),
-                        .init(key: "Size", value: Self.size(document.byteCount)),
-                    ])
-                })
+            section.table = Self.documentTable(file.documents, base: base)
         }
         if actor.may(.runExports) {
             section.buttons.append(
@@ -69,6 +60,20 @@ extension CasePagePresenter {
             ], submit: "Upload document")
         form.multipart = true
         return form
+    }
+
+    /// The documents of a case or an enforcement case, each a download link under `base`.
+    static func documentTable(_ documents: [CaseDocument], base: String) -> RecordPage.Table {
+        .init(
+            headers: ["Document", "What it is", "Added", "Size"],
+            rows: documents.map { document in
+                .init(cells: [
+                    .init(key: "Document", value: document.fileName, href: "\(base)/documents/\(document.id.uuidString.lowercased())"),
+                    .init(key: "What it is", value: document.documentClass.label),
+                    .init(key: "Added", value: Formats.dateTime(document.uploadedAt) + (document.uploadedBy.map { " by \($0)" } ?? "")),
+                    .init(key: "Size", value: size(document.byteCount)),
+                ])
+            })
     }
 
     static func size(_ bytes: Int) -> String {

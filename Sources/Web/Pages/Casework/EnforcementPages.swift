@@ -91,16 +91,7 @@ enum EnforcementPages {
         if file.documents.isEmpty {
             section.lead = ["No photographs or files have been added to this case."]
         } else {
-            section.table = .init(
-                headers: ["File", "What it is", "Added", "Size"],
-                rows: file.documents.map { document in
-                    .init(cells: [
-                        .init(key: "File", value: document.fileName, href: "\(base)/documents/\(document.id.uuidString.lowercased())"),
-                        .init(key: "What it is", value: document.documentClass.label),
-                        .init(key: "Added", value: Formats.dateTime(document.uploadedAt) + (document.uploadedBy.map { " by \($0)" } ?? "")),
-                        .init(key: "Size", value: CasePagePresenter.size(document.byteCount)),
-                    ])
-                })
+            section.table = CasePagePresenter.documentTable(file.documents, base: base)
         }
         if file.status != .closed {
             var form = CasePagePresenter.uploadForm(policy, action: base + "/documents", csrf: csrf, classes: EnforcementDocuments.classes)
