@@ -43,6 +43,8 @@ let package = Package(
         // A subject access archive is one ZIP file (councils open it on Windows without tools),
         // written to disk entry by entry.
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        // GOV.UK Notify authenticates every request with a fresh HS256 JSON Web Token.
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: [
         // MARK: system libraries (one Swift file in the owning module wraps each)
@@ -190,10 +192,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // GOV.UK Notify: its API client, its template syntax and its address rules.
+        .target(
+            name: "Notify",
+            dependencies: [
+                "KerbCore", "OutboundHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ContractFakes",
             dependencies: [
-                "Payments", "NationalBlueBadge",
+                "Payments", "NationalBlueBadge", "Notify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -294,7 +307,7 @@ let package = Package(
         .testTarget(
             name: "KerbUnitTests",
             dependencies: [
-                "KerbCore", "Policy", "Tenancy", "Identity", "Casework", "Enforcement", "Web", "KerbAPI", "Keys", "Documents",
+                "KerbCore", "Policy", "Tenancy", "Identity", "Casework", "Enforcement", "Web", "KerbAPI", "Keys", "Documents", "Notify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -334,6 +347,7 @@ let package = Package(
             name: "KerbIntegrationTests",
             dependencies: [
                 "KerbTestSupport", "Web", "Identity", "Audit", "Casework", "KerbCore", "Payments", "NationalBlueBadge", "ContractFakes",
+                "Notify",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -37,58 +37,15 @@ enum Schemathesis {
         return path
     }
 
-    struct Outcome {
-        var status: Int32
-        var output: String
-        var seconds: Double
-    }
+    typealias Outcome = ContractProcess.Outcome
 
-    /// Runs `schemathesis run` with `arguments` (after the common ones) in a scratch folder, with
-    /// output captured to a file (no pipe to fill up) and every string in `secrets` blanked in it.
+    /// Runs `schemathesis run` with `arguments` (after the common ones).
     static func run(_ executable: String, _ arguments: [String], secrets: [String]) async throws -> Outcome {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kerb-schemathesis-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let outputURL = folder.appendingPathComponent("output.txt")
-        guard FileManager.default.createFile(atPath: outputURL.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
-        let output = try FileHandle(forWritingTo: outputURL)
-        defer { try? output.close() }
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
         // 30 s per request: on a loaded 2-core machine a 10 s limit once failed a request that
         // passed on hypothesis's replay, which schemathesis reports as an inconsistent result.
-        process.arguments =
+        try await ContractProcess.run(
+            executable,
             ["run", "--no-color", "--seed", seed, "--generation-database", "none", "--request-timeout", "30", "--checks", responseChecks]
-            + arguments
-        process.currentDirectoryURL = folder
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = "1"
-        environment["COLUMNS"] = "120"
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = output
-
-        let started = ContinuousClock.now
-        let (exits, exit) = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = {
-            exit.yield($0.terminationStatus); exit.finish()
-        }
-        try process.run()
-        // A watchdog, so a hung run fails the test instead of holding up the whole suite.
-        let pid = process.processIdentifier
-        let watchdog = Task {
-            try await Task.sleep(for: timeLimit)
-            kill(pid, SIGTERM)
-        }
-        var status: Int32 = -1
-        for await value in exits { status = value }
-        watchdog.cancel()
-        let elapsed = ContinuousClock.now - started
-        var text = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
-        for secret in secrets where !secret.isEmpty { text = text.replacingOccurrences(of: secret, with: "[secret]") }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Outcome(status: status, output: text, seconds: seconds)
+                + arguments, secrets: secrets, timeLimit: timeLimit)
     }
 }

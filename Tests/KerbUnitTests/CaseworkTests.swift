@@ -1,4 +1,5 @@
 import Casework
+import KerbCore
 import Testing
 
 /// The part of `CaseworkTests` (database target) that needs no database: postcode and National

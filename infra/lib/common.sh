@@ -34,24 +34,29 @@ ensure_packages() {
   command -v swift >/dev/null 2>&1 || die "Swift 6.2 or later is not on PATH (see https://www.swift.org/install/linux/)"
 }
 
-# schemathesis (PyPI), pinned, in a virtualenv under .kerb/: infra/test's API and GOV.UK Pay fake
-# contract checks run it (KERB_SCHEMATHESIS names it for the tests). Reinstalled when the pin moves.
+# schemathesis and GOV.UK Notify's own Python client (PyPI), pinned, in a virtualenv under .kerb/:
+# infra/test's API and GOV.UK Pay fake contract checks run schemathesis (KERB_SCHEMATHESIS names
+# it), and the Notify fake's contract check drives the fake with Notify's client
+# (KERB_CONTRACT_PYTHON names the virtualenv's python). Reinstalled when a pin moves.
 KERB_SCHEMATHESIS_VERSION=4.32.5
+KERB_NOTIFY_CLIENT_VERSION=13.0.0
 
 ensure_schemathesis() {
-  local venv="$KERB_STATE/schemathesis"
-  if [ "$(cat "$venv/.kerb-version" 2>/dev/null)" != "$KERB_SCHEMATHESIS_VERSION" ] || [ ! -x "$venv/bin/schemathesis" ]; then
+  local venv="$KERB_STATE/schemathesis" pins="schemathesis==$KERB_SCHEMATHESIS_VERSION notifications-python-client==$KERB_NOTIFY_CLIENT_VERSION"
+  if [ "$(cat "$venv/.kerb-version" 2>/dev/null)" != "$pins" ] || [ ! -x "$venv/bin/schemathesis" ]; then
     command -v python3 >/dev/null 2>&1 || ensure_packages python3
     python3 -c 'import ensurepip, venv' 2>/dev/null || ensure_packages python3-venv
-    say "installing schemathesis $KERB_SCHEMATHESIS_VERSION into $venv"
+    say "installing $pins into $venv"
     rm -rf "$venv"
     mkdir -p "$KERB_STATE"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$KERB_SCHEMATHESIS_VERSION" >&2
-    echo "$KERB_SCHEMATHESIS_VERSION" >"$venv/.kerb-version"
+    # shellcheck disable=SC2086
+    "$venv/bin/pip" install -q --disable-pip-version-check $pins >&2
+    echo "$pins" >"$venv/.kerb-version"
   fi
   KERB_SCHEMATHESIS="$venv/bin/schemathesis"
-  export KERB_SCHEMATHESIS
+  KERB_CONTRACT_PYTHON="$venv/bin/python"
+  export KERB_SCHEMATHESIS KERB_CONTRACT_PYTHON
 }
 
 # selenium and axe-selenium-python (PyPI, pinned in Tests/Browser/requirements.txt), in a

@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import KerbCore
 import Logging
 import Policy
 import PostgresNIO
