@@ -128,16 +128,17 @@ let package = Package(
         .target(
             name: "Communications",
             dependencies: [
-                "Storage", "Audit", .product(name: "Mustache", package: "swift-mustache"),
+                "KerbCore", "Storage", "Audit", "Notify",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
-            resources: [.copy("Resources/letters")],
+            resources: [.copy("Resources/wording")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Casework",
             dependencies: [
-                "KerbCore", "Storage", "Policy", "Audit", "Communications", "NationalBlueBadge", "Payments", "Documents", "Keys",
+                "KerbCore", "Storage", "Policy", "Audit", "Communications", "Notify", "NationalBlueBadge", "Payments", "Documents", "Keys",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -234,7 +235,7 @@ let package = Package(
             name: "Web",
             dependencies: [
                 "KerbCore", "Storage", "Audit", "Policy", "Identity", "Casework", "Communications", "Enforcement", "Tenancy", "CQREncode",
-                "KerbAPI", "NationalBlueBadge", "Keys", "Documents",
+                "KerbAPI", "NationalBlueBadge", "Keys", "Documents", "Notify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -250,7 +251,7 @@ let package = Package(
             name: "Kerb",
             dependencies: [
                 "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore", "Audit", "Keys",
-                "Documents",
+                "Documents", "Notify",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -275,7 +276,7 @@ let package = Package(
         .executableTarget(
             name: "KerbDemo",
             dependencies: [
-                "ContractFakes", "NationalBlueBadge",
+                "ContractFakes", "NationalBlueBadge", "Notify",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -308,6 +309,7 @@ let package = Package(
             name: "KerbUnitTests",
             dependencies: [
                 "KerbCore", "Policy", "Tenancy", "Identity", "Casework", "Enforcement", "Web", "KerbAPI", "Keys", "Documents", "Notify",
+                "Communications",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -319,7 +321,7 @@ let package = Package(
             name: "KerbDatabaseTests",
             dependencies: [
                 "KerbTestSupport", "Storage", "Audit", "Tenancy", "Identity", "Policy", "Casework", "Communications", "Enforcement",
-                "KerbCore", "Payments", "NationalBlueBadge", "ContractFakes", "Keys", "Documents",
+                "KerbCore", "Payments", "NationalBlueBadge", "ContractFakes", "Keys", "Documents", "Notify",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

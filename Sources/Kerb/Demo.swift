@@ -115,7 +115,7 @@ struct Demo: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            let cases = CaseService(database: TenantDatabase(client: client), letters: try Letters.bundled())
+            let cases = CaseService(database: TenantDatabase(client: client), outbox: try Outbox.bundled())
             // The demo officer takes the applications in, as they would at the counter.
             let officer = Actor(
                 officer: Officer(id: id, name: name),

@@ -1,16 +1,20 @@
 import Casework
+import Communications
 import Foundation
 import Logging
 import NationalBlueBadge
+import Notify
 import Payments
 import Tenancy
 import Web
 
 /// How `kerb serve` reaches GOV.UK Pay and the national Blue Badge service.
 ///
-/// Live: `KERB_NATIONAL_BB_URL` and `KERB_GOVUK_PAY_URL` name the services; each council's
-/// credentials are files under `KERB_SECRETS_DIR/<council>/` (`national-bb-token`,
-/// `govuk-pay-api-key`), mounted by the deployment, never in the database, git or logs.
+/// Live: `KERB_NATIONAL_BB_URL`, `KERB_GOVUK_PAY_URL` and `KERB_NOTIFY_URL` name the services
+/// (Pay and Notify default to production); each council's credentials are files under
+/// `KERB_SECRETS_DIR/<council>/` (`national-bb-token`, `govuk-pay-api-key`, `notify-api-key`
+/// and `notify-templates`, the ids of the council's three carrier templates in Notify),
+/// mounted by the deployment, never in the database, git or logs.
 /// A council without its file simply has that service "not set up" on its pages.
 ///
 /// Demo and offline runs point the same settings at `kerb-demo fakes` (not in this binary), which
@@ -38,7 +42,15 @@ enum ExternalWiring {
                     client: NationalBlueBadgeClient(baseURL: nationalURL, token: token),
                     localAuthority: localAuthorityCode(tenant.authoritySlug))
             },
-            feeGateway: { tenant in secret(tenant, "govuk-pay-api-key").map { GovUKPayGateway(client: pay, apiKey: $0) } })
+            feeGateway: { tenant in secret(tenant, "govuk-pay-api-key").map { GovUKPayGateway(client: pay, apiKey: $0) } },
+            notify: NotifyWiring(
+                client: GovUKNotifyClient(baseURL: environment["KERB_NOTIFY_URL"] ?? GovUKNotifyClient.productionBaseURL),
+                service: { tenant in
+                    guard let key = secret(tenant, "notify-api-key").flatMap(NotifyAPIKey.init),
+                        let templates = secret(tenant, "notify-templates").flatMap(NotifyService.templates(from:))
+                    else { return nil }
+                    return NotifyService(key: key, templates: templates)
+                }))
     }
 }
 

@@ -64,7 +64,11 @@ public enum FieldLimits {
                 "enforcement_cases.observation", "enforcement_cases.outcome_rationale", "enforcement_evidence.description",
             ]),
         FieldLimit(200, form: ["other"], api: ["items"], columns: ["evidence_items.kind"]),
-        FieldLimit(20_000, form: ["body"], columns: ["letter_templates.body"]),
+        FieldLimit(20_000, form: ["body"], columns: ["letter_templates.body", "message_templates.body"]),
+        FieldLimit(200, form: ["subject"], columns: ["message_templates.subject"]),
+        // A message as rendered: wording of at most 20,000 characters with the case's facts in it.
+        FieldLimit(40_000, columns: ["messages.body"]),
+        FieldLimit(32, form: ["case"]),
         FieldLimit(128, form: ["password", "current-password", "new-password", "confirm"]),
         FieldLimit(32, form: ["code"]),
         FieldLimit(128, form: ["token", "csrf"]),

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Logging
 import NationalBlueBadge
+import Notify
 
 /// The demo councils the fakes know by default: the councils `kerb demo seed` onboards
 /// (`Sources/Kerb/Demo.swift`, `Demo.councils`); `kerb-demo fakes --councils` names others.
@@ -25,6 +26,9 @@ struct DemoFakes: Sendable {
     let councils: [String]
     let national: NationalBlueBadgeFake
     let pay: GovUKPayFake
+    let notify: GovUKNotifyFake
+    /// Each council's Notify key and carrier templates, made when the fake starts.
+    let notifyServices: [String: (key: NotifyAPIKey, templates: [NotifyChannel: UUID])]
 
     init(councils: [String], logger: Logger, stateDirectory: URL?) {
         self.councils = councils
@@ -39,12 +43,32 @@ struct DemoFakes: Sendable {
         national = NationalBlueBadgeFake(
             tokens: tokens, logger: logger, sequenceFile: stateDirectory?.appendingPathComponent("demo-national-register-sequence"))
         pay = GovUKPayFake(apiKeys: keys, logger: logger)
+        // Messages move to delivered within ten seconds, as the case page shows.
+        notify = GovUKNotifyFake(statusStep: 5, logger: logger)
+        var services: [String: (key: NotifyAPIKey, templates: [NotifyChannel: UUID])] = [:]
+        for slug in councils {
+            let key = notify.addService(name: "\(slug) Blue Badge")
+            services[slug] = (
+                key,
+                [
+                    .email: notify.addTemplate(
+                        service: key.serviceID, name: "Kerb email", type: .email, subject: "((subject))", body: "((body))"),
+                    .sms: notify.addTemplate(service: key.serviceID, name: "Kerb text message", type: .sms, body: "((body))"),
+                    .letter: notify.addTemplate(
+                        service: key.serviceID, name: "Kerb letter", type: .letter, subject: "((subject))", body: "((body))"),
+                ]
+            )
+        }
+        notifyServices = services
     }
 
     /// Starts both fakes, seeds the applications, and returns their base URLs.
-    func start(host: String, nationalPort: Int, payPort: Int) async throws -> (national: String, pay: String) {
+    func start(host: String, nationalPort: Int, payPort: Int, notifyPort: Int) async throws -> (
+        national: String, pay: String, notify: String
+    ) {
         _ = try await national.start(host: host, port: nationalPort)
         _ = try await pay.start(host: host, port: payPort)
+        _ = try await notify.start(host: host, port: notifyPort)
         // The same two applications per council on every run, with ids derived from the council
         // and the applicant, so a restart does not offer them for import again.
         for slug in councils {
@@ -66,19 +90,21 @@ struct DemoFakes: Sendable {
                     id: demoApplicationID(slug, index))
             }
         }
-        return (national.baseURL ?? "", pay.baseURL ?? "")
+        return (national.baseURL ?? "", pay.baseURL ?? "", notify.baseURL ?? "")
     }
 
-    /// Each council's credentials as `kerb serve` reads them: `<dir>/<slug>/national-bb-token`
-    /// and `<dir>/<slug>/govuk-pay-api-key`, readable by this user only.
+    /// Each council's credentials as `kerb serve` reads them: `<dir>/<slug>/national-bb-token`,
+    /// `govuk-pay-api-key`, `notify-api-key` and `notify-templates`, readable by this user only.
     func writeSecrets(to directory: URL) throws {
         let files = FileManager.default
         for slug in councils {
             let folder = directory.appendingPathComponent(slug)
             try files.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            for (name, value) in [
-                ("national-bb-token", DemoCouncils.nationalToken(slug)), ("govuk-pay-api-key", DemoCouncils.payKey(slug)),
-            ] {
+            var secretFiles = [("national-bb-token", DemoCouncils.nationalToken(slug)), ("govuk-pay-api-key", DemoCouncils.payKey(slug))]
+            if let service = notifyServices[slug] {
+                secretFiles += [("notify-api-key", service.key.text), ("notify-templates", NotifyService.templatesFile(service.templates))]
+            }
+            for (name, value) in secretFiles {
                 let file = folder.appendingPathComponent(name)
                 try Data((value + "\n").utf8).write(to: file)
                 try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
@@ -89,6 +115,7 @@ struct DemoFakes: Sendable {
     func stop() async {
         await national.stop()
         await pay.stop()
+        await notify.stop()
     }
 }
 

@@ -26,16 +26,20 @@ struct KerbDemo: AsyncParsableCommand {
 /// and two online applications waiting for each, until SIGINT or SIGTERM.
 struct Fakes: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the GOV.UK Pay and national Blue Badge service fakes for the demo councils until interrupted.")
+        abstract: "Run the GOV.UK Pay, GOV.UK Notify and national Blue Badge service fakes for the demo councils until interrupted.")
 
     @Option(help: "Address the fakes listen on.") var host = "127.0.0.1"
     @Option(help: "Port of the national Blue Badge service fake (0: any free port).") var nationalPort = 0
     @Option(help: "Port of the GOV.UK Pay fake (0: any free port).") var payPort = 0
+    @Option(help: "Port of the GOV.UK Notify fake (0: any free port).") var notifyPort = 0
     @Option(help: "Councils (slugs, comma-separated) the fakes know; each gets a token, an API key and two applications.")
     var councils = DemoCouncils.slugs.joined(separator: ",")
     @Option(help: "Writes each council's credentials here as `kerb serve` reads them (<dir>/<slug>/national-bb-token, govuk-pay-api-key).")
     var secretsDir: String
-    @Option(help: "Writes KERB_NATIONAL_BB_URL, KERB_GOVUK_PAY_URL and KERB_SECRETS_DIR here (shell syntax) once both fakes listen.")
+    @Option(
+        help:
+            "Writes KERB_NATIONAL_BB_URL, KERB_GOVUK_PAY_URL, KERB_NOTIFY_URL and KERB_SECRETS_DIR here (shell syntax) once both fakes listen."
+    )
     var envFile: String?
     @Option(help: "Keeps the national register's badge numbering here across restarts (default: $KERB_STATE_DIR, else none).")
     var stateDir = ProcessInfo.processInfo.environment["KERB_STATE_DIR"] ?? ""
@@ -46,16 +50,18 @@ struct Fakes: AsyncParsableCommand {
         guard slugs.allSatisfy({ $0.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") } }) else {
             throw failure("--councils takes slugs: lower-case letters, digits and hyphens")
         }
-        guard (0...65535).contains(nationalPort), (0...65535).contains(payPort) else { throw failure("ports must be 0-65535") }
+        guard [nationalPort, payPort, notifyPort].allSatisfy({ (0...65535).contains($0) }) else { throw failure("ports must be 0-65535") }
         let logger = Logger(label: "kerb-demo")
         let secrets = URL(fileURLWithPath: secretsDir)
         let state = stateDir.isEmpty ? nil : URL(fileURLWithPath: stateDir)
         do {
             let fakes = DemoFakes(councils: slugs, logger: logger, stateDirectory: state)
-            let (nationalURL, payURL) = try await fakes.start(host: host, nationalPort: nationalPort, payPort: payPort)
+            let (nationalURL, payURL, notifyURL) = try await fakes.start(
+                host: host, nationalPort: nationalPort, payPort: payPort, notifyPort: notifyPort)
             try fakes.writeSecrets(to: secrets)
             let settings = [
-                "KERB_NATIONAL_BB_URL=\(nationalURL)", "KERB_GOVUK_PAY_URL=\(payURL)", "KERB_SECRETS_DIR=\(Self.quoted(secrets.path))",
+                "KERB_NATIONAL_BB_URL=\(nationalURL)", "KERB_GOVUK_PAY_URL=\(payURL)", "KERB_NOTIFY_URL=\(notifyURL)",
+                "KERB_SECRETS_DIR=\(Self.quoted(secrets.path))",
             ]
             if let envFile {
                 // Written whole, then renamed, so a reader never sees half of it.

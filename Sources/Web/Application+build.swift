@@ -86,7 +86,7 @@ public struct WebDependencies: Sendable {
     public let metrics: PrometheusCollectorRegistry?
 
     public init(
-        database: TenantDatabase, tenants: TenantDirectory, reads: TenantReadPipeline, identity: IdentityServices, letters: Letters,
+        database: TenantDatabase, tenants: TenantDirectory, reads: TenantReadPipeline, identity: IdentityServices, outbox: Outbox,
         blobs: any BlobStore, external: ExternalServices, metrics: PrometheusCollectorRegistry?
     ) {
         let clock = identity.clock
@@ -95,9 +95,9 @@ public struct WebDependencies: Sendable {
         self.reads = reads
         self.identity = identity
         let tenantDatabase = identity.database
-        cases = CaseService(database: tenantDatabase, letters: letters, clock: clock)
-        badges = BadgeService(database: tenantDatabase, letters: letters, clock: clock)
-        fees = FeePayments(database: tenantDatabase, letters: letters, clock: clock)
+        cases = CaseService(database: tenantDatabase, outbox: outbox, clock: clock)
+        badges = BadgeService(database: tenantDatabase, outbox: outbox, clock: clock)
+        fees = FeePayments(database: tenantDatabase, outbox: outbox, clock: clock)
         enforcement = EnforcementService(database: tenantDatabase, badges: badges, clock: clock)
         keys = identity.accounts.keys
         let vault = DocumentVault(keys: keys, store: blobs)
@@ -131,7 +131,7 @@ public struct WebDependencies: Sendable {
             keys: KeyRing(master: vault.master, database: database), clock: clock)
         return WebDependencies(
             database: database, tenants: TenantDirectory(database: database), reads: reads,
-            identity: identity, letters: try Letters.bundled(), blobs: vault.blobs, external: external, metrics: metrics)
+            identity: identity, outbox: try Outbox.bundled(), blobs: vault.blobs, external: external, metrics: metrics)
     }
 }
 
@@ -234,6 +234,9 @@ func application(
         logger: logger)
     app.addServices(deps.database.pool, ReadPipelineService(pipeline: deps.reads), ThreadPoolService(pool: deps.identity.hashingThreads))
     if config.scheduledWork { app.addServices(ScheduledCasework(deps: deps, logger: logger)) }
+    if config.scheduledWork, let notify = deps.external.notify {
+        app.addServices(OutboxDispatch(deps: deps, wiring: notify, logger: logger))
+    }
     return app
 }
 

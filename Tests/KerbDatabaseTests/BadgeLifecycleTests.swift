@@ -47,13 +47,13 @@ import Testing
                 let tenant = try await TestDatabase.onboardTestTenant().tenant
                 let database = TenantDatabase(client: client)
                 let staff = try await TestDatabase.councilStaff(tenant.scope)
-                let letters = try Letters.bundled()
+                let outbox = try Outbox.bundled()
                 let nationalClient = NationalBlueBadgeClient(baseURL: "http://127.0.0.1:\(nationalPort)", token: "token-test")
                 try await body(
                     World(
-                        cases: CaseService(database: database, letters: letters),
-                        badges: BadgeService(database: database, letters: letters),
-                        fees: FeePayments(database: database, letters: letters), scope: tenant.scope,
+                        cases: CaseService(database: database, outbox: outbox),
+                        badges: BadgeService(database: database, outbox: outbox),
+                        fees: FeePayments(database: database, outbox: outbox), scope: tenant.scope,
                         officer: Officer(id: staff.first, name: "Alex Morgan"), decider: Officer(id: staff.second, name: "Jordan Lee"),
                         register: NationalRegister(client: nationalClient, localAuthority: "TESTLA"), national: national,
                         nationalClient: nationalClient,

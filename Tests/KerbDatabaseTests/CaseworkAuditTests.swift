@@ -36,7 +36,7 @@ import Testing
             let database = TenantDatabase(client: client)
             let staff = try await TestDatabase.councilStaff(tenant.scope)
             let time = ManualTime(Date(timeIntervalSince1970: 1_790_000_000))  // 21 Sep 2026, a Monday
-            let cases = CaseService(database: database, letters: try Letters.bundled(), clock: time.clock)
+            let cases = CaseService(database: database, outbox: try Outbox.bundled(), clock: time.clock)
             let alex = Officer(id: staff.first, name: "Alex Morgan")
             let person = PersonDetails(
                 fullName: "Margaret Oyelaran", dateOfBirth: Date(timeIntervalSince1970: -400_000_000), addressLine1: "1 Example Street",

@@ -19,7 +19,7 @@ import Testing
             let tenant = try await TestDatabase.onboardTestTenant().tenant
             let staff = try await TestDatabase.councilStaff(tenant.scope)
             try await body(
-                CaseService(database: database, letters: try Letters.bundled()), tenant.scope,
+                CaseService(database: database, outbox: try Outbox.bundled()), tenant.scope,
                 Officer(id: staff.first, name: "Alex Morgan"),
                 Officer(id: staff.second, name: "Jordan Lee"))
         }
@@ -131,7 +131,7 @@ import Testing
             let bodies: [String: String] = try await cases.database.transaction(scope, logger: Self.logger) { conn in
                 var bodies: [String: String] = [:]
                 for try await (reference, body) in try await conn.query(
-                    "SELECT a.reference, l.body FROM letters l JOIN applications a ON a.id = l.application_id WHERE l.kind = 'refusal'",
+                    "SELECT a.reference, l.body FROM messages l JOIN applications a ON a.id = l.application_id WHERE l.kind = 'refusal'",
                     logger: Self.logger
                 ).decode((String, String).self) { bodies[reference] = body }
                 return bodies

@@ -1,5 +1,6 @@
 import ContractFakes
 import Foundation
+import KerbCore
 import Notify
 import Testing
 
@@ -33,7 +34,9 @@ import Testing
         let result: Result<Void, any Error>
         do {
             try await body(
-                World(fake: fake, client: GovUKNotifyClient(baseURL: base), key: key, email: email, sms: sms, letter: letter, base: base))
+                World(
+                    fake: fake, client: GovUKNotifyClient(baseURL: base, clock: clock), key: key, email: email, sms: sms, letter: letter,
+                    base: base))
             result = .success(())
         } catch {
             result = .failure(error)
@@ -43,7 +46,8 @@ import Testing
     }
 
     @Test func sendsEachKindAndReadsItBack() async throws {
-        try await Self.withFake(statusStep: 0.2) { world in
+        let time = ManualTime(Date())
+        try await Self.withFake(statusStep: 60, clock: { time.clock.now() }) { world in
             let email = try await world.client.send(
                 .init(
                     recipient: .email("ada@example.com"), templateID: world.email,
@@ -69,7 +73,9 @@ import Testing
             #expect(stored[2].recipient == "Ada Lovelace\n12 Park Lane\nLondon\nW1K 1AA")
 
             #expect(try await world.client.notification(email.id, key: world.key).status == "created")
-            try await Task.sleep(for: .milliseconds(450))
+            time.advance(by: 60)
+            #expect(try await world.client.notification(email.id, key: world.key).status == "sending")
+            time.advance(by: 60)
             let read = try await world.client.notification(sms.id, key: world.key)
             #expect(read.status == "delivered" && read.outcome == .delivered && read.reference == "m-2")
             #expect(try await world.client.notification(letter.id, key: world.key).status == "received")

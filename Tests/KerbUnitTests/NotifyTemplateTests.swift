@@ -1,3 +1,4 @@
+import Communications
 import Foundation
 import Notify
 import Testing
@@ -73,6 +74,23 @@ import Testing
         }
         #expect(throws: NotifyError.invalid("the last line of the address must be a real UK postcode")) {
             try PostalAddress(lines: ["A", "B", "London"])
+        }
+    }
+}
+
+/// Kerb's default wording: every placeholder is a field Kerb fills in for its kind (so no
+/// message can fail to render), each renders with example values, and text messages fit.
+@Suite struct DefaultWordingTests {
+    @Test func everyDefaultUsesOnlyItsKindsFieldsAndFits() throws {
+        let wording = try MessageWording.bundled()
+        for kind in MessageKind.allCases {
+            for channel in kind.channels {
+                let template = wording.defaultWording(kind, channel)
+                #expect(
+                    wording.problem(kind, channel, subject: template.subject, body: template.body) == nil, "\(kind.rawValue) by \(channel)")
+                let rendered = try template.render(kind.sample, bullets: channel != .sms)
+                #expect(!rendered.body.contains("(("), "\(kind.rawValue) by \(channel)")
+            }
         }
     }
 }

@@ -78,7 +78,7 @@ import Web
             let today = Day(Date())
             let unpaid = try await decider.get("/cases/\(reference)")
             // The attorney, who may receive letters, gets a copy of the approval addressed to them.
-            #expect(unpaid.html.contains("Approval, copy to Ruth Marlowe (lasting power of attorney)"))
+            #expect(unpaid.html.contains("Approval, copy to Ruth Marlowe (lasting power of attorney, letter)"))
             let approvals = unpaid.html.components(separatedBy: "href=\"").filter {
                 $0.contains("/letters/") && $0.contains("Approval (letter)")
             }

@@ -1,10 +1,10 @@
-# The demo's GOV.UK Pay and national Blue Badge service: `kerb-demo fakes` (not part of the
+# The demo's GOV.UK Pay, GOV.UK Notify and national Blue Badge service: `kerb-demo fakes` (not part of the
 # production `kerb` binary) as a process beside `kerb serve`, which reaches it through its ordinary
 # settings, as it would the real services. Sourced after common.sh, once build_kerb_demo has run.
 #
 # demo_services_start: starts the fakes for the demo councils (credentials under
 # $KERB_STATE/demo-secrets, the register's numbering under $KERB_STATE) and exports
-# KERB_NATIONAL_BB_URL, KERB_GOVUK_PAY_URL and KERB_SECRETS_DIR for `kerb serve`.
+# KERB_NATIONAL_BB_URL, KERB_GOVUK_PAY_URL, KERB_NOTIFY_URL and KERB_SECRETS_DIR for `kerb serve`.
 # demo_services_stop: stops them (a trap calls it).
 DEMO_SERVICES_PID=
 
@@ -22,7 +22,7 @@ demo_services_start() {
   [ -s "$env_file" ] || die "kerb-demo fakes did not listen within 60 s"
   # shellcheck source=/dev/null
   source "$env_file"
-  say "demo services (pid $DEMO_SERVICES_PID): national Blue Badge service fake at $KERB_NATIONAL_BB_URL, GOV.UK Pay fake at $KERB_GOVUK_PAY_URL"
+  say "demo services (pid $DEMO_SERVICES_PID): national Blue Badge service fake at $KERB_NATIONAL_BB_URL, GOV.UK Pay fake at $KERB_GOVUK_PAY_URL, GOV.UK Notify fake at $KERB_NOTIFY_URL"
 }
 
 demo_services_stop() {

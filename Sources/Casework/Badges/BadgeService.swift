@@ -44,16 +44,16 @@ public struct BadgeService: Sendable {
     let caseLetters: CaseLetters
     let access: CaseAccess
 
-    public init(database: TenantDatabase, letters: Letters, clock: WallClock = .system) {
+    public init(database: TenantDatabase, outbox: Outbox, clock: WallClock = .system) {
         self.database = database
         self.clock = clock
-        self.caseLetters = CaseLetters(letters: letters)
+        self.caseLetters = CaseLetters(outbox: outbox)
         self.access = CaseAccess(database: database)
     }
 
     /// The same service reading `clock` (a test's moment, or one "now" for a batch).
     public func reading(_ clock: WallClock) -> BadgeService {
-        BadgeService(database: database, letters: caseLetters.letters, clock: clock)
+        BadgeService(database: database, outbox: caseLetters.outbox, clock: clock)
     }
 
     /// The badge `number`, once `actor` may do `permission` to the case it came from (a badge

@@ -37,12 +37,19 @@ public struct CaseFile: Sendable {
         public let rationale: String?
     }
 
+    /// A letter, email or text message about the case, as rendered, and how far it has got.
     public struct Letter: Sendable {
         public let id: UUID
         public let kind: String
         public let channel: String
         public let createdAt: Date
         public let body: String
+        public let subject: String
+        public let addressee: String
+        public let recipient: String
+        /// queued, sending, sent, delivered, failed, held or cancelled (see migration 0017).
+        public let state: String
+        public let lastError: String?
     }
 
     public let reference: String
@@ -181,8 +188,9 @@ extension CaseService {
                 'status', r.status, 'rationale', r.rationale)
                 FROM reviews r WHERE r.application_id = a.id ORDER BY r.requested_at DESC LIMIT 1),
             'letters', coalesce((SELECT jsonb_agg(jsonb_build_object('id', l.id, 'kind', l.kind, 'channel', l.channel,
-                'createdAt', extract(epoch FROM l.created_at), 'body', l.body) ORDER BY l.created_at DESC)
-                FROM letters l WHERE l.application_id = a.id), '[]'),
+                'createdAt', extract(epoch FROM l.created_at), 'body', l.body, 'subject', l.subject, 'addressee', l.addressee,
+                'recipient', l.recipient, 'state', l.state, 'lastError', l.last_error) ORDER BY l.created_at DESC, l.id)
+                FROM messages l WHERE l.application_id = a.id), '[]'),
             'pauses', coalesce((SELECT jsonb_agg(jsonb_build_object('start', extract(epoch FROM c.paused_at),
                 'end', extract(epoch FROM c.resumed_at)) ORDER BY c.paused_at) FROM clock_pauses c WHERE c.application_id = a.id), '[]'),
             'representatives', coalesce((SELECT jsonb_agg(jsonb_build_object('id', r.id, 'fullName', r.full_name,
@@ -249,6 +257,11 @@ extension CaseFile {
             let channel: String
             let createdAt: Double
             let body: String
+            let subject: String
+            let addressee: String
+            let recipient: String
+            let state: String
+            let lastError: String?
         }
         struct Pause: Decodable {
             let start: Double
@@ -321,7 +334,9 @@ extension CaseFile {
                 .init(requestedAt: date($0.requestedAt), dueOn: $0.dueOn, status: $0.status, rationale: $0.rationale)
             },
             letters: file.letters.map {
-                .init(id: $0.id, kind: $0.kind, channel: $0.channel, createdAt: date($0.createdAt), body: $0.body)
+                .init(
+                    id: $0.id, kind: $0.kind, channel: $0.channel, createdAt: date($0.createdAt), body: $0.body, subject: $0.subject,
+                    addressee: $0.addressee, recipient: $0.recipient, state: $0.state, lastError: $0.lastError)
             },
             pauses: file.pauses.map { (start: date($0.start), end: $0.end.map(date)) },
             representatives: file.representatives.map {

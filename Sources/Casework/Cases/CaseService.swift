@@ -29,29 +29,29 @@ public struct Officer: Sendable, Equatable {
 /// handlers only translate HTTP to these calls and back.
 public struct CaseService: Sendable {
     public let database: TenantDatabase
-    public let letters: Letters
+    public let outbox: Outbox
     public let clock: WallClock
     let access: CaseAccess
 
-    public init(database: TenantDatabase, letters: Letters, clock: WallClock = .system) {
+    public init(database: TenantDatabase, outbox: Outbox, clock: WallClock = .system) {
         self.database = database
-        self.letters = letters
+        self.outbox = outbox
         self.clock = clock
         self.access = CaseAccess(database: database)
     }
 
     /// The same service reading `clock` (a test's moment, or one "now" for a batch).
-    public func reading(_ clock: WallClock) -> CaseService { CaseService(database: database, letters: letters, clock: clock) }
+    public func reading(_ clock: WallClock) -> CaseService { CaseService(database: database, outbox: outbox, clock: clock) }
 
     /// The team a case belongs to when nobody chose another. Migration 0011 creates it in every
     /// council and makes it the default of `applications.team`.
     public static let defaultTeam = "General casework"
 
     func letter(
-        _ kind: LetterKind, _ conn: PostgresConnection, _ id: UUID, _ officer: Officer, _ extra: [String: any Sendable], _ now: Date,
+        _ kind: MessageKind, _ conn: PostgresConnection, _ id: UUID, _ officer: Officer, _ extra: [String: any Sendable], _ now: Date,
         _ logger: Logger
     ) async throws {
-        try await CaseLetters(letters: letters).record(kind, conn, id, officer, extra, now: now, logger)
+        try await CaseLetters(outbox: outbox).record(kind, conn, id, officer, extra, now: now, logger)
     }
 
     /// The councils' time zone (GMT/BST); the GMT fallback cannot happen on a system with tzdata.

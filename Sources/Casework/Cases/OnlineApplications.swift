@@ -19,7 +19,7 @@ public struct OnlineApplications: Sendable {
 
     public init(cases: CaseService) {
         self.cases = cases
-        self.caseLetters = CaseLetters(letters: cases.letters)
+        self.caseLetters = CaseLetters(outbox: cases.outbox)
     }
 
     public struct Outcome: Sendable, Equatable {

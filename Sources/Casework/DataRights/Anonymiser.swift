@@ -16,7 +16,9 @@ enum Anonymiser {
         _ = try await conn.query(
             """
             WITH notes AS (UPDATE application_notes SET body = \(erased) WHERE application_id = ANY(\(ids)) RETURNING 1),
-            letters AS (UPDATE letters SET body = \(erased) WHERE application_id = ANY(\(ids)) RETURNING 1),
+            messages AS (UPDATE messages SET body = \(erased), subject = '', addressee = \(erased), recipient = \(erased),
+                state = CASE WHEN state IN ('queued', 'held') THEN 'cancelled' ELSE state END
+                WHERE application_id = ANY(\(ids)) RETURNING 1),
             decisions AS (UPDATE decisions SET rationale = \(erased) WHERE application_id = ANY(\(ids)) AND rationale <> '' RETURNING 1),
             reviews AS (UPDATE reviews SET rationale = \(erased) WHERE application_id = ANY(\(ids)) AND rationale IS NOT NULL RETURNING 1),
             events AS (UPDATE application_events SET detail = \(erased) WHERE application_id = ANY(\(ids)) AND kind = 'rectified' RETURNING 1)
@@ -39,7 +41,10 @@ enum Anonymiser {
             """
             WITH reps AS (DELETE FROM representatives WHERE person_id = \(id) RETURNING 1),
             corrections AS (UPDATE rectifications SET old_value = \(erased), new_value = \(erased), reason = \(erased)
-                WHERE person_id = \(id) RETURNING 1)
+                WHERE person_id = \(id) RETURNING 1),
+            messages AS (UPDATE messages SET body = \(erased), subject = '', addressee = \(erased), recipient = \(erased),
+                state = CASE WHEN state IN ('queued', 'held') THEN 'cancelled' ELSE state END
+                WHERE person_id = \(id) AND application_id IS NULL RETURNING 1)
             UPDATE people SET full_name = 'Erased person', date_of_birth = NULL, nino = NULL, address_line1 = '',
                 address_line2 = '', town = '', postcode = '', email = NULL, phone = NULL, vulnerable = false,
                 preferred_channel = 'letter', erased_at = now()

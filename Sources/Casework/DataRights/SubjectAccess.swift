@@ -55,7 +55,7 @@ public struct SubjectAccess: Sendable {
                 'decision', (SELECT to_jsonb(d) FROM decisions d WHERE d.application_id = a.id),
                 'reviews', coalesce((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.requested_at) FROM reviews r WHERE r.application_id = a.id), '[]'),
                 'payments', coalesce((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.created_at) FROM payments p WHERE p.application_id = a.id), '[]'),
-                'letters', coalesce((SELECT jsonb_agg(to_jsonb(l) ORDER BY l.created_at) FROM letters l WHERE l.application_id = a.id), '[]'),
+                'letters', coalesce((SELECT jsonb_agg(to_jsonb(l) ORDER BY l.created_at) FROM messages l WHERE l.application_id = a.id), '[]'),
                 'documents', coalesce((SELECT jsonb_agg(to_jsonb(d) - 'sealed_key' ORDER BY d.uploaded_at) FROM documents d
                     WHERE d.application_id = a.id), '[]')
             ) ORDER BY a.reference) FROM their_applications a), '[]'),

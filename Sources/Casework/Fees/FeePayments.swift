@@ -16,15 +16,15 @@ public struct FeePayments: Sendable {
     let caseLetters: CaseLetters
     let access: CaseAccess
 
-    public init(database: TenantDatabase, letters: Letters, clock: WallClock = .system) {
+    public init(database: TenantDatabase, outbox: Outbox, clock: WallClock = .system) {
         self.database = database
         self.clock = clock
-        self.caseLetters = CaseLetters(letters: letters)
+        self.caseLetters = CaseLetters(outbox: outbox)
         self.access = CaseAccess(database: database)
     }
 
     /// The same service reading `clock` (a test's moment, or one "now" for a batch).
-    public func reading(_ clock: WallClock) -> FeePayments { FeePayments(database: database, letters: caseLetters.letters, clock: clock) }
+    public func reading(_ clock: WallClock) -> FeePayments { FeePayments(database: database, outbox: caseLetters.outbox, clock: clock) }
 
     public struct Record: Sendable, Equatable {
         public let id: UUID

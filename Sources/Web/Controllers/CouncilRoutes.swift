@@ -19,7 +19,7 @@ struct CouncilRoutes: Sendable {
     let casework: CaseworkController
     let enforcement: EnforcementController
     let mi: ManagementInformationController
-    let letters: AdminLettersController
+    let templates: AdminTemplatesController
     let api: ProfileAPIController
     let openAPI = OpenAPIController()
     let caseworkAPI: CaseworkAPI
@@ -60,8 +60,9 @@ struct CouncilRoutes: Sendable {
         enforcement = EnforcementController(
             enforcement: deps.enforcement, documents: deps.enforcementDocuments, external: deps.external, access: access, pages: pages)
         mi = ManagementInformationController(identity: identity, cases: deps.cases, access: access, pages: pages)
-        letters = AdminLettersController(
-            templates: LetterTemplates(database: identity.database, letters: deps.cases.letters), access: access, pages: pages)
+        templates = AdminTemplatesController(
+            templates: MessageTemplates(database: identity.database, wording: deps.cases.outbox.wording), cases: deps.cases,
+            access: access, pages: pages)
         api = ProfileAPIController(profiles: profiles)
         caseworkAPI = CaseworkAPI(
             identity: identity, cases: deps.cases, badges: badges, enforcement: deps.enforcement, documents: deps.documents)
@@ -99,7 +100,7 @@ struct CouncilRoutes: Sendable {
         casework.addRoutes(to: pages)
         enforcement.addRoutes(to: pages)
         mi.addRoutes(to: pages)
-        letters.addRoutes(to: pages)
+        templates.addRoutes(to: pages)
     }
 
     /// Supplier operations at `/ops` on the service host: the same sign-in, 2FA and account pages

@@ -46,10 +46,16 @@ struct TeamForm: Decodable, Sendable {
 }
 
 /// A letter's wording, or the button that goes back to Kerb's.
-struct LetterTemplateForm: Decodable, Sendable {
+struct MessageTemplateForm: Decodable, Sendable {
     @Ticked var reset: Bool
+    @Ticked var preview: Bool
+    var subject: String?
     /// As typed: spacing in a letter is the author's.
     var body: String?
+    /// A case to preview the wording with.
+    var `case`: String?
+
+    var caseReference: String? { `case`.flatMap(RecordReference.init)?.description }
 }
 
 /// The policy version to go back to.

@@ -23,7 +23,7 @@ extension Layout {
             ("Access groups", "/admin/groups", .manageUsers),
             ("API keys", "/admin/api-keys", .manageUsers),
             ("Local policy", "/admin/policy", .managePolicy),
-            ("Letters", "/admin/letters", .managePolicy),
+            ("Templates", "/admin/templates", .managePolicy),
             ("Audit trail", "/admin/audit", .viewAudit),
             ("Unusual activity", "/admin/flags", .viewAudit),
         ]

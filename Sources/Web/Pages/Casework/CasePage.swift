@@ -123,7 +123,9 @@ struct CasePagePresenter {
         file.letters.map {
             .init(
                 key: "\(base)/letters/\($0.id)",
-                value: "\(LetterPage.title($0.kind)) (\($0.channel)), \(Formats.dateTime($0.createdAt))")
+                value:
+                    "\(LetterPage.title($0.kind)) (\($0.channel)) to \($0.addressee), \(Formats.dateTime($0.createdAt)): \(LetterPage.status($0))"
+            )
         }
     }
 
