@@ -81,6 +81,8 @@ public struct WebDependencies: Sendable {
     public let recordRetention: RecordRetention
     /// Erasing an applicant's record on request.
     public let erasure: Erasure
+    /// Mail merges to a selection of people.
+    public let bulkMail: BulkMail
     /// Connections to GOV.UK Pay and the national Blue Badge service, per council.
     public var external: ExternalServices
     public let metrics: PrometheusCollectorRegistry?
@@ -107,6 +109,7 @@ public struct WebDependencies: Sendable {
         retention = DocumentRetention(cases: cases, vault: vault)
         recordRetention = RecordRetention(cases: cases, vault: vault)
         erasure = Erasure(cases: cases, vault: vault)
+        bulkMail = BulkMail(cases: cases)
         self.external = external
         self.metrics = metrics
     }
@@ -233,9 +236,9 @@ func application(
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "kerb"),
         logger: logger)
     app.addServices(deps.database.pool, ReadPipelineService(pipeline: deps.reads), ThreadPoolService(pool: deps.identity.hashingThreads))
-    if config.scheduledWork { app.addServices(ScheduledCasework(deps: deps, logger: logger)) }
-    if config.scheduledWork, let notify = deps.external.notify {
-        app.addServices(OutboxDispatch(deps: deps, wiring: notify, logger: logger))
+    if config.scheduledWork {
+        app.addServices(
+            ScheduledCasework(deps: deps, logger: logger), OutboxDispatch(deps: deps, wiring: deps.external.notify, logger: logger))
     }
     return app
 }

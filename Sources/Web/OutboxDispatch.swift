@@ -4,22 +4,23 @@ import Logging
 import ServiceLifecycle
 import Tenancy
 
-/// Sends every council's outbox through GOV.UK Notify, every couple of seconds, and reads
-/// delivery back every half minute. Each council is sent through its own Notify service; a
-/// council without one keeps its messages queued (the outbox page says so). Safe to run in any
-/// number of processes: the dispatcher claims messages with `SKIP LOCKED` (`Dispatcher`).
+/// Every couple of seconds, for every council: writes the next batches of bulk sends being
+/// written (resuming any a crash interrupted), sends the outbox through GOV.UK Notify, and
+/// every half minute reads delivery back. Each council is sent through its own Notify service;
+/// a council without one keeps its messages queued (the messages page says so). Safe to run in
+/// any number of processes: bulk sends and messages are claimed with `SKIP LOCKED`.
 public struct OutboxDispatch: Service {
     let deps: WebDependencies
-    let wiring: NotifyWiring
-    let dispatcher: Dispatcher
+    let wiring: NotifyWiring?
+    let dispatcher: Dispatcher?
     let interval: Duration
     let trackEvery: Int
     let logger: Logger
 
-    public init(deps: WebDependencies, wiring: NotifyWiring, interval: Duration = .seconds(2), trackEvery: Int = 15, logger: Logger) {
+    public init(deps: WebDependencies, wiring: NotifyWiring?, interval: Duration = .seconds(2), trackEvery: Int = 15, logger: Logger) {
         self.deps = deps
         self.wiring = wiring
-        self.dispatcher = Dispatcher(database: deps.identity.database, client: wiring.client, clock: deps.identity.clock)
+        self.dispatcher = wiring.map { Dispatcher(database: deps.identity.database, client: $0.client, clock: deps.identity.clock) }
         self.interval = interval
         self.trackEvery = trackEvery
         self.logger = logger
@@ -33,8 +34,9 @@ public struct OutboxDispatch: Service {
         var tenants = only ?? []
         if only == nil { tenants = try await deps.tenants.all(logger: logger) }
         for tenant in tenants where tenant.isActive {
-            guard let service = wiring.service(tenant) else { continue }
             do {
+                try await deps.bulkMail.continue(tenant.scope, logger: logger)
+                guard let dispatcher, let service = wiring?.service(tenant) else { continue }
                 let report = try await dispatcher.dispatch(tenant.scope, service: service, logger: logger)
                 if report.claimed > 0 {
                     reports[tenant.slug.description] = report

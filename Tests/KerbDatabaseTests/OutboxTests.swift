@@ -6,6 +6,7 @@ import KerbCore
 import KerbTestSupport
 import Logging
 import Notify
+import Policy
 import PostgresNIO
 import Storage
 import Testing
@@ -267,6 +268,74 @@ import Testing
                 ).collect().map { try $0.decode(String.self) }
             }
             #expect(trail == ["templates.change", "templates.reset"])
+        }
+    }
+}
+
+/// Issue 12, item 5: a bulk send to a selection, previewed, written in batches that resume after
+/// a crash, each person getting exactly one message, and cancellable.
+@Suite struct BulkMailTests {
+    static let logger = Logger(label: "test")
+
+    @Test func aBulkSendResumesAfterACrashAndReachesEachPersonOnce() async throws {
+        try await OutboxTests().withWorld { world in
+            try await SyntheticHolders.insert(world.database, world.scope, count: 250, emailEvery: 2, logger: Self.logger)
+            let bulk = BulkMail(cases: world.cases)
+            let officer = Actor.caseworker(world.officer)
+            let preview = try await bulk.preview(world.scope, .expiringBadges, as: officer, logger: Self.logger)
+            #expect(preview.count == 250 && preview.samples.count == 3)
+            #expect(preview.samples.allSatisfy { $0.subject.hasPrefix("Your Blue Badge ") && $0.body.contains("expires soon") })
+            #expect(try await world.messages().isEmpty)
+
+            let id = try await bulk.start(world.scope, .expiringBadges, as: officer, logger: Self.logger)
+            // The process dies after its first batch commits.
+            #expect(try await bulk.continue(world.scope, batch: 100, limit: 100, logger: Self.logger) == 100)
+            // Two processes resume at once.
+            async let first = bulk.continue(world.scope, batch: 60, logger: Self.logger)
+            async let second = bulk.continue(world.scope, batch: 60, logger: Self.logger)
+            let resumed = try await first + second
+            #expect(resumed == 150)
+            #expect(try await bulk.continue(world.scope, logger: Self.logger) == 0)
+            let messages = try await world.messages()
+            #expect(messages.count == 250 && Set(messages.map(\.recipient)).count == 250)
+            #expect(messages.filter { $0.channel == "email" }.count == 125)
+            let progress = try #require(try await bulk.sends(world.scope, logger: Self.logger).first)
+            #expect(progress.id == id && progress.state == "sending" && progress.total == 250 && progress.written == 250)
+
+            while try await world.dispatcher().dispatch(world.scope, service: world.service, logger: Self.logger).claimed > 0 {}
+            let references = world.fake.notifications.compactMap(\.reference)
+            #expect(references.count == 250 && Set(references).count == 250)
+            #expect(try await bulk.sends(world.scope, logger: Self.logger).first?.sent == 250)
+        }
+    }
+
+    @Test func aCancelledSendStopsWhatHasNotGone() async throws {
+        try await OutboxTests().withWorld { world in
+            try await SyntheticHolders.insert(world.database, world.scope, count: 120, logger: Self.logger)
+            let bulk = BulkMail(cases: world.cases)
+            let id = try await bulk.start(world.scope, .expiringBadges, as: .caseworker(world.officer), logger: Self.logger)
+            _ = try await bulk.continue(world.scope, batch: 50, limit: 50, logger: Self.logger)
+            try await bulk.cancel(world.scope, id, as: .caseworker(world.officer), logger: Self.logger)
+            #expect(try await bulk.continue(world.scope, logger: Self.logger) == 0)
+            #expect(try await world.messages().allSatisfy { $0.state == "cancelled" })
+            #expect(try await world.dispatcher().dispatch(world.scope, service: world.service, logger: Self.logger).claimed == 0)
+            await #expect(throws: CommunicationsError.noSuchBulkSend) {
+                try await bulk.cancel(world.scope, id, as: .caseworker(world.officer), logger: Self.logger)
+            }
+        }
+    }
+
+    /// Someone whose groups do not include sending messages is refused before anything is counted.
+    @Test func onlyThoseWhoSendMessagesMayStartOne() async throws {
+        try await OutboxTests().withWorld { world in
+            let bulk = BulkMail(cases: world.cases)
+            let viewer = Actor(
+                officer: world.officer,
+                principal: Principal(userID: world.officer.id, groups: [AccessGroup(name: "Readers", permissions: [.viewCase])]),
+                requestID: "test")
+            await #expect(throws: AccessDenied(reason: .notGranted)) {
+                try await bulk.start(world.scope, .expiringBadges, as: viewer, logger: Self.logger)
+            }
         }
     }
 }

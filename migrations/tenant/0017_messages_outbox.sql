@@ -24,6 +24,7 @@ CREATE TABLE bulk_sends (
     selection    text NOT NULL CHECK (selection ~ '^[a-z][a-z-]{1,39}$'),
     state        text NOT NULL DEFAULT 'enqueuing' CHECK (state IN ('enqueuing', 'sending', 'done', 'cancelled')),
     total        integer NOT NULL CHECK (total >= 0),
+    teams        text[],                      -- the sender's teams when confined to them, else NULL
     created_at   timestamptz NOT NULL DEFAULT now(),
     created_by   uuid REFERENCES users (id),
     cancelled_at timestamptz

@@ -20,6 +20,7 @@ struct CouncilRoutes: Sendable {
     let enforcement: EnforcementController
     let mi: ManagementInformationController
     let templates: AdminTemplatesController
+    let messages: MessagesController
     let api: ProfileAPIController
     let openAPI = OpenAPIController()
     let caseworkAPI: CaseworkAPI
@@ -63,6 +64,7 @@ struct CouncilRoutes: Sendable {
         templates = AdminTemplatesController(
             templates: MessageTemplates(database: identity.database, wording: deps.cases.outbox.wording), cases: deps.cases,
             access: access, pages: pages)
+        messages = MessagesController(deps: deps, pages: pages)
         api = ProfileAPIController(profiles: profiles)
         caseworkAPI = CaseworkAPI(
             identity: identity, cases: deps.cases, badges: badges, enforcement: deps.enforcement, documents: deps.documents)
@@ -101,6 +103,7 @@ struct CouncilRoutes: Sendable {
         enforcement.addRoutes(to: pages)
         mi.addRoutes(to: pages)
         templates.addRoutes(to: pages)
+        messages.addRoutes(to: pages)
     }
 
     /// Supplier operations at `/ops` on the service host: the same sign-in, 2FA and account pages

@@ -18,6 +18,7 @@ extension Layout {
             ("Cases", "/cases", .viewCase),
             ("Badges", "/badges", .viewCase),
             ("Enforcement", "/enforcement", .manageEnforcement),
+            ("Messages", "/messages", .sendCommunications),
             ("Reports", "/mi", .viewMI),
             ("Users", "/admin/users", .manageUsers),
             ("Access groups", "/admin/groups", .manageUsers),
