@@ -265,7 +265,9 @@ let package = Package(
         .executableTarget(
             name: "KerbBench",
             dependencies: [
-                "Web", "Tenancy", "Identity", "Audit", "Storage", "KerbCore", "Keys", "Documents",
+                "Web", "Tenancy", "Identity", "Audit", "Storage", "KerbCore", "Keys", "Documents", "Casework", "Communications", "Notify",
+                // Synthetic badge holders and the Notify fake, for the messages part.
+                "KerbTestSupport", "ContractFakes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
