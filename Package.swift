@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "Identity",
             dependencies: [
-                "KerbCore", "Storage", "Audit", "Policy", "Keys", "CArgon2", "COath",
+                "KerbCore", "Storage", "Audit", "Policy", "Keys", "CArgon2", "COath", "Communications",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

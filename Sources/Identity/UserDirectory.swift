@@ -1,4 +1,5 @@
 import Audit
+import Communications
 import Foundation
 import KerbCore
 import Logging
@@ -10,8 +11,13 @@ import Storage
 /// is audited in the same transaction as its effect.
 public struct UserDirectory: Sendable {
     public let database: TenantDatabase
+    /// Where an invitation's set-up link is written, to go by email.
+    let outbox: Outbox
 
-    public init(database: TenantDatabase) { self.database = database }
+    public init(database: TenantDatabase, outbox: Outbox) {
+        self.database = database
+        self.outbox = outbox
+    }
 
     public struct Account: Sendable {
         public let id: UUID
@@ -81,10 +87,11 @@ public struct UserDirectory: Sendable {
     }
 
     /// Creates an invited account with a one-time set-up token and asks for its first groups
-    /// (pending a second admin's approval when policy says so).
+    /// (pending a second admin's approval when policy says so). The set-up link (`link` makes it
+    /// from the token) is emailed to the person through the outbox, in the same transaction.
     public func invite(
         _ scope: TenantScope, fullName: String, email: String, groupIDs: [UUID], needsApproval: Bool, by actor: AuditEvent, now: Date,
-        logger: Logger
+        link: @Sendable (SetupToken) -> String, logger: Logger
     ) async throws -> (userID: UUID, token: SetupToken) {
         let issues = AccountProvisioning.validate(fullName: fullName, email: email, fields: ("full-name", "email"))
         guard issues.isEmpty else { throw Failure.invalid(issues) }
@@ -99,8 +106,15 @@ public struct UserDirectory: Sendable {
                 var event = actor
                 event.action = "users.invite"
                 event.target = userID.uuidString
-                event.detail = "\(groupIDs.count) group(s) requested"
+                event.detail = "\(groupIDs.count) group(s) requested, set-up link emailed"
                 try await AuditLog.record(event, on: conn, logger: logger)
+                let council = try await conn.query("SELECT display_name FROM profile", logger: logger).collect().first?.decode(String.self)
+                try await outbox.enqueue(
+                    .accountSetUp, to: Addressee(name: fullName, preferred: .email, email: email), about: .init(userID: userID),
+                    personalisation: [
+                        "council": .text(council ?? "your council"), "name": .text(fullName), "link": .text(link(token)),
+                        "expires": .text(Self.longDateTime(now.addingTimeInterval(SetupToken.lifetime))),
+                    ], by: actor.actorID, at: now, on: conn, logger: logger)
                 return (userID, token)
             }
         } catch  where DatabaseRefusal.refused(error, with: DatabaseRefusal.uniqueViolation) {
@@ -193,5 +207,12 @@ public struct UserDirectory: Sendable {
             }
             return accounts
         }
+    }
+
+    /// "9 December 2026 at 14:05" in UK time, as a link's expiry reads in an email.
+    static func longDateTime(_ date: Date) -> String {
+        var style = Date.FormatStyle(date: .long, time: .shortened, locale: Locale(identifier: "en_GB"))
+        style.timeZone = TimeZone(identifier: "Europe/London") ?? .gmt
+        return date.formatted(style)
     }
 }

@@ -15,7 +15,8 @@ enum BenchOfficer {
         let email = "officer.\(UUID().uuidString.prefix(8).lowercased())@bench.example"
         let (userID, _) = try await deps.identity.users.invite(
             scope, fullName: name, email: email, groupIDs: [], needsApproval: false,
-            by: .init(actorID: nil, actor: "kerb-bench", action: ""), now: Date(), logger: logger)
+            by: .init(actorID: nil, actor: "kerb-bench", action: ""), now: Date(), link: { "https://kerb.example/setup?token=\($0.token)" },
+            logger: logger)
         try await admin.transaction { s in
             try s.enterTenant(scope)
             try s.query(

@@ -41,7 +41,8 @@ struct SignInBench {
             let password = "lamp-orbit-velvet-42"
             let (_, token) = try await deps.identity.users.invite(
                 scope, fullName: "Kim Reader", email: email, groupIDs: [], needsApproval: false,
-                by: AuditEvent(actorID: nil, actor: "kerb-bench", action: ""), now: Date(), logger: logger)
+                by: AuditEvent(actorID: nil, actor: "kerb-bench", action: ""), now: Date(),
+                link: { "https://kerb.example/setup?token=\($0.token)" }, logger: logger)
             _ = try await deps.identity.accounts.completeSetup(scope, token: token.token, password: password, now: Date(), logger: logger)
 
             // A browser's form token and the CSRF field derived from it, as the sign-in page would set.

@@ -71,7 +71,8 @@ public struct TestCouncil: Sendable {
             return id
         }
         let (id, token) = try await deps.identity.users.invite(
-            scope, fullName: name, email: email, groupIDs: ids, needsApproval: false, by: adminEvent, now: Date(), logger: TestApp.logger)
+            scope, fullName: name, email: email, groupIDs: ids, needsApproval: false, by: adminEvent, now: Date(),
+            link: { "https://kerb.example/setup?token=\($0.token)" }, logger: TestApp.logger)
         for team in teams {
             try await deps.identity.groups.addTeam(scope, userID: id, team: team, logger: TestApp.logger)
         }

@@ -163,7 +163,7 @@ public struct IdentityServices: Sendable {
         accounts = try await AccountService(database: database, hasher: hasher, rules: try PasswordRules.bundled(), keys: keys)
         sessions = SessionService(database: database)
         groups = AccessGroupService(database: database)
-        users = UserDirectory(database: database)
+        users = UserDirectory(database: database, outbox: try Outbox.bundled())
         policies = LocalPolicyStore(database: database)
         self.hashingThreads = hashingThreads
     }

@@ -1,4 +1,5 @@
 import Audit
+import Communications
 import Foundation
 import Identity
 import KerbTestSupport
@@ -249,7 +250,7 @@ import Testing
             await #expect(throws: IdentityError.locked) {
                 _ = try await accounts.signIn(tenant.scope, email: email, password: AccountServiceTests.password, now: later, logger: log)
             }
-            try await UserDirectory(database: accounts.database).unlock(
+            try await UserDirectory(database: accounts.database, outbox: try Outbox.bundled()).unlock(
                 tenant.scope, userID: userID, by: AuditEvent(actorID: nil, actor: "Test Admin", action: ""), logger: log)
             #expect(try await accounts.useRecoveryCode(tenant.scope, userID: userID, code: codes[1], now: later, logger: log))
             #expect(

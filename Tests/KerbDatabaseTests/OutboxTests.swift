@@ -2,6 +2,7 @@ import Audit
 import Casework
 import ContractFakes
 import Foundation
+import Identity
 import KerbCore
 import KerbTestSupport
 import Logging
@@ -230,6 +231,37 @@ import Testing
                 try await conn.query("SELECT last_error FROM messages", logger: Self.logger).collect().first?.decode(String.self)
             }
             #expect(reason == "GOV.UK Notify refused the message (ValidationError: phone_number Not a UK mobile number)")
+        }
+    }
+
+    /// An invitation emails the set-up link in its own transaction; once Notify has the email,
+    /// Kerb's copy no longer holds the link (it works once, and the outbox is not a place to find one).
+    @Test func anInvitationEmailsItsSetUpLinkAndKeepsNoCopy() async throws {
+        try await withWorld { world in
+            let directory = UserDirectory(database: world.database, outbox: try Outbox.bundled())
+            let email = "robin.okafor@\(TestDatabase.uniqueToken()).example"
+            let (_, token) = try await directory.invite(
+                world.scope, fullName: "Robin Okafor", email: email, groupIDs: [], needsApproval: false,
+                by: AuditEvent(actorID: world.officer.id, actor: world.officer.name, action: ""), now: world.time.clock.now(),
+                link: { "https://kerb.example/t/test/setup?token=\($0.token)" }, logger: Self.logger)
+            let link = "https://kerb.example/t/test/setup?token=\(token.token)"
+            #expect(
+                try await world.messages() == [
+                    .init(kind: "account-set-up", channel: "email", state: "queued", recipient: email, attempts: 0)
+                ])
+            #expect(try await Self.bodies(world).first?.contains(link) == true)
+            _ = try await world.dispatcher().dispatch(world.scope, service: world.service, logger: Self.logger)
+            #expect(world.fake.notifications.first?.body.contains(link) == true)
+            #expect(world.fake.notifications.first?.subject.hasPrefix("Set up your Kerb account") == true)
+            #expect(try await Self.bodies(world) == [Dispatcher.linkRemoved])
+        }
+    }
+
+    static func bodies(_ world: World) async throws -> [String] {
+        try await world.database.transaction(world.scope, logger: logger) { conn in
+            try await conn.query("SELECT body FROM messages ORDER BY created_at", logger: logger).collect().map {
+                try $0.decode(String.self)
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Audit
+import Communications
 import Foundation
 import Identity
 import KerbTestSupport
@@ -89,11 +90,11 @@ import Testing
     @Test func disablingRevokesSetUpLinksAndALinkCannotReactivate() async throws {
         try await helper.withAccounts { accounts in
             let (tenant, _) = try await helper.councilWithAdmin(accounts)
-            let directory = UserDirectory(database: accounts.database)
+            let directory = UserDirectory(database: accounts.database, outbox: try Outbox.bundled())
             let actor = AuditEvent(actorID: nil, actor: "Test Admin", action: "")
             let (userID, token) = try await directory.invite(
                 tenant.scope, fullName: "Robin Okafor", email: "robin.okafor@\(TestDatabase.uniqueToken()).example", groupIDs: [],
-                needsApproval: false, by: actor, now: Date(), logger: Self.log)
+                needsApproval: false, by: actor, now: Date(), link: { "https://kerb.example/setup?token=\($0.token)" }, logger: Self.log)
             try await directory.disable(tenant.scope, userID: userID, by: actor, now: Date(), logger: Self.log)
             await #expect(throws: IdentityError.invalidSetupToken) {
                 _ = try await accounts.completeSetup(

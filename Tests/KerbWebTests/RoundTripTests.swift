@@ -56,7 +56,8 @@ import Testing
             let email = "casey.rounds@\(tenant.authoritySlug.dropFirst(5)).test.kerb.example"
             let (userID, _) = try await deps.identity.users.invite(
                 tenant.scope, fullName: "Casey Rounds", email: email, groupIDs: groups, needsApproval: false,
-                by: AuditEvent(actorID: nil, actor: "test", action: ""), now: Date(), logger: log)
+                by: AuditEvent(actorID: nil, actor: "test", action: ""), now: Date(),
+                link: { "https://kerb.example/setup?token=\($0.token)" }, logger: log)
             // As if they had set their password (an invited account's counts as expired).
             try await TestDatabase.prepared().transaction { admin in
                 try admin.enterTenant(tenant.scope)

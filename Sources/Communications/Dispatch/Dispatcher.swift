@@ -163,9 +163,12 @@ public struct Dispatcher: Sendable {
                 switch outcome {
                 case .sent(let notifyID), .found(let notifyID, _):
                     let status: String? = if case .found(_, let status) = outcome { status } else { "created" }
+                    // A set-up or reset link works once: once Notify has it, Kerb's copy is blanked,
+                    // so reading the outbox never yields a working link.
                     query = """
                         UPDATE messages SET state = 'sent', notify_id = \(notifyID), notify_status = \(status), sent_at = \(now),
-                            claimed_until = NULL, last_error = NULL
+                            claimed_until = NULL, last_error = NULL,
+                            body = CASE WHEN kind IN ('account-set-up', 'password-reset') THEN \(Self.linkRemoved) ELSE body END
                         WHERE id = \(message.id) AND state = 'sending' AND attempts = \(message.attempts)
                         """
                 case .retry(let reason) where message.attempts < maxAttempts:
@@ -186,6 +189,9 @@ public struct Dispatcher: Sendable {
             }
         }
     }
+
+    /// What a sent set-up or reset email's copy says instead of the link.
+    static let linkRemoved = "[The email held a one-time link; Kerb keeps no copy of it once GOV.UK Notify has it.]"
 
     /// Seconds before attempt `attempt + 1`: doubling from 5 seconds to at most an hour, with up
     /// to a fifth added at random so that councils' retries after an outage do not arrive together.

@@ -87,6 +87,7 @@ struct AdminUsersController: Sendable {
             let (_, token) = try await identity.users.invite(
                 context.tenant.scope, fullName: form.fullName, email: form.email, groupIDs: chosen,
                 needsApproval: user.security.accessChangesNeedSecondAdmin, by: AccessGuard.actor(user, context), now: identity.clock.now(),
+                link: { [publicBaseURL, slug = context.tenant.slug] in publicBaseURL.council(slug, "/setup?token=\($0.token)") },
                 logger: context.logger)
             let link = publicBaseURL.council(context.tenant.slug, "/setup?token=\(token.token)")
             return try pages.render(

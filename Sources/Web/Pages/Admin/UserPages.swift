@@ -93,7 +93,7 @@ extension MessagePage {
         MessagePage(
             title: "Account created",
             lead: [
-                "Send this one-time set-up link to \(name) yourself. It works once, within 7 days, and is shown only now.",
+                "Kerb has emailed \(name) a one-time set-up link through GOV.UK Notify (see Messages). If it does not arrive, this is the same link: it works once, within 7 days, and is shown only now.",
                 groupsWaiting ? "The access groups you chose wait for another administrator's approval." : "",
             ].filter { !$0.isEmpty }, secrets: [link],
             next: Layout.Link(label: "Back to users", href: context.basePath + "/admin/users", current: false),
