@@ -50,7 +50,7 @@ public struct AccountService: Sendable {
             let rows = try await conn.query(
                 """
                 UPDATE setup_tokens SET used_at = \(now)
-                WHERE token_hash = \(tokenHash) AND used_at IS NULL AND revoked_at IS NULL AND expires_at > \(now)
+                WHERE token_hash = \(tokenHash) AND purpose = 'setup' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > \(now)
                 RETURNING user_id
                 """, logger: logger)
             var userID: UUID?

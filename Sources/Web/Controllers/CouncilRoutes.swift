@@ -9,6 +9,7 @@ import Tenancy
 struct CouncilRoutes: Sendable {
     let home: TenantHomeController
     let signIn: SignInController
+    let passwordReset: PasswordResetController
     let account: AccountController
     let users: AdminUsersController
     let groups: AdminGroupsController
@@ -41,9 +42,10 @@ struct CouncilRoutes: Sendable {
         self.pages = pages
         let cookies = SessionCookies(secure: config.secureCookies)
         home = TenantHomeController(pages: pages, profiles: profiles)
-        signIn = SignInController(
-            identity: identity, pages: pages, cookies: cookies,
-            throttle: ClientThrottle(metrics: deps.metrics))
+        let throttle = ClientThrottle(metrics: deps.metrics)
+        signIn = SignInController(identity: identity, pages: pages, cookies: cookies, throttle: throttle)
+        passwordReset = PasswordResetController(
+            identity: identity, outbox: deps.cases.outbox, pages: pages, throttle: throttle, publicBaseURL: config.publicBaseURL)
         account = AccountController(identity: identity, access: access, pages: pages, cookies: cookies)
         users = AdminUsersController(identity: identity, access: access, pages: pages, publicBaseURL: config.publicBaseURL)
         groups = AdminGroupsController(identity: identity, access: access, pages: pages)
@@ -91,6 +93,7 @@ struct CouncilRoutes: Sendable {
             guardian: access)
         if includingHome { home.addRoutes(to: pages) }
         signIn.addRoutes(to: pages)
+        passwordReset.addRoutes(to: pages)
         account.addRoutes(to: pages)
         users.addRoutes(to: pages)
         groups.addRoutes(to: pages)

@@ -82,8 +82,9 @@ struct SignInController: Sendable {
             "form-page",
             FormPage(
                 title: "Sign in to \(context.tenant.displayName)",
-                lead: ["Your account is yours alone: do not share it. If you have forgotten your password, ask your Kerb administrator."],
-                form: form, layout: .council(context)),
+                lead: ["Your account is yours alone: do not share it."], form: form,
+                links: [Layout.Link(label: "Forgotten your password?", href: context.basePath + "/password/forgotten", current: false)],
+                layout: .council(context)),
             status: status)
     }
 
