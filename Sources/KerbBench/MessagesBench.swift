@@ -15,8 +15,9 @@ import Web
 /// Bulk mail: rendering and writing 10,000 renewal invitations to the outbox through the use
 /// case a bulk send runs (selection query, personalisation, Notify-syntax rendering, batched
 /// insert with the once-per-person index), next to one plain INSERT of 10,000 rows of the same
-/// size; then dispatching 2,000 of them through the Notify fake over HTTP, next to the same
-/// client sending 2,000 directly (no outbox). Target: the 10,000 under 10 s.
+/// size; then dispatching them all through the Notify fake over HTTP (claim, send 8 at once,
+/// record), next to the same client sending 2,000 directly (no outbox). Target: the 10,000
+/// under 10 s.
 struct MessagesBench {
     let config: DatabaseConfig
     let fleet: Fleet

@@ -17,10 +17,18 @@ public struct OutboxDispatch: Service {
     let trackEvery: Int
     let logger: Logger
 
-    public init(deps: WebDependencies, wiring: NotifyWiring?, interval: Duration = .seconds(2), trackEvery: Int = 15, logger: Logger) {
+    /// `claim`: how long a claimed message is this process's before another may take it over.
+    public init(
+        deps: WebDependencies, wiring: NotifyWiring?, interval: Duration = .seconds(2), trackEvery: Int = 15, claim: TimeInterval = 120,
+        logger: Logger
+    ) {
         self.deps = deps
         self.wiring = wiring
-        self.dispatcher = wiring.map { Dispatcher(database: deps.identity.database, client: $0.client, clock: deps.identity.clock) }
+        self.dispatcher = wiring.map {
+            var dispatcher = Dispatcher(database: deps.identity.database, client: $0.client, clock: deps.identity.clock)
+            dispatcher.claim = claim
+            return dispatcher
+        }
         self.interval = interval
         self.trackEvery = trackEvery
         self.logger = logger
