@@ -17,15 +17,18 @@ public struct OutboxDispatch: Service {
     let trackEvery: Int
     let logger: Logger
 
-    /// `claim`: how long a claimed message is this process's before another may take it over.
+    /// `claim`: how long a claimed message is this process's before another may take it over;
+    /// `perMinute`: the sends a minute this process makes per council (Notify allows 3,000 unless
+    /// it raised the council's limit).
     public init(
         deps: WebDependencies, wiring: NotifyWiring?, interval: Duration = .seconds(2), trackEvery: Int = 15, claim: TimeInterval = 120,
-        logger: Logger
+        perMinute: Int = 2_400, logger: Logger
     ) {
         self.deps = deps
         self.wiring = wiring
         self.dispatcher = wiring.map {
-            var dispatcher = Dispatcher(database: deps.identity.database, client: $0.client, clock: deps.identity.clock)
+            var dispatcher = Dispatcher(
+                database: deps.identity.database, client: $0.client, clock: deps.identity.clock, pace: SendPace(perMinute: perMinute))
             dispatcher.claim = claim
             return dispatcher
         }

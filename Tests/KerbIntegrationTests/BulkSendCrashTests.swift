@@ -17,7 +17,7 @@ import Testing
 /// HTTP: every person gets exactly one message, and Notify receives each exactly once.
 @Suite struct BulkSendCrashTests {
     static let logger = Logger(label: "test")
-    static let people = 2_000
+    static let people = 10_000
 
     /// The `kerb` executable `swift build` made beside this test bundle.
     static func kerbBinary() throws -> URL {
@@ -60,11 +60,12 @@ import Testing
             environment["KERB_SECRETS_DIR"] = secrets.path
             environment["KERB_NOTIFY_URL"] = "http://127.0.0.1:\(port)"
             environment["KERB_OUTBOX_CLAIM_SECONDS"] = "2"
+            environment["KERB_NOTIFY_PER_MINUTE"] = "1000000"
             // The first run: killed once it has written a batch and Notify has taken some messages.
             let first = try Self.launch(
                 binary, ["messages", "bulk", "--tenant", tenant.slug.description, "--selection", "expiring-badges", "--send"], environment)
             let deadline = ContinuousClock.now + .seconds(120)
-            while fake.notifications.count < 150, ContinuousClock.now < deadline, first.isRunning {
+            while fake.notifications.count < 2_000, ContinuousClock.now < deadline, first.isRunning {
                 try await Task.sleep(for: .milliseconds(20))
             }
             try #require(first.isRunning, "the first run ended before it could be killed")
