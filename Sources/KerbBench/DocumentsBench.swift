@@ -61,10 +61,10 @@ struct DocumentsBench {
                 var download: [Double] = []
                 for round in 0..<rounds {
                     let copied = work.appendingPathComponent("copy-\(megabytes)-\(round).pdf")
-                    copy.append(try await Self.seconds { try Self.copyAndSync(source, to: copied) })
+                    copy.append(try await Tools.seconds { try Self.copyAndSync(source, to: copied) })
                     var stored: CaseDocument?
                     upload.append(
-                        try await Self.seconds {
+                        try await Tools.seconds {
                             stored = try await deps.documents.upload(
                                 scope, reference: reference, .init(stage: .application, documentClass: .evidence, fileName: "bench.pdf"),
                                 body: Self.chunks(source), policy: policy, as: actor, logger: logger)
@@ -72,7 +72,7 @@ struct DocumentsBench {
                     guard let id = stored?.id else { continue }
                     let out = work.appendingPathComponent("download-\(megabytes)-\(round).pdf")
                     download.append(
-                        try await Self.seconds {
+                        try await Tools.seconds {
                             let (_, stream) = try await deps.documents.open(scope, reference: reference, id: id, as: actor, logger: logger)
                             _ = FileManager.default.createFile(atPath: out.path, contents: nil)
                             let handle = try FileHandle(forWritingTo: out)
@@ -101,7 +101,7 @@ struct DocumentsBench {
             var times: [Double] = []
             for _ in 0..<rounds {
                 times.append(
-                    try await Self.seconds {
+                    try await Tools.seconds {
                         let archive = try await deps.subjectAccess.archive(scope, reference: reference, as: actor, logger: logger)
                         try? FileManager.default.removeItem(at: archive.file.deletingLastPathComponent())
                     })
@@ -109,13 +109,6 @@ struct DocumentsBench {
             report.line(
                 String(format: "  subject access archive, %d documents (about %d MB): %.0f ms", count, count, Stats.median(times) * 1000))
         }
-    }
-
-    static func seconds(_ body: () async throws -> Void) async throws -> Double {
-        let start = ContinuousClock.now
-        try await body()
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     /// The file in 64 KiB pieces, read as they are asked for (as a request body arrives).

@@ -46,7 +46,7 @@ struct MessagesBench {
                 officer: system.officer,
                 principal: Principal(userID: system.officer.id, groups: [AccessGroup(name: "Bench", permissions: [.sendCommunications])]))
 
-            let plain = try await Self.seconds {
+            let plain = try await Tools.seconds {
                 try await database.transaction(scope, logger: logger) { conn in
                     _ = try await conn.query(
                         """
@@ -58,7 +58,7 @@ struct MessagesBench {
                     _ = try await conn.query("DELETE FROM messages WHERE state = 'cancelled'", logger: logger)
                 }
             }
-            let bulk = try await Self.seconds {
+            let bulk = try await Tools.seconds {
                 _ = try await deps.bulkMail.start(scope, .expiringBadges, as: officer, logger: logger)
                 while try await deps.bulkMail.continue(scope, batch: 1_000, logger: logger) > 0 {}
             }
@@ -81,7 +81,7 @@ struct MessagesBench {
             var dispatcher = Dispatcher(database: database, client: client, pace: SendPace(perMinute: 1_000_000))
             dispatcher.batch = 250
             var sent = 0
-            let dispatch = try await Self.seconds {
+            let dispatch = try await Tools.seconds {
                 while sent < dispatched {
                     let report = try await dispatcher.dispatch(scope, service: service, logger: logger)
                     guard report.claimed > 0 else { break }
@@ -89,7 +89,7 @@ struct MessagesBench {
                     if sent >= dispatched { break }
                 }
             }
-            let direct = try await Self.seconds {
+            let direct = try await Tools.seconds {
                 try await withThrowingTaskGroup(of: Void.self) { sends in
                     for worker in 0..<8 {
                         sends.addTask {
@@ -116,10 +116,4 @@ struct MessagesBench {
         await fake.stop()
     }
 
-    static func seconds(_ body: () async throws -> Void) async throws -> Double {
-        let start = ContinuousClock.now
-        try await body()
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
 }

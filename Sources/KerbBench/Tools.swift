@@ -6,6 +6,14 @@ import Synchronization
 
 /// The external load generators: `wrk` for HTTP, `pgbench` for PostgreSQL's own baseline.
 enum Tools {
+    /// How long `body` takes, in seconds.
+    static func seconds(_ body: () async throws -> Void) async throws -> Double {
+        let start = ContinuousClock.now
+        try await body()
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
     struct WrkResult {
         let requestsPerSecond: Double
         let p50: Double

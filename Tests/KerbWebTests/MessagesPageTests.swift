@@ -34,6 +34,7 @@ import Web
             try await deps.bulkMail.continue(scope, batch: 10, limit: 10, logger: Self.logger)
             let progress = try await officer.get("/messages")
             #expect(progress.html.contains("Preparing: 0 of 30 sent (0%), 10 prepared"))
+            #expect(progress.html.contains(#"<progress class="kerb-progress" max="30" value="0" aria-label="Sent so far"></progress>"#))
             let cancel = try #require(
                 progress.html.components(separatedBy: "action=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
                     .first { $0.hasSuffix("/cancel") })
@@ -42,6 +43,19 @@ import Web
             #expect(cancelled.html.contains("Cancelled: 0 of 30 sent (0%), 10 prepared, 0 to act on, 10 cancelled"))
             try await deps.bulkMail.continue(scope, logger: Self.logger)
             #expect(try await deps.bulkMail.sends(scope, logger: Self.logger).first?.written == 10)
+
+            // A letter on a case prints in large print on request.
+            let reference = try await council.world.application(for: "Ruth Adeyemi", eligibility: .blind)
+            let casePage = try await officer.get("/cases/\(reference)")
+            let letter = try #require(
+                casePage.html.components(separatedBy: "href=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+                    .first { $0.contains("/letters/") })
+            let path = String(letter.dropFirst(await officer.base.count))
+            let standard = try await officer.get(path)
+            #expect(standard.status == .ok && !standard.html.contains("kerb-letter--large") && standard.html.contains(">Large print<"))
+            let large = try await officer.get(path + "?print=large")
+            #expect(large.html.contains("kerb-letter kerb-letter--large") && large.html.contains(">Standard print<"))
+            #expect(large.html.contains("Dear Ruth Adeyemi") && large.html.contains("SW1A"))
 
             // The administrator's groups do not send messages: refused, and no link to the page.
             #expect(try await council.admin.get("/messages").status == .forbidden)

@@ -75,12 +75,12 @@ public struct BulkMail: Sendable {
             let count = try await Self.count(conn, selection, teams: teams, now: now, logger)
             let policy = try await LocalPolicyStore.inForce(on: conn, logger: logger)
             var samples: [(String, NotifyChannel, String, String)] = []
+            var wordings: [NotifyChannel: Wording] = [:]
             for recipient in try await Self.recipients(conn, selection, teams: teams, bulkID: nil, limit: 3, now: now, logger) {
                 let item = Self.item(recipient, policy: policy, now: now)
-                let route = item.addressee.route(for: selection.kind)
-                let wording = try await cases.outbox.wording.current(selection.kind, route.channel, on: conn, logger: logger)
-                let rendered = try wording.template.render(item.personalisation, bullets: route.channel != .sms)
-                samples.append((item.addressee.name, route.channel, rendered.subject, rendered.body))
+                let rendered = try await cases.outbox.render(
+                    selection.kind, for: item.addressee, item.personalisation, wordings: &wordings, on: conn, logger: logger)
+                samples.append((item.addressee.name, rendered.route.channel, rendered.subject, rendered.body))
             }
             return Preview(count: count, samples: samples)
         }

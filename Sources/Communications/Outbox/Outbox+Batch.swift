@@ -31,19 +31,12 @@ extension Outbox {
         var applications: [UUID] = [], people: [UUID] = [], channels: [String] = [], versions: [Int] = [], subjects: [String] = []
         var bodies: [String] = [], addressees: [String] = [], recipients: [String] = [], states: [String] = [], notes: [String] = []
         for item in items {
-            let route = item.addressee.route(for: kind)
-            let wording: Wording
-            if let known = wordings[route.channel] {
-                wording = known
-            } else {
-                wording = try await self.wording.current(kind, route.channel, on: conn, logger: logger)
-                wordings[route.channel] = wording
-            }
-            let rendered = try wording.template.render(item.personalisation, bullets: route.channel != .sms)
+            let rendered = try await render(kind, for: item.addressee, item.personalisation, wordings: &wordings, on: conn, logger: logger)
+            let route = rendered.route
             applications.append(item.applicationID)
             people.append(item.personID)
             channels.append(route.channel.rawValue)
-            versions.append(wording.version)
+            versions.append(rendered.version)
             subjects.append(rendered.subject)
             bodies.append(rendered.body)
             addressees.append(item.addressee.name)

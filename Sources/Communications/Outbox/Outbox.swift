@@ -43,9 +43,9 @@ public struct Outbox: Sendable {
         _ kind: MessageKind, to addressee: Addressee, about: About, personalisation: [String: NotifyValue], by: UUID?, at: Date,
         on conn: PostgresConnection, logger: Logger
     ) async throws -> Queued {
-        let route = addressee.route(for: kind)
-        let wording = try await wording.current(kind, route.channel, on: conn, logger: logger)
-        let rendered = try wording.template.render(personalisation, bullets: route.channel != .sms)
+        var wordings: [NotifyChannel: Wording] = [:]
+        let rendered = try await render(kind, for: addressee, personalisation, wordings: &wordings, on: conn, logger: logger)
+        let route = rendered.route
         let state = route.held == nil ? "queued" : "held"
         var id: UUID?
         for try await value in try await conn.query(
@@ -53,7 +53,7 @@ public struct Outbox: Sendable {
             INSERT INTO messages (application_id, person_id, user_id, bulk_id, kind, channel, template_version, subject, body,
                 addressee, recipient, state, last_error, created_by, created_at, next_attempt_at)
             VALUES (\(about.applicationID), \(about.personID), \(about.userID), \(about.bulkID), \(kind.rawValue),
-                \(route.channel.rawValue), \(wording.version), \(rendered.subject), \(rendered.body), \(addressee.name),
+                \(route.channel.rawValue), \(rendered.version), \(rendered.subject), \(rendered.body), \(addressee.name),
                 \(route.recipient), \(state), \(route.held), \(by), \(at), \(at))
             RETURNING id
             """, logger: logger
@@ -66,4 +66,32 @@ public struct Outbox: Sendable {
 extension Outbox {
     /// The outbox with Kerb's bundled default wording.
     public static func bundled() throws -> Outbox { Outbox(wording: try MessageWording.bundled()) }
+}
+
+extension Outbox {
+    /// A message rendered for its addressee: how it goes, which version of the wording, and what it says.
+    public struct Rendered: Sendable {
+        public let route: Addressee.Route
+        public let version: Int
+        public let subject: String
+        public let body: String
+    }
+
+    /// Renders `kind` for `addressee` from the wording in force for the channel it goes by,
+    /// reading each channel's wording once into `wordings` (a batch renders many with one lookup).
+    public func render(
+        _ kind: MessageKind, for addressee: Addressee, _ personalisation: [String: NotifyValue], wordings: inout [NotifyChannel: Wording],
+        on conn: PostgresConnection, logger: Logger
+    ) async throws -> Rendered {
+        let route = addressee.route(for: kind)
+        let found: Wording
+        if let known = wordings[route.channel] {
+            found = known
+        } else {
+            found = try await wording.current(kind, route.channel, on: conn, logger: logger)
+            wordings[route.channel] = found
+        }
+        let text = try found.template.render(personalisation, bullets: route.channel != .sms)
+        return Rendered(route: route, version: found.version, subject: text.subject, body: text.body)
+    }
 }

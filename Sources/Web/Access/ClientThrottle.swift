@@ -33,6 +33,17 @@ final class ClientThrottle: Sendable {
         self.capacity = capacity
     }
 
+    /// `handler` behind this throttle: every credential a client can guess at (a password, a
+    /// code, a one-time link) counts one attempt before the handler runs.
+    func guarding(
+        _ handler: @escaping @Sendable (Request, TenantRequestContext) async throws -> Response
+    ) -> @Sendable (Request, TenantRequestContext) async throws -> Response {
+        { [self] request, context in
+            try attempt(client: context.client)
+            return try await handler(request, context)
+        }
+    }
+
     /// Counts one attempt by this request's client (`ClientAddressMiddleware`); throws
     /// `TooManyAttempts` (429) past the limit.
     func attempt(client: String) throws {

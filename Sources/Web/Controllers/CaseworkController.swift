@@ -213,8 +213,12 @@ struct CaseworkController: Sendable {
         let file = try await cases.file(context.tenant.scope, reference: reference, as: context.actor, logger: context.logger)
         let id = try context.parameters.require("letter", as: UUID.self)
         guard let letter = file.letters.first(where: { $0.id == id }) else { throw CaseworkError.noSuchCase }
+        let largePrint = request.uri.queryParameters.get("print") == "large"
         return try pages.render(
-            "letter", LetterPage(letter, reference: reference, basePath: context.basePath, layout: .council(context, current: "/cases")))
+            "letter",
+            LetterPage(
+                letter, reference: reference, basePath: context.basePath, largePrint: largePrint,
+                layout: .council(context, current: "/cases")))
     }
 
     /// What every case form handler starts from: who acts, the case in the path, the form sent.

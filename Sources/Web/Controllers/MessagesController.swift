@@ -111,7 +111,9 @@ struct MessagesPage {
                 rows: sends.map { send in
                     .init(cells: [
                         .init(key: "Who to", value: BulkSelection(rawValue: send.selection)?.title ?? send.selection),
-                        .init(key: "Progress", value: Self.progress(send)),
+                        .init(
+                            key: "Progress", value: Self.progress(send),
+                            progress: .init(value: send.sent, max: max(send.total, 1), label: "Sent so far")),
                         .init(key: "Started", value: "\(send.startedBy ?? "Someone"), \(Formats.dateTime(send.startedAt))"),
                     ])
                 })

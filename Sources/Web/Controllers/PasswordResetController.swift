@@ -17,18 +17,9 @@ struct PasswordResetController: Sendable {
 
     func addRoutes(to group: DeclaredRoutes) {
         group.get("password/forgotten", .anyone, use: askPage)
-        group.post("password/forgotten", .anyone, use: throttled(ask))
+        group.post("password/forgotten", .anyone, use: throttle.guarding(ask))
         group.get("password/reset", .anyone, use: resetPage)
-        group.post("password/reset", .anyone, use: throttled(reset))
-    }
-
-    private func throttled(
-        _ handler: @escaping @Sendable (Request, TenantRequestContext) async throws -> Response
-    ) -> @Sendable (Request, TenantRequestContext) async throws -> Response {
-        { [throttle] request, context in
-            try throttle.attempt(client: context.client)
-            return try await handler(request, context)
-        }
+        group.post("password/reset", .anyone, use: throttle.guarding(reset))
     }
 
     @Sendable func askPage(_ request: Request, context: TenantRequestContext) async throws -> Response {

@@ -16,24 +16,14 @@ struct SignInController: Sendable {
 
     func addRoutes(to group: DeclaredRoutes) {
         group.get("sign-in", .anyone, use: signInPage)
-        group.post("sign-in", .anyone, use: throttled(signIn))
+        group.post("sign-in", .anyone, use: throttle.guarding(signIn))
         group.get("sign-in/code", .anyone, use: codePage)
-        group.post("sign-in/code", .anyone, use: throttled(code))
+        group.post("sign-in/code", .anyone, use: throttle.guarding(code))
         group.get("sign-in/enrol", .anyone, use: enrolPage)
-        group.post("sign-in/enrol", .anyone, use: throttled(enrol))
+        group.post("sign-in/enrol", .anyone, use: throttle.guarding(enrol))
         group.post("sign-out", .anyone, use: signOut)
         group.get("setup", .anyone, use: setupPage)
-        group.post("setup", .anyone, use: throttled(setup))
-    }
-
-    /// Every credential a client can guess at goes through the per-client throttle first.
-    private func throttled(
-        _ handler: @escaping @Sendable (Request, TenantRequestContext) async throws -> Response
-    ) -> @Sendable (Request, TenantRequestContext) async throws -> Response {
-        { [throttle] request, context in
-            try throttle.attempt(client: context.client)
-            return try await handler(request, context)
-        }
+        group.post("setup", .anyone, use: throttle.guarding(setup))
     }
 
     // MARK: password

@@ -6,6 +6,15 @@ struct RecordPage: Sendable {
         let key: String
         let value: String
         var href: String? = nil
+        /// A bar before the value, for a figure that grows towards a total (a bulk send).
+        var progress: Progress? = nil
+    }
+
+    /// `value` of `max`, drawn by the browser's own `<progress>` (no script, no inline style).
+    struct Progress: Sendable {
+        let value: Int
+        let max: Int
+        let label: String
     }
 
     /// A one-button form (post/redirect/get), for actions that need no input.

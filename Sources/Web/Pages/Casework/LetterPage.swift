@@ -12,11 +12,15 @@ struct LetterPage: Sendable {
     let status: String
     let body: [String]
     let backHref: String
+    /// Printed large (RNIB's clear print guidance: 16 point and up), for a reader who asks for it.
+    let largePrint: Bool
+    /// The same letter the other way: large print from standard, standard from large.
+    let otherPrintHref: String
     let layout: Layout
 }
 
 extension LetterPage {
-    init(_ letter: CaseFile.Letter, reference: String, basePath: String, layout: Layout) {
+    init(_ letter: CaseFile.Letter, reference: String, basePath: String, largePrint: Bool = false, layout: Layout) {
         let channel = NotifyChannel(rawValue: letter.channel) ?? .letter
         let heading =
             channel == .letter
@@ -26,6 +30,9 @@ extension LetterPage {
         self.init(
             title: Self.title(letter.kind), reference: reference, status: Self.status(letter),
             body: heading + subject + letter.body.components(separatedBy: "\n"), backHref: "\(basePath)/cases/\(reference)",
+            largePrint: largePrint,
+            otherPrintHref: "\(basePath)/cases/\(reference)/letters/\(letter.id.uuidString.lowercased())"
+                + (largePrint ? "" : "?print=large"),
             layout: layout)
     }
 
