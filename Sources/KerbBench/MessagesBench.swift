@@ -109,9 +109,10 @@ struct MessagesBench {
             }
             report.line(
                 String(
-                    format: "  dispatch through the outbox: %d in %.2f s (%.0f/s)   the client alone, 8 at once: %.0f/s   ratio %.2fx",
+                    format:
+                        "  dispatch through the outbox: %d in %.2f s (%.0f/s)   the client alone, 8 at once: %.0f/s   ratio %.2fx   %.0fx Notify's rate limit (3,000 a minute)",
                     sent, dispatch, Double(sent) / dispatch, Double(dispatched) / direct,
-                    (Double(sent) / dispatch) / (Double(dispatched) / direct)))
+                    (Double(sent) / dispatch) / (Double(dispatched) / direct), (Double(sent) / dispatch) / 50))
         }
         await fake.stop()
     }
