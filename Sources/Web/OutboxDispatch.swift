@@ -1,6 +1,7 @@
 import Communications
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 import Tenancy
 
@@ -37,18 +38,27 @@ public struct OutboxDispatch: Service {
         self.logger = logger
     }
 
-    /// One pass over every active council with Notify set up (or just `only`); returns what was
-    /// sent per council slug. `track` also reads delivery back.
+    /// One pass over every active council (or just `only`); returns what was sent per council
+    /// slug. `track` also reads delivery back. With `quiet`, councils that had nothing to do in
+    /// their last three passes are skipped (the service visits them every `trackEvery`th pass,
+    /// so 2,000 quiet councils cost two transactions each per half minute, not per two seconds).
     @discardableResult
-    public func runOnce(only: [Tenant]? = nil, track: Bool = true) async throws -> [String: Dispatcher.Report] {
+    public func runOnce(only: [Tenant]? = nil, track: Bool = true, quiet: QuietCouncils? = nil) async throws -> [String: Dispatcher.Report]
+    {
         var reports: [String: Dispatcher.Report] = [:]
         var tenants = only ?? []
         if only == nil { tenants = try await deps.tenants.all(logger: logger) }
         for tenant in tenants where tenant.isActive {
+            let slug = tenant.slug.description
+            if !track, quiet?.isQuiet(slug) == true { continue }
             do {
-                try await deps.bulkMail.continue(tenant.scope, logger: logger)
-                guard let dispatcher, let service = wiring?.service(tenant) else { continue }
+                let written = try await deps.bulkMail.continue(tenant.scope, logger: logger)
+                guard let dispatcher, let service = wiring?.service(tenant) else {
+                    quiet?.record(slug, busy: written > 0)
+                    continue
+                }
                 let report = try await dispatcher.dispatch(tenant.scope, service: service, logger: logger)
+                quiet?.record(slug, busy: written > 0 || report.claimed > 0)
                 if report.claimed > 0 {
                     reports[tenant.slug.description] = report
                     for (outcome, count) in [
@@ -72,13 +82,28 @@ public struct OutboxDispatch: Service {
 
     public func run() async throws {
         let interval = self.interval
+        let quiet = QuietCouncils()
         await cancelWhenGracefulShutdown {
             var pass = 0
             while !Task.isCancelled {
-                _ = try? await runOnce(track: pass % trackEvery == 0)
+                _ = try? await runOnce(track: pass % trackEvery == 0, quiet: quiet)
                 pass += 1
                 guard (try? await Task.sleep(for: interval)) != nil else { return }
             }
         }
+    }
+}
+
+/// Which councils had nothing to send lately, so the two-second passes can skip them.
+public final class QuietCouncils: Sendable {
+    private let idle = NIOLockedValueBox<[String: Int]>([:])
+
+    public init() {}
+
+    /// Quiet: nothing to do in the last three passes that visited it.
+    func isQuiet(_ slug: String) -> Bool { idle.withLockedValue { $0[slug, default: 0] >= 3 } }
+
+    func record(_ slug: String, busy: Bool) {
+        idle.withLockedValue { $0[slug] = busy ? 0 : $0[slug, default: 0] + 1 }
     }
 }
