@@ -178,7 +178,7 @@ public final class GovUKNotifyFake: Sendable {
         guard let token = FakeHTTP.bearer(request) else {
             return Self.error(401, "AuthError", NotifyTokenCheck.Failure.missing.description)
         }
-        guard let issuer = NotifyTokenCheck.issuer(of: token) else {
+        guard let issuer = await NotifyTokenCheck.issuer(of: token) else {
             return Self.error(403, "AuthError", NotifyTokenCheck.Failure.malformed.description)
         }
         guard let secrets = state.withLockedValue({ $0.services[issuer]?.secrets }) else {

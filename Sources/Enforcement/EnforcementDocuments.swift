@@ -82,26 +82,7 @@ public struct EnforcementDocuments: Sendable {
         try await enforcement.authorise(actor, scope, reference, logger: logger)
         let (document, sealedKey) = try await enforcement.database.transaction(scope, logger: logger) { conn in
             let caseID = try await Self.caseID(conn, reference, logger)
-            var found: (CaseDocument, Data, UUID?)?
-            for try await (kind, name, media, count, hash, by, at, key, person) in try await conn.query(
-                """
-                SELECT d.class, d.file_name, d.content_type, d.byte_count, encode(d.sha256, 'hex'), u.full_name, d.uploaded_at,
-                    d.sealed_key, e.person_id
-                FROM documents d JOIN enforcement_cases e ON e.id = d.enforcement_case_id LEFT JOIN users u ON u.id = d.uploaded_by
-                WHERE d.id = \(id) AND d.enforcement_case_id = \(caseID)
-                """, logger: logger
-            ).decode((String, String, String, Int, String, String?, Date, Data, UUID?).self) {
-                guard let kind = DocumentClass(rawValue: kind) else { continue }
-                found = (
-                    CaseDocument(
-                        id: id, stage: .enforcement, documentClass: kind, fileName: name, mediaType: media, byteCount: count, sha256: hash,
-                        uploadedBy: by, uploadedAt: at), key, person
-                )
-            }
-            guard let found else { throw CaseworkError.noSuchDocument }
-            try await ViewLog.record(
-                RecordView(.document, id.uuidString.lowercased(), personID: found.2), by: actor.viewer, on: conn, logger: logger)
-            return (found.0, found.1)
+            return try await CaseDocuments.opened(conn, id: id, of: .enforcementCase(caseID), by: actor.viewer, logger: logger)
         }
         return (document, try await vault.open(id, sealedKey: sealedKey, scope, logger: logger))
     }

@@ -58,6 +58,17 @@ public enum TestDatabase {
         try await admin.transaction { session in try councilKeys.ensure(session, .supplierOps) }
     }
 
+    /// Councils' schemas as the web application reaches them (the `kerb_app` login, a pool of
+    /// `connections`), for the length of `body`.
+    public static func withAppDatabase<T>(connections: Int = 2, _ body: (TenantDatabase) async throws -> T) async throws -> T {
+        let client = PostgresClient(config, login: .app, maxConnections: connections, logger: Logger(label: "test"))
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(TenantDatabase(client: client))
+        }
+    }
+
     /// Waits until the control plane is migrated and the catalogue loaded.
     public static func prepared() async throws -> AdminDatabase {
         try await preparation.value

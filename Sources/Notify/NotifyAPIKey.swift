@@ -79,16 +79,9 @@ public enum NotifyTokenCheck {
         }
     }
 
-    /// The service id the token is for, without checking its signature (to find the key to check it with).
-    public static func issuer(of token: String) -> String? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, var encoded = parts.dropFirst().first.map(String.init) else { return nil }
-        encoded = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while encoded.count % 4 != 0 { encoded += "=" }
-        guard let data = Data(base64Encoded: encoded),
-            let claims = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return nil }
-        return claims["iss"] as? String
+    /// The service id the token is for, read without checking its signature (to find the key to check it with).
+    public static func issuer(of token: String) async -> String? {
+        try? await JWTKeyCollection().unverified(token, as: NotifyClaims.self).iss.value
     }
 
     /// Checks `token` against the service's secrets (any of its keys); throws Notify's reason.

@@ -35,17 +35,13 @@ import Testing
     }
 
     func withWorld(_ body: (World) async throws -> Void) async throws {
-        let client = PostgresClient(TestDatabase.config, login: .app, maxConnections: 2, logger: Self.logger)
         let national = NationalBlueBadgeFake(tokens: ["token-test": "TESTLA", "token-other": "OTHERLA"])
         let pay = GovUKPayFake(apiKeys: ["api_test_council": "Test council", "api_test_other": "Other council"])
         let nationalPort = try await national.start()
         let payPort = try await pay.start()
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await client.run() }
-                defer { group.cancelAll() }
+            try await TestDatabase.withAppDatabase { database in
                 let tenant = try await TestDatabase.onboardTestTenant().tenant
-                let database = TenantDatabase(client: client)
                 let staff = try await TestDatabase.councilStaff(tenant.scope)
                 let outbox = try Outbox.bundled()
                 let nationalClient = NationalBlueBadgeClient(baseURL: "http://127.0.0.1:\(nationalPort)", token: "token-test")

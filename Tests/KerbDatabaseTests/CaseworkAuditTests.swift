@@ -28,12 +28,8 @@ import Testing
     func withCase(
         _ body: (CaseService, TenantDatabase, TenantScope, String, Officer, Officer, ManualTime) async throws -> Void
     ) async throws {
-        let client = PostgresClient(TestDatabase.config, login: .app, maxConnections: 2, logger: Self.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
+        try await TestDatabase.withAppDatabase { database in
             let tenant = try await TestDatabase.onboardTestTenant().tenant
-            let database = TenantDatabase(client: client)
             let staff = try await TestDatabase.councilStaff(tenant.scope)
             let time = ManualTime(Date(timeIntervalSince1970: 1_790_000_000))  // 21 Sep 2026, a Monday
             let cases = CaseService(database: database, outbox: try Outbox.bundled(), clock: time.clock)

@@ -67,7 +67,6 @@ import Testing
     /// A council with an officer, a service on a clock the test moves, and a Notify fake (on the
     /// same clock, so claims lapse and statuses move when the test says) with the council's service.
     func withWorld(_ body: (World) async throws -> Void) async throws {
-        let client = PostgresClient(TestDatabase.config, login: .app, maxConnections: 4, logger: Self.logger)
         let time = ManualTime(Date())
         let fake = GovUKNotifyFake(statusStep: 60, clock: { time.clock.now() })
         let port = try await fake.start()
@@ -81,11 +80,8 @@ import Testing
             ])
         let notify = GovUKNotifyClient(baseURL: "http://127.0.0.1:\(port)", timeout: .seconds(5), clock: { time.clock.now() })
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await client.run() }
-                defer { group.cancelAll() }
+            try await TestDatabase.withAppDatabase(connections: 4) { database in
                 let tenant = try await TestDatabase.onboardTestTenant().tenant
-                let database = TenantDatabase(client: client)
                 let staff = try await TestDatabase.councilStaff(tenant.scope)
                 let cases = CaseService(database: database, outbox: try Outbox.bundled(), clock: time.clock)
                 try await body(

@@ -49,11 +49,7 @@ import Testing
         try Data(key.text.utf8).write(to: folder.appendingPathComponent("notify-api-key"))
         try Data(NotifyService.templatesFile(templates).utf8).write(to: folder.appendingPathComponent("notify-templates"))
 
-        let client = PostgresClient(TestDatabase.config, login: .app, maxConnections: 2, logger: Self.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            let database = TenantDatabase(client: client)
+        try await TestDatabase.withAppDatabase { database in
             try await SyntheticHolders.insert(database, tenant.scope, count: Self.people, emailEvery: 2, logger: Self.logger)
 
             var environment = ProcessInfo.processInfo.environment

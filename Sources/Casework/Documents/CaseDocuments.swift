@@ -147,26 +147,7 @@ public struct CaseDocuments: Sendable {
     ) {
         let (document, sealedKey) = try await cases.access.run(scope, logger: logger) { conn in
             let row = try await CaseService.authorised(conn, reference, .viewCase, as: actor, lock: false, logger)
-            var found: (CaseDocument, Data, UUID)?
-            for try await (stage, kind, name, media, count, hash, by, at, key, person) in try await conn.query(
-                """
-                SELECT d.stage, d.class, d.file_name, d.content_type, d.byte_count, encode(d.sha256, 'hex'), u.full_name,
-                    d.uploaded_at, d.sealed_key, a.person_id
-                FROM documents d JOIN applications a ON a.id = d.application_id LEFT JOIN users u ON u.id = d.uploaded_by
-                WHERE d.id = \(id) AND d.application_id = \(row.id)
-                """, logger: logger
-            ).decode((String, String, String, String, Int, String, String?, Date, Data, UUID).self) {
-                guard let stage = DocumentStage(rawValue: stage), let kind = DocumentClass(rawValue: kind) else { continue }
-                found = (
-                    CaseDocument(
-                        id: id, stage: stage, documentClass: kind, fileName: name, mediaType: media, byteCount: count, sha256: hash,
-                        uploadedBy: by, uploadedAt: at), key, person
-                )
-            }
-            guard let found else { throw CaseworkError.noSuchDocument }
-            try await ViewLog.record(
-                RecordView(.document, id.uuidString.lowercased(), personID: found.2), by: actor.viewer, on: conn, logger: logger)
-            return (found.0, found.1)
+            return try await Self.opened(conn, id: id, of: .application(row.id), by: actor.viewer, logger: logger)
         }
         return (document, try await vault.open(id, sealedKey: sealedKey, scope, logger: logger))
     }
@@ -192,5 +173,46 @@ public struct CaseDocuments: Sendable {
         if policy.allowPng { types.insert(.png) }
         if policy.allowHeic { types.insert(.heic) }
         return types
+    }
+}
+
+/// What a document belongs to: a case (application) or an enforcement case.
+public enum DocumentOwner: Sendable {
+    case application(UUID)
+    case enforcementCase(UUID)
+}
+
+extension CaseDocuments {
+    /// Document `id` of `owner` with its sealed key, its opening logged for `viewer` (who, from
+    /// where, which document, whose) in the caller's transaction: the one read behind every
+    /// download. Another owner's document answers like a missing one.
+    public static func opened(_ conn: PostgresConnection, id: UUID, of owner: DocumentOwner, by viewer: Viewer, logger: Logger)
+        async throws -> (CaseDocument, Data)
+    {
+        let (application, enforcementCase): (UUID?, UUID?) =
+            switch owner {
+            case .application(let id): (id, nil)
+            case .enforcementCase(let id): (nil, id)
+            }
+        // Read whole before the view is logged on the same connection.
+        let rows = try await conn.query(
+            """
+            SELECT d.stage, d.class, d.file_name, d.content_type, d.byte_count, encode(d.sha256, 'hex'), u.full_name,
+                d.uploaded_at, d.sealed_key, coalesce(a.person_id, e.person_id)
+            FROM documents d LEFT JOIN applications a ON a.id = d.application_id
+                LEFT JOIN enforcement_cases e ON e.id = d.enforcement_case_id LEFT JOIN users u ON u.id = d.uploaded_by
+            WHERE d.id = \(id) AND (d.application_id = \(application) OR d.enforcement_case_id = \(enforcementCase))
+            """, logger: logger
+        ).collect()
+        guard
+            let (stage, kind, name, media, count, hash, by, at, key, person) = try rows.first?.decode(
+                (String, String, String, String, Int, String, String?, Date, Data, UUID?).self),
+            let stage = DocumentStage(rawValue: stage), let kind = DocumentClass(rawValue: kind)
+        else { throw CaseworkError.noSuchDocument }
+        try await ViewLog.record(RecordView(.document, id.uuidString.lowercased(), personID: person), by: viewer, on: conn, logger: logger)
+        let document = CaseDocument(
+            id: id, stage: stage, documentClass: kind, fileName: name, mediaType: media, byteCount: count, sha256: hash, uploadedBy: by,
+            uploadedAt: at)
+        return (document, key)
     }
 }

@@ -54,46 +54,20 @@ struct PasswordResetController: Sendable {
     }
 
     @Sendable func resetPage(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try render(context, token: request.uri.queryParameters.get("token") ?? "")
+        try Self.resetPage.render(pages, context, token: request.uri.queryParameters.get("token") ?? "")
     }
 
     @Sendable func reset(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let form = try await request.decode(as: SetupForm.self, context: context)
-        if let mismatch = form.mismatch {
-            return try render(context, token: form.token, issues: [mismatch], status: .unprocessableContent)
-        }
-        do {
+        try await Self.resetPage.submit(request, context, pages) { token, password in
             try await identity.accounts.resetPassword(
-                context.tenant.scope, token: form.token, password: form.password ?? "", now: identity.clock.now(), logger: context.logger)
-        } catch let error as IdentityError {
-            return try render(
-                context, token: form.token, issues: SetupForm.issues(error),
-                status: error == .invalidSetupToken ? .notFound : .unprocessableContent)
+                context.tenant.scope, token: token, password: password, now: identity.clock.now(), logger: context.logger)
         }
-        return try pages.render("message", MessagePage.passwordSet(in: context))
     }
 
-    private func render(
-        _ context: TenantRequestContext, token: String, issues: [FieldIssue] = [], status: HTTPResponse.Status = .ok
-    ) throws -> Response {
-        let form = FormModel(
-            action: context.basePath + "/password/reset", csrf: context.csrfToken,
-            fields: [
-                FormField(name: "token", label: "", value: token, kind: .hidden),
-                FormField(
-                    name: "password", label: "Choose a new password",
-                    hint: "At least 12 characters, and not one you used recently. Common passwords are refused.", kind: .password,
-                    autocomplete: "new-password"),
-                FormField(name: "confirm", label: "Type the password again", kind: .password, autocomplete: "new-password"),
-            ], submit: "Set password"
-        ).with(errors: issues)
-        return try pages.render(
-            "form-page",
-            FormPage(
-                title: "Choose a new password", lead: ["Every session of yours ends, on every device, once the new password is set."],
-                form: form, layout: .council(context)),
-            status: status)
-    }
+    static let resetPage = LinkPasswordPage(
+        path: "/password/reset", title: "Choose a new password",
+        lead: ["Every session of yours ends, on every device, once the new password is set."], label: "Choose a new password",
+        hint: "At least 12 characters, and not one you used recently. Common passwords are refused.")
 }
 
 /// The forgotten-password form: the address to send a link to.

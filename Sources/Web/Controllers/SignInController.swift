@@ -199,43 +199,21 @@ struct SignInController: Sendable {
     }
 
     @Sendable func setupPage(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        try renderSetup(context, token: request.uri.queryParameters.get("token") ?? "")
+        try Self.setupPage.render(pages, context, token: request.uri.queryParameters.get("token") ?? "")
     }
 
     @Sendable func setup(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let form = try await request.decode(as: SetupForm.self, context: context)
-        if let mismatch = form.mismatch {
-            return try renderSetup(context, token: form.token, issues: [mismatch], status: .unprocessableContent)
-        }
-        do {
+        try await Self.setupPage.submit(request, context, pages) { token, password in
             _ = try await identity.accounts.completeSetup(
-                context.tenant.scope, token: form.token, password: form.password ?? "", now: identity.clock.now(), logger: context.logger)
-        } catch let error as IdentityError {
-            return try renderSetup(
-                context, token: form.token, issues: SetupForm.issues(error),
-                status: error == .invalidSetupToken ? .notFound : .unprocessableContent)
+                context.tenant.scope, token: token, password: password, now: identity.clock.now(), logger: context.logger)
         }
-        return try pages.render("message", MessagePage.passwordSet(in: context))
     }
 
-    private func renderSetup(
-        _ context: TenantRequestContext, token: String, issues: [FieldIssue] = [], status: HTTPResponse.Status = .ok
-    ) throws -> Response {
-        let form = FormModel(
-            action: context.basePath + "/setup", csrf: context.csrfToken,
-            fields: [
-                FormField(name: "token", label: "", value: token, kind: .hidden),
-                FormField(
-                    name: "password", label: "Choose a password",
-                    hint:
-                        "At least 12 characters. A few unrelated words make a strong password that is easy to remember. Common passwords are refused.",
-                    kind: .password, autocomplete: "new-password"),
-                FormField(name: "confirm", label: "Type the password again", kind: .password, autocomplete: "new-password"),
-            ], submit: "Set password")
-        return try pages.render(
-            "form-page", FormPage(title: "Set up your Kerb account", form: form.with(errors: issues), layout: .council(context)),
-            status: status)
-    }
+    static let setupPage = LinkPasswordPage(
+        path: "/setup", title: "Set up your Kerb account", label: "Choose a password",
+        hint:
+            "At least 12 characters. A few unrelated words make a strong password that is easy to remember. Common passwords are refused."
+    )
 
     // MARK: sessions
 

@@ -1,4 +1,6 @@
+import Casework
 import Foundation
+import KerbCore
 import Policy
 
 // The forms of the administration pages, each decoded from its post by `PageFormDecoder`.
@@ -84,5 +86,17 @@ struct PolicyChangeForm: Decodable, Sendable {
         for name in container.allKeys { settings[name.stringValue] = try container.decode(String.self, forKey: name) }
         reason = (settings.removeValue(forKey: "reason") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         self.settings = settings
+    }
+}
+
+/// The bulk send form: which selection.
+struct BulkSendForm: Decodable, Sendable {
+    var selection: String
+
+    func chosen() throws -> BulkSelection {
+        guard let chosen = BulkSelection(rawValue: selection) else {
+            throw CaseworkError.invalid([FieldIssue(field: "selection", message: "Choose who the message goes to")])
+        }
+        return chosen
     }
 }
