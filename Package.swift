@@ -166,6 +166,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Per-council backups, verified by restoring them; PostgreSQL's own pg_dump and pg_restore.
+        .target(
+            name: "Backups",
+            dependencies: [
+                "KerbCore", "Storage", "Audit", "Keys", "Documents", "Tenancy", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: external services
         .target(
             name: "OutboundHTTP",
@@ -235,7 +246,7 @@ let package = Package(
             name: "Web",
             dependencies: [
                 "KerbCore", "Storage", "Audit", "Policy", "Identity", "Casework", "Communications", "Enforcement", "Tenancy", "CQREncode",
-                "KerbAPI", "NationalBlueBadge", "Keys", "Documents", "Notify",
+                "KerbAPI", "NationalBlueBadge", "Keys", "Documents", "Notify", "Backups",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -251,7 +262,7 @@ let package = Package(
             name: "Kerb",
             dependencies: [
                 "Web", "Tenancy", "Storage", "Identity", "Policy", "Casework", "Communications", "KerbCore", "Audit", "Keys",
-                "Documents", "Notify",
+                "Documents", "Notify", "Backups",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -266,6 +277,7 @@ let package = Package(
             name: "KerbBench",
             dependencies: [
                 "Web", "Tenancy", "Identity", "Audit", "Storage", "KerbCore", "Keys", "Documents", "Casework", "Communications", "Notify",
+                "Backups",
                 // Synthetic badge holders and the Notify fake, for the messages part.
                 "KerbTestSupport", "ContractFakes",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -311,7 +323,7 @@ let package = Package(
             name: "KerbUnitTests",
             dependencies: [
                 "KerbCore", "Policy", "Tenancy", "Identity", "Casework", "Enforcement", "Web", "KerbAPI", "Keys", "Documents", "Notify",
-                "Communications",
+                "Communications", "Backups", "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -323,7 +335,7 @@ let package = Package(
             name: "KerbDatabaseTests",
             dependencies: [
                 "KerbTestSupport", "Storage", "Audit", "Tenancy", "Identity", "Policy", "Casework", "Communications", "Enforcement",
-                "KerbCore", "Payments", "NationalBlueBadge", "ContractFakes", "Keys", "Documents", "Notify",
+                "KerbCore", "Payments", "NationalBlueBadge", "ContractFakes", "Keys", "Documents", "Notify", "Backups",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -336,7 +348,7 @@ let package = Package(
             name: "KerbWebTests",
             dependencies: [
                 "KerbTestSupport", "Storage", "Audit", "Tenancy", "Web", "Identity", "Policy", "Casework", "Communications", "KerbCore",
-                "Payments", "NationalBlueBadge", "ContractFakes", "Keys", "Documents",
+                "Payments", "NationalBlueBadge", "ContractFakes", "Keys", "Documents", "Backups",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -351,7 +363,7 @@ let package = Package(
             name: "KerbIntegrationTests",
             dependencies: [
                 "KerbTestSupport", "Web", "Identity", "Audit", "Casework", "KerbCore", "Payments", "NationalBlueBadge", "ContractFakes",
-                "Notify",
+                "Notify", "Backups", "Storage", "Documents",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),

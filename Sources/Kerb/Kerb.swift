@@ -11,7 +11,7 @@ struct Kerb: AsyncParsableCommand {
         abstract: "Blue Badge casework for UK councils, one schema per council.",
         subcommands: [
             Serve.self, Migrate.self, TenantCommand.self, KeysCommand.self, AuditCommand.self, OpsCommand.self, PolicyCommand.self,
-            Demo.self, MessagesCommand.self,
+            Demo.self, MessagesCommand.self, BackupCommand.self,
         ])
 }
 

@@ -1,3 +1,4 @@
+import Backups
 import Documents
 import Foundation
 import Keys
@@ -36,6 +37,18 @@ struct Runtime {
 
     /// The master key and the documents folder (`KERB_MASTER_KEY_FILE`, `KERB_DOCUMENTS_DIR`).
     func vault() throws -> VaultSettings { try VaultSettings.fromEnvironment(ProcessInfo.processInfo.environment) }
+
+    /// Backups: the folder (`KERB_BACKUP_DIR`, an absolute path), retention
+    /// (`KERB_BACKUP_KEEP_*`) and PostgreSQL's client programs (`KERB_PG_BINDIR`, optional).
+    func backups() throws -> BackupService {
+        let env = ProcessInfo.processInfo.environment
+        guard let folder = env["KERB_BACKUP_DIR"], folder.hasPrefix("/") else {
+            throw BackupError.notSet("KERB_BACKUP_DIR must be the absolute path of the backups' folder")
+        }
+        return BackupService(
+            lifecycle: try lifecycle(), blobs: try vault().blobs, tools: PostgresTools.fromEnvironment(config: config, env),
+            root: URL(fileURLWithPath: folder, isDirectory: true), retention: try BackupRetention.fromEnvironment(env))
+    }
 
     /// The councils' data keys, under the master key from `KERB_MASTER_KEY_FILE`.
     func councilKeys() throws -> CouncilKeys { CouncilKeys(master: try MasterKey.fromEnvironment(ProcessInfo.processInfo.environment)) }

@@ -23,8 +23,8 @@ struct KerbBench: AsyncParsableCommand {
     @Option(help: "Worker threads (and connections) of the pipelined read path.") var readWorkers = max(
         1, ProcessInfo.processInfo.activeProcessorCount / 2)
     @Option(help: "Applications (and badges) in the national-volume council.") var volume = 100_000
-    @Option(help: "Which parts to run: onboard,migrate,http,signin,casework,reads,documents,messages (comma separated).") var only =
-        "onboard,migrate,http,signin,casework,reads,documents,messages"
+    @Option(help: "Which parts to run: onboard,migrate,http,signin,casework,reads,documents,messages,backups (comma separated).") var only =
+        "onboard,migrate,http,signin,casework,reads,documents,messages,backups"
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -68,6 +68,9 @@ struct KerbBench: AsyncParsableCommand {
         }
         if parts.contains("messages") {
             try await MessagesBench(config: config, fleet: fleet, admin: admin).run(report)
+        }
+        if parts.contains("backups") {
+            try await BackupsBench(config: config, fleet: fleet, admin: admin, volume: volume, rounds: max(1, min(rounds, 3))).run(report)
         }
         report.line("")
         try await threads.shutdownGracefully()

@@ -32,6 +32,12 @@ public struct AdminDatabase: Sendable {
         }
     }
 
+    /// Runs blocking work that is not a query (PostgreSQL's client programs, file copies) on the
+    /// same thread pool, so it never blocks the cooperative pool.
+    public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await threads.runIfActive(body)
+    }
+
     /// Runs `body` with a fresh admin connection and no transaction of its own.
     @discardableResult
     public func session<T: Sendable>(_ body: @escaping @Sendable (AdminSession) throws -> T) async throws -> T {

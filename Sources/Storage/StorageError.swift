@@ -10,12 +10,15 @@ public enum StorageError: KerbError, CustomStringConvertible, Equatable {
     case migrationChanged(schema: String, version: String)
     case migrationFailed(schema: String, version: String, message: String)
     case unsafeIdentifier
+    /// One of PostgreSQL's client programs (`PostgresTools`) exited non-zero; `message` is the
+    /// end of what it wrote to standard error (for the operator, never a page).
+    case toolFailed(program: String, status: Int32, message: String)
 
     public var kind: KerbErrorKind {
         switch self {
         case .connectionFailed: .unavailable
         case .missingSetting, .invalidSetting, .unsafeIdentifier: .invalid([])
-        case .statementFailed, .migrationFailed: .unavailable
+        case .statementFailed, .migrationFailed, .toolFailed: .unavailable
         case .migrationChanged: .conflict
         }
     }
@@ -29,6 +32,7 @@ public enum StorageError: KerbError, CustomStringConvertible, Equatable {
         case .migrationChanged: "storage.migration-changed"
         case .migrationFailed: "storage.migration-failed"
         case .unsafeIdentifier: "storage.unsafe-identifier"
+        case .toolFailed: "storage.tool-failed"
         }
     }
 
@@ -42,6 +46,7 @@ public enum StorageError: KerbError, CustomStringConvertible, Equatable {
             "Migration \(version) was changed after it was applied to \(schema); add a new migration instead of editing an applied one"
         case .migrationFailed(let schema, let version, _): "Migration \(version) failed for \(schema); nothing of it was applied"
         case .unsafeIdentifier: "An identifier failed validation"
+        case .toolFailed(let program, let status, _): "\(program) failed (exit status \(status))"
         }
     }
 
@@ -51,6 +56,7 @@ public enum StorageError: KerbError, CustomStringConvertible, Equatable {
         case .connectionFailed(let message): "database connection failed: \(message)"
         case .statementFailed(let state, let message): "statement failed [\(state)]: \(message)"
         case .migrationFailed(let schema, let version, let message): "migration \(version) failed for \(schema): \(message)"
+        case .toolFailed(let program, let status, let message): "\(program) failed (exit status \(status)): \(message)"
         default: publicDetail
         }
     }

@@ -33,6 +33,6 @@ public struct TenantScope: Sendable, Hashable {
 
 /// Quotes an identifier for DDL the way `quote_ident` does. Callers pass names derived from a
 /// validated `Slug` or fixed names; the doubling of `"` is the second line of defence.
-func quoteIdentifier(_ name: String) -> String {
+public func quoteIdentifier(_ name: String) -> String {
     "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

@@ -311,7 +311,7 @@ public struct TenantLifecycle: Sendable {
         return try await show(slug).tenant
     }
 
-    static func recordEvent(_ session: AdminSession, tenantID: String?, event: String, actor: String, detail: String?) throws {
+    public static func recordEvent(_ session: AdminSession, tenantID: String?, event: String, actor: String, detail: String?) throws {
         try session.query(
             "INSERT INTO kerb_control.tenant_events (tenant_id, event, actor, detail) VALUES ($1::uuid, $2, $3, $4)",
             [tenantID, event, actor, detail])

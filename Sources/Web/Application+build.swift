@@ -238,7 +238,8 @@ func application(
     app.addServices(deps.database.pool, ReadPipelineService(pipeline: deps.reads), ThreadPoolService(pool: deps.identity.hashingThreads))
     if config.scheduledWork {
         app.addServices(
-            ScheduledCasework(deps: deps, logger: logger), OutboxDispatch(deps: deps, wiring: deps.external.notify, logger: logger))
+            ScheduledCasework(deps: deps, logger: logger), OutboxDispatch(deps: deps, wiring: deps.external.notify, logger: logger),
+            BackupWatch(deps: deps, logger: logger))
     }
     return app
 }

@@ -2,6 +2,7 @@ import Communications
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import Prometheus
 import ServiceLifecycle
 import Tenancy
 
@@ -66,8 +67,9 @@ public struct OutboxDispatch: Service {
                     ]
                     where count > 0 {
                         deps.metrics?.makeCounter(
-                            name: "kerb_messages_total", labels: [("outcome", outcome)],
-                            help: "Messages sent through GOV.UK Notify, by outcome"
+                            descriptor: MetricNameDescriptor(
+                                namespace: "kerb", metricName: "messages", unitName: "total",
+                                helpText: "Messages sent through GOV.UK Notify, by outcome"), labels: [("outcome", outcome)]
                         ).increment(by: Int64(count))
                     }
                 }

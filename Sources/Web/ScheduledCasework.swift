@@ -3,6 +3,7 @@ import Casework
 import Foundation
 import Logging
 import Policy
+import Prometheus
 import ServiceLifecycle
 import Tenancy
 
@@ -68,8 +69,9 @@ public struct ScheduledCasework: Service {
             rules, now: now, as: auditActor, database: database, scope: tenant.scope, logger: logger)
         for flag in raised {
             deps.metrics?.makeCounter(
-                name: "kerb_behaviour_flags_total", labels: [("rule", flag.rule.rawValue)],
-                help: "Unusual behaviour flagged to councils' administrators"
+                descriptor: MetricNameDescriptor(
+                    namespace: "kerb", metricName: "behaviour_flags", unitName: "total",
+                    helpText: "Unusual behaviour flagged to councils' administrators"), labels: [("rule", flag.rule.rawValue)]
             ).increment()
         }
         if !raised.isEmpty {

@@ -153,17 +153,19 @@ pg_bootstrap() {
     pg_psql -d postgres -v admin_password="$KERB_DB_ADMIN_PASSWORD" -v app_password="$KERB_DB_APP_PASSWORD" \
       -f - <"$KERB_ROOT/infra/db/bootstrap.sql" >/dev/null
   fi
+  # Clusters made before backups (issue 13): kerb_admin restores backups into scratch databases.
+  pg_psql -d postgres -c "ALTER ROLE kerb_admin CREATEDB" >/dev/null
   # The master key that wraps every council's data key: a file beside the cluster, never in
   # it (a copy of the database alone opens no document), and the folder of document blobs.
   local base=${secrets%.env}
   if [ ! -f "$base.master.key" ]; then
     (umask 077; head -c 32 /dev/urandom | base64 >"$base.master.key")
   fi
-  export KERB_MASTER_KEY_FILE="$base.master.key" KERB_DOCUMENTS_DIR="$base.documents"
+  export KERB_MASTER_KEY_FILE="$base.master.key" KERB_DOCUMENTS_DIR="$base.documents" KERB_BACKUP_DIR="$base.backups"
   export KERB_DB_HOST=127.0.0.1 KERB_DB_PORT=$port KERB_DB_NAME=kerb
   export KERB_DB_SSLMODE=verify-full KERB_DB_SSLROOTCERT="$PG_DIR/tls/ca.crt"
   # The same settings, without the passwords, for kerb commands run from another shell.
-  printf 'KERB_DB_HOST=%s\nKERB_DB_PORT=%s\nKERB_DB_NAME=%s\nKERB_DB_SSLMODE=%s\nKERB_DB_SSLROOTCERT=%s\nKERB_MASTER_KEY_FILE=%s\nKERB_DOCUMENTS_DIR=%s\n' \
+  printf 'KERB_DB_HOST=%s\nKERB_DB_PORT=%s\nKERB_DB_NAME=%s\nKERB_DB_SSLMODE=%s\nKERB_DB_SSLROOTCERT=%s\nKERB_MASTER_KEY_FILE=%s\nKERB_DOCUMENTS_DIR=%s\nKERB_BACKUP_DIR=%s\n' \
     "$KERB_DB_HOST" "$KERB_DB_PORT" "$KERB_DB_NAME" "$KERB_DB_SSLMODE" "$KERB_DB_SSLROOTCERT" "$KERB_MASTER_KEY_FILE" \
-    "$KERB_DOCUMENTS_DIR" >"$PG_DIR/client.env"
+    "$KERB_DOCUMENTS_DIR" "$KERB_BACKUP_DIR" >"$PG_DIR/client.env"
 }

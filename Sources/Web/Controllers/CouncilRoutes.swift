@@ -1,3 +1,4 @@
+import Backups
 import Communications
 import Hummingbird
 import Identity
@@ -16,6 +17,7 @@ struct CouncilRoutes: Sendable {
     let policy: AdminPolicyController
     let retention: AdminRetentionController
     let flags: AdminFlagsController
+    let backups: AdminBackupsController
     let audit: AuditController
     let casework: CaseworkController
     let enforcement: EnforcementController
@@ -53,6 +55,7 @@ struct CouncilRoutes: Sendable {
         audit = AuditController(identity: identity, access: access, pages: pages)
         retention = AdminRetentionController(identity: identity, retention: deps.retention, records: deps.recordRetention, pages: pages)
         flags = AdminFlagsController(identity: identity, pages: pages)
+        backups = AdminBackupsController(evidence: BackupEvidence(database: deps.database), pages: pages)
         let badges = BadgesController(
             identity: identity, cases: deps.cases, badges: deps.badges, fees: deps.fees, external: deps.external, access: access,
             pages: pages, publicBaseURL: config.publicBaseURL)
@@ -102,6 +105,7 @@ struct CouncilRoutes: Sendable {
         audit.addRoutes(to: pages)
         retention.addRoutes(to: pages)
         flags.addRoutes(to: pages)
+        backups.addRoutes(to: pages)
         casework.addRoutes(to: pages)
         enforcement.addRoutes(to: pages)
         mi.addRoutes(to: pages)
@@ -115,7 +119,7 @@ struct CouncilRoutes: Sendable {
         let pages = DeclaredRoutes(
             group: group.group().add(middleware: PrivatePageMiddleware()).add(middleware: session), catalogue: catalogue, area: .ops,
             guardian: access)
-        OpsTenantsController(tenants: tenants, access: access, pages: self.pages).addRoutes(to: pages)
+        OpsTenantsController(tenants: tenants, backups: backups.evidence, access: access, pages: self.pages).addRoutes(to: pages)
         signIn.addRoutes(to: pages)
         account.addRoutes(to: pages)
     }

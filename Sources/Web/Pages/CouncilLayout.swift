@@ -27,6 +27,7 @@ extension Layout {
             ("Templates", "/admin/templates", .managePolicy),
             ("Audit trail", "/admin/audit", .viewAudit),
             ("Unusual activity", "/admin/flags", .viewAudit),
+            ("Backups", "/admin/backups", .viewAudit),
         ]
         layout.nav = sections.compactMap { label, path, permission in
             if let permission, !AccessPolicy.decide(user.principal, permission).isAllowed { return nil }

@@ -1,0 +1,250 @@
+import Audit
+import Backups
+import Crypto
+import Documents
+import Foundation
+import KerbCore
+import KerbTestSupport
+import Logging
+import Storage
+import Tenancy
+import Testing
+
+/// Issue 13: per-council backups proved by restoring them, against the test cluster with
+/// PostgreSQL's own pg_dump and pg_restore.
+@Suite struct BackupTests {
+    static let logger = Logger(label: "test")
+
+    /// A backup service writing into a folder of its own.
+    static func service() async throws -> (BackupService, URL) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kerb-backups-\(UUID().uuidString)", isDirectory: true)
+        let lifecycle = try await TestDatabase.lifecycle()
+        return (
+            BackupService(
+                lifecycle: lifecycle, blobs: TestDatabase.vault.blobs, tools: PostgresTools(config: TestDatabase.config), root: root), root
+        )
+    }
+
+    /// A council with `holders` badge holders and `documents` stored documents.
+    static func council(holders: Int = 40, documents: Int = 2) async throws -> Tenant {
+        let tenant = try await TestDatabase.onboardTestTenant().tenant
+        try await TestDatabase.withAppDatabase { database in
+            try await SyntheticHolders.insert(database, tenant.scope, count: holders, logger: logger)
+        }
+        for index in 0..<documents { try await addDocument(tenant, index) }
+        return tenant
+    }
+
+    static func addDocument(_ tenant: Tenant, _ index: Int) async throws {
+        let scope = tenant.scope
+        let admin = try await TestDatabase.prepared()
+        let dataKey = try await admin.session { session in try TestDatabase.councilKeys.current(session, scope) }
+        let id = UUID()
+        let bytes = Data("%PDF-1.4\n% evidence \(index) \(UUID().uuidString)\n".utf8) + Data((0..<70_000).map { UInt8($0 % 251) })
+        let body = AsyncThrowingStream<Data, any Error> { continuation in
+            continuation.yield(bytes)
+            continuation.finish()
+        }
+        let stored = try await DocumentVault.store(
+            body, id: id, dataKey: dataKey, store: TestDatabase.vault.blobs, scope, limitBytes: 1 << 20, allowed: [.pdf])
+        try await admin.transaction { session in
+            try session.enterTenant(scope)
+            try session.query(
+                """
+                INSERT INTO documents (id, application_id, stage, class, file_name, content_type, byte_count, sha256, sealed_key)
+                SELECT $1::uuid, (SELECT id FROM applications ORDER BY reference LIMIT 1), 'application', 'evidence', $2, 'application/pdf',
+                    $3::bigint, decode($4, 'hex'), decode($5, 'base64')
+                """,
+                [
+                    id.uuidString, "evidence-\(index).pdf", String(stored.byteCount), Hex.encode(stored.sha256),
+                    stored.sealedKey.base64EncodedString(),
+                ])
+            try session.leaveTenant()
+        }
+    }
+
+    /// The council's tables as a backup counts and checksums them, now.
+    static func checksums(_ scope: TenantScope) async throws -> [TableChecksum] {
+        try await TestDatabase.prepared().transaction { session in
+            try session.readOnlySnapshot()
+            return try session.tableChecksums(scope)
+        }
+    }
+
+    @Test func aBackupRestoresIntoScratchAndMatchesAndTheEvidenceIsKept() async throws {
+        let (backups, root) = try await Self.service()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let tenant = try await Self.council()
+        let other = try await TestDatabase.onboardTestTenant().tenant
+
+        let record = try await backups.take(tenant.slug.rawValue, by: "test")
+        #expect(record.completedAt != nil && record.documents == 2 && record.rows > 120)
+        // Encrypted at rest: the dump does not carry the council's data in the clear.
+        let dump = try Data(contentsOf: URL(fileURLWithPath: record.folder).appendingPathComponent("database.pgdump.kerb"))
+        #expect(dump.range(of: Data("Holder 1 Example".utf8)) == nil && dump.range(of: Data("PGDMP".utf8)) == nil)
+
+        let result = try await backups.verify(record.id, by: "test")
+        #expect(result.passed, "\(result.problems)")
+        #expect(result.documents == 2 && result.rows == record.rows && result.tables > 10)
+        // The evidence: the control plane, and the council's own audit trail.
+        #expect(
+            try await TestDatabase.adminQuery(
+                "SELECT passed::text, documents::text FROM kerb_control.backup_verifications WHERE backup_id = $1::uuid",
+                [record.id.uuidString]) == [["true", "2"]])
+        let audited = try await TestDatabase.prepared().transaction { session in
+            try session.enterTenant(tenant.scope)
+            return try session.query("SELECT action FROM audit_events WHERE action LIKE 'backup.%' ORDER BY seq").compactMap { $0[0] }
+        }
+        #expect(audited == ["backup.taken", "backup.verified"])
+        // A council's request role sees its own backups in kerb_council, and never another's.
+        for (scope, expected) in [(tenant.scope, "1"), (other.scope, "0")] {
+            let seen = try await TestDatabase.prepared().transaction { session in
+                try session.enterTenant(scope)
+                return try session.query("SELECT count(*)::text FROM kerb_council.backups")
+            }
+            #expect(seen == [[expected]])
+        }
+    }
+
+    @Test func flippedBytesATruncatedDumpAMissingDocumentAndAnAlteredManifestEachFailWithTheirReason() async throws {
+        let (backups, root) = try await Self.service()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let tenant = try await Self.council(holders: 10, documents: 1)
+        let slug = tenant.slug.rawValue
+
+        // Flipped bytes in the middle of the dump.
+        let flipped = try await backups.take(slug, by: "test")
+        let flippedDump = URL(fileURLWithPath: flipped.folder).appendingPathComponent("database.pgdump.kerb")
+        var bytes = try Data(contentsOf: flippedDump)
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: flippedDump)
+        let first = try await backups.verify(flipped.id, by: "test")
+        #expect(!first.passed)
+        #expect(first.problems == ["database.pgdump.kerb has changed since the backup was taken (SHA-256 differs)"])
+
+        // A dump cut short.
+        let cut = try await backups.take(slug, by: "test")
+        let cutDump = URL(fileURLWithPath: cut.folder).appendingPathComponent("database.pgdump.kerb")
+        let whole = try Data(contentsOf: cutDump)
+        try whole.prefix(whole.count - 100).write(to: cutDump)
+        let second = try await backups.verify(cut.id, by: "test")
+        #expect(second.problems == ["database.pgdump.kerb is cut short (\(whole.count - 100) of \(whole.count) bytes)"])
+
+        // A document's file gone.
+        let missing = try await backups.take(slug, by: "test")
+        let documents = URL(fileURLWithPath: missing.folder).appendingPathComponent("documents/\(tenant.scope.schema)")
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: documents.path).first)
+        try FileManager.default.removeItem(at: documents.appendingPathComponent(name))
+        let third = try await backups.verify(missing.id, by: "test")
+        #expect(third.problems == ["document \(name) is missing"])
+
+        // A manifest changed after the backup was taken (to hide a change to the dump).
+        let altered = try await backups.take(slug, by: "test")
+        let manifestURL = URL(fileURLWithPath: altered.folder).appendingPathComponent("manifest.json")
+        let text = try String(contentsOf: manifestURL, encoding: .utf8)
+        try Data(text.replacingOccurrences(of: "\"takenBy\" : \"test\"", with: "\"takenBy\" : \"someone\"").utf8).write(to: manifestURL)
+        let fourth = try await backups.verify(altered.id, by: "test")
+        #expect(fourth.problems == ["manifest.json is not the one recorded when the backup was taken"])
+
+        // Each failure is evidence too.
+        #expect(
+            try await TestDatabase.adminQuery(
+                "SELECT count(*)::text FROM kerb_control.backup_verifications WHERE tenant_id = $1::uuid AND NOT passed",
+                [tenant.id.uuidString]) == [["4"]])
+        // The last untouched backup still verifies.
+        let good = try await backups.take(slug, by: "test")
+        #expect(try await backups.verify(good.id, by: "test").passed)
+    }
+
+    @Test func restoringOneCouncilBringsItBackAndLeavesAnotherUntouched() async throws {
+        let (backups, root) = try await Self.service()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let a = try await Self.council(holders: 30, documents: 1)
+        let b = try await Self.council(holders: 20, documents: 1)
+        let backup = try await backups.take(a.slug.rawValue, by: "test")
+        let manifest = try JSONDecoder().decode(
+            BackupManifest.self, from: Data(contentsOf: URL(fileURLWithPath: backup.folder).appendingPathComponent("manifest.json")))
+
+        // Council A loses rows after its backup (and its document's file).
+        try await TestDatabase.prepared().transaction { session in
+            try session.enterTenant(a.scope)
+            try session.query("DELETE FROM badges WHERE badge_number IN (SELECT badge_number FROM badges ORDER BY badge_number LIMIT 10)")
+            try session.leaveTenant()
+        }
+        let documentID = try #require(manifest.documents.first?.id)
+        try await TestDatabase.vault.blobs.delete(a.scope.schema, documentID)
+
+        // B's backup into A is refused, and changes nothing.
+        let bBackup = try await backups.take(b.slug.rawValue, by: "test")
+        let bBefore = try await Self.checksums(b.scope)
+        await #expect(throws: BackupError.otherCouncil(backup: bBackup.id.uuidString.lowercased(), council: a.slug.rawValue)) {
+            _ = try await backups.restore(a.slug.rawValue, backup: bBackup.id, by: "test")
+        }
+
+        let restored = try await backups.restore(a.slug.rawValue, backup: backup.id, by: "test")
+        #expect(restored.keptSchema.hasPrefix(a.scope.schema + "_before_"))
+        // A's tables are as in its backup, except the audit trail, which now ends with the restore.
+        let aAfter = try await Self.checksums(a.scope)
+        #expect(manifest.mismatches(restored: aAfter).filter { !$0.contains("audit_events") } == [])
+        #expect(aAfter.first { $0.name == "badges" }?.rows == 30)
+        // B is exactly as it was.
+        #expect(try await Self.checksums(b.scope) == bBefore)
+        // The document's file is back, and the council is active again.
+        let reader = try await TestDatabase.vault.blobs.read(a.scope.schema, documentID)
+        await reader.close()
+        #expect(try await TestDatabase.lifecycle().show(a.slug.rawValue).tenant.status == .active)
+        // The restored trail verifies against its new anchor and records the restore.
+        let check = try await TestDatabase.prepared().session { session in try AuditAnchors.verify(session, a.scope) }
+        #expect(check.anchor?.rowCount == check.rows)
+        let last = try await TestDatabase.prepared().transaction { session in
+            try session.enterTenant(a.scope)
+            return try session.query("SELECT action FROM audit_events ORDER BY seq DESC LIMIT 1")
+        }
+        #expect(last == [["backup.restored"]])
+
+        // The old schema is kept until confirmed, then dropped.
+        #expect(
+            try await TestDatabase.adminQuery("SELECT count(*)::text FROM pg_namespace WHERE nspname = $1", [restored.keptSchema]) == [
+                ["1"]
+            ])
+        #expect(try await backups.confirmRestore(a.slug.rawValue, by: "test") == [restored.keptSchema])
+        #expect(
+            try await TestDatabase.adminQuery("SELECT count(*)::text FROM pg_namespace WHERE nspname = $1", [restored.keptSchema]) == [
+                ["0"]
+            ])
+        await #expect(throws: BackupError.nothingToConfirm(a.slug.rawValue)) {
+            _ = try await backups.confirmRestore(a.slug.rawValue, by: "test")
+        }
+    }
+
+    @Test func aRestoreThatDoesNotMatchItsManifestChangesNothing() async throws {
+        let (backups, root) = try await Self.service()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let tenant = try await Self.council(holders: 10, documents: 0)
+        let backup = try await backups.take(tenant.slug.rawValue, by: "test")
+        let before = try await Self.checksums(tenant.scope)
+        // A manifest that claims another row count, re-recorded as if Kerb had written it.
+        let manifestURL = URL(fileURLWithPath: backup.folder).appendingPathComponent("manifest.json")
+        var manifest = try JSONDecoder().decode(BackupManifest.self, from: Data(contentsOf: manifestURL))
+        let index = try #require(manifest.tables.firstIndex { $0.name == "badges" })
+        manifest.tables[index].rows += 1
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let data = try encoder.encode(manifest)
+        try data.write(to: manifestURL)
+        _ = try await TestDatabase.adminQuery(
+            "UPDATE kerb_control.backups SET manifest_sha256 = $2 WHERE id = $1::uuid",
+            [backup.id.uuidString, Hex.encode(SHA256.hash(data: data))])
+
+        await #expect(
+            throws: BackupError.restoreRefused("table badges does not match the backup after the restore (10 rows, 11 in the backup)")
+        ) {
+            _ = try await backups.restore(tenant.slug.rawValue, backup: backup.id, by: "test")
+        }
+        #expect(try await Self.checksums(tenant.scope) == before)
+        #expect(try await TestDatabase.lifecycle().show(tenant.slug.rawValue).tenant.status == .active)
+        #expect(
+            try await TestDatabase.adminQuery(
+                "SELECT count(*)::text FROM pg_namespace WHERE nspname LIKE $1", [tenant.scope.schema + "\\_before\\_%"]) == [["0"]])
+    }
+}
