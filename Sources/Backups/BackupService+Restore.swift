@@ -51,7 +51,12 @@ extension BackupService {
 
         let started = Date()
         let wasActive = tenant.isActive
-        if wasActive { _ = try await lifecycle.suspend(slug, reason: "restoring backup \(id.uuidString.lowercased())", actor: actor) }
+        if wasActive {
+            _ = try await lifecycle.suspend(slug, reason: "restoring backup \(id.uuidString.lowercased())", actor: actor)
+            // Web processes learn of a suspension within their tenant cache's lifetime: wait it
+            // out, so no request is still writing to the schema about to be set aside.
+            try await Task.sleep(for: suspensionReach)
+        }
         do {
             let tools = tools
             let dump = URL(fileURLWithPath: record.folder).appendingPathComponent(BackupArchive.dumpFile)

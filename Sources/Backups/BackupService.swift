@@ -21,13 +21,19 @@ public struct BackupService: Sendable {
     public let tools: PostgresTools
     public let root: URL
     public let retention: BackupRetention
+    /// How long a suspension takes to reach every web process (`TenantDirectory.defaultTTL`).
+    public let suspensionReach: Duration
 
-    public init(lifecycle: TenantLifecycle, blobs: any BlobStore, tools: PostgresTools, root: URL, retention: BackupRetention = .init()) {
+    public init(
+        lifecycle: TenantLifecycle, blobs: any BlobStore, tools: PostgresTools, root: URL, retention: BackupRetention = .init(),
+        suspensionReach: Duration = TenantDirectory.defaultTTL
+    ) {
         self.lifecycle = lifecycle
         self.blobs = blobs
         self.tools = tools
         self.root = root
         self.retention = retention
+        self.suspensionReach = suspensionReach
     }
 
     var database: AdminDatabase { lifecycle.database }
@@ -255,11 +261,14 @@ public struct BackupService: Sendable {
         return newest
     }
 
-    /// Removes the files of the council's complete backups the retention rule does not keep.
+    /// Removes the files of the council's complete backups the retention rule does not keep
+    /// (never the newest one that verified).
     @discardableResult
     public func prune(_ tenant: Tenant, now: Date = Date()) async throws -> Int {
         let backups = try await list(tenant.slug.rawValue).filter { $0.completedAt != nil && !$0.pruned }
-        let kept = retention.kept(backups.map { (id: $0.id, at: $0.completedAt ?? $0.startedAt) }, now: now)
+        var kept = retention.kept(backups.map { (id: $0.id, at: $0.completedAt ?? $0.startedAt) }, now: now)
+        // A new backup is not yet proved: the newest one whose restore passed stays until one does.
+        if let proved = backups.first(where: { $0.verifiedPassed == true }) { kept.insert(proved.id) }
         var pruned = 0
         for backup in backups where !kept.contains(backup.id) {
             try? FileManager.default.removeItem(atPath: backup.folder)

@@ -106,6 +106,28 @@ import Testing
         }
     }
 
+    @Test func retentionPrunesTheSameDaysOlderBackupsButNeverTheNewestProvedOne() async throws {
+        let (backups, root) = try await Self.service()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let tenant = try await Self.council(holders: 5, documents: 0)
+        let slug = tenant.slug.rawValue
+        let first = try await backups.take(slug, by: "test")
+        #expect(try await backups.verify(first.id, by: "test").passed)
+        // A second backup the same day: the first is no longer the day's newest, but it is the
+        // newest one proved by a restore, so it stays until the second is proved.
+        let second = try await backups.take(slug, by: "test")
+        #expect(FileManager.default.fileExists(atPath: first.folder) && FileManager.default.fileExists(atPath: second.folder))
+        #expect(try await backups.verify(second.id, by: "test").passed)
+        let third = try await backups.take(slug, by: "test")
+        let pruned = try await backups.record(first.id).pruned
+        #expect(!FileManager.default.fileExists(atPath: first.folder) && pruned)
+        #expect(FileManager.default.fileExists(atPath: second.folder) && FileManager.default.fileExists(atPath: third.folder))
+        // A pruned backup can be neither verified nor restored.
+        await #expect(throws: BackupError.notRestorable("backup \(first.id.uuidString.lowercased()) is pruned")) {
+            _ = try await backups.verify(first.id, by: "test")
+        }
+    }
+
     @Test func flippedBytesATruncatedDumpAMissingDocumentAndAnAlteredManifestEachFailWithTheirReason() async throws {
         let (backups, root) = try await Self.service()
         defer { try? FileManager.default.removeItem(at: root) }
