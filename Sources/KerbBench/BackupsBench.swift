@@ -83,7 +83,8 @@ struct BackupsBench {
         if !councils.isEmpty {
             report.line(
                 String(
-                    format: "  the other %d councils in the cluster (onboarded, small): backup + verify of all %.1f s, %.2f s each",
+                    format:
+                        "  every other council in the cluster (%d: rutland, the demo councils and any other parts made): backup + verify of all %.1f s, %.2f s each",
                     councils.count, total, total / Double(councils.count)))
         }
     }

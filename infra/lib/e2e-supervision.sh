@@ -53,12 +53,15 @@ serve_pids() { sed -n 's/.*kerb serve started (pid \([0-9]*\)).*/\1/p' "$log"; }
 
 # --- the systemd unit
 if command -v systemd-analyze >/dev/null 2>&1; then
-  unit="$work/kerb.service"
-  # The unit names the installed binary; check it against one that exists here.
-  sed "s#^ExecStart=/opt/kerb/bin/kerb #ExecStart=/bin/true #" "$KERB_ROOT/infra/systemd/kerb.service" >"$unit"
-  out=$(systemd-analyze verify "$unit" 2>&1) || fail "systemd-analyze verify: $out"
-  [ -z "$out" ] || fail "systemd-analyze verify warned: $out"
-  say "e2e: infra/systemd/kerb.service passes systemd-analyze verify"
+  for name in kerb.service kerb-backups.service kerb-cluster-backup.service kerb-cluster-backup.timer; do
+    unit="$work/$name"
+    # The units name the installed binaries; check them against one that exists here.
+    sed -e "s#^ExecStart=/opt/kerb/bin/kerb #ExecStart=/bin/true #" -e "s#^ExecStart=/opt/kerb/bin/kerb\$#ExecStart=/bin/true#" \
+      "$KERB_ROOT/infra/systemd/$name" >"$unit"
+    out=$(cd "$work" && systemd-analyze verify "$unit" 2>&1) || fail "systemd-analyze verify $name: $out"
+    [ -z "$out" ] || fail "systemd-analyze verify $name warned: $out"
+  done
+  say "e2e: infra/systemd's units pass systemd-analyze verify"
 else
   say "e2e: systemd-analyze not installed; the unit is not verified"
 fi
