@@ -39,7 +39,8 @@ struct BackupsBench {
             defer { group.cancelAll() }
             try await SyntheticHolders.insert(deps.identity.database, scope, count: volume, logger: logger)
         }
-        try await addDocuments(scope, vault: vault, count: 20, bytes: 100_000)
+        try await SyntheticDocuments.insert(
+            admin, scope, keys: CouncilKeys(master: vault.master), store: vault.blobs, count: 20, bytes: 100_000)
         let root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kerb-bench-backups-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let tools = PostgresTools(config: config)
@@ -118,30 +119,5 @@ struct BackupsBench {
         try await admin.session { session in try session.dropScratchDatabase(scratch) }
         try? FileManager.default.removeItem(atPath: file)
         return (dump, restore, bytes)
-    }
-
-    func addDocuments(_ scope: TenantScope, vault: VaultSettings, count: Int, bytes: Int) async throws {
-        let keys = CouncilKeys(master: vault.master)
-        let dataKey = try await admin.session { session in try keys.current(session, scope) }
-        for index in 0..<count {
-            let id = UUID()
-            let body = Data("%PDF-1.4\n% bench \(index)\n".utf8) + Data((0..<bytes).map { _ in UInt8.random(in: 0...255) })
-            let stream = AsyncThrowingStream<Data, any Error> { continuation in
-                continuation.yield(body)
-                continuation.finish()
-            }
-            let stored = try await DocumentVault.store(
-                stream, id: id, dataKey: dataKey, store: vault.blobs, scope, limitBytes: 1 << 24, allowed: [.pdf])
-            try await admin.transaction { session in
-                try session.enterTenant(scope)
-                try session.query(
-                    """
-                    INSERT INTO documents (id, application_id, stage, class, file_name, content_type, byte_count, sha256, sealed_key)
-                    SELECT $1::uuid, (SELECT id FROM applications ORDER BY reference LIMIT 1), 'application', 'evidence', 'bench.pdf',
-                        'application/pdf', $2::bigint, decode($3, 'hex'), decode($4, 'base64')
-                    """, [id.uuidString, String(stored.byteCount), Hex.encode(stored.sha256), stored.sealedKey.base64EncodedString()])
-                try session.leaveTenant()
-            }
-        }
     }
 }

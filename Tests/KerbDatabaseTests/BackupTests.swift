@@ -31,36 +31,11 @@ import Testing
         try await TestDatabase.withAppDatabase { database in
             try await SyntheticHolders.insert(database, tenant.scope, count: holders, logger: logger)
         }
-        for index in 0..<documents { try await addDocument(tenant, index) }
+        try await SyntheticDocuments.insert(
+            try await TestDatabase.prepared(), tenant.scope, keys: TestDatabase.councilKeys, store: TestDatabase.vault.blobs,
+            count: documents,
+            bytes: 70_000)
         return tenant
-    }
-
-    static func addDocument(_ tenant: Tenant, _ index: Int) async throws {
-        let scope = tenant.scope
-        let admin = try await TestDatabase.prepared()
-        let dataKey = try await admin.session { session in try TestDatabase.councilKeys.current(session, scope) }
-        let id = UUID()
-        let bytes = Data("%PDF-1.4\n% evidence \(index) \(UUID().uuidString)\n".utf8) + Data((0..<70_000).map { UInt8($0 % 251) })
-        let body = AsyncThrowingStream<Data, any Error> { continuation in
-            continuation.yield(bytes)
-            continuation.finish()
-        }
-        let stored = try await DocumentVault.store(
-            body, id: id, dataKey: dataKey, store: TestDatabase.vault.blobs, scope, limitBytes: 1 << 20, allowed: [.pdf])
-        try await admin.transaction { session in
-            try session.enterTenant(scope)
-            try session.query(
-                """
-                INSERT INTO documents (id, application_id, stage, class, file_name, content_type, byte_count, sha256, sealed_key)
-                SELECT $1::uuid, (SELECT id FROM applications ORDER BY reference LIMIT 1), 'application', 'evidence', $2, 'application/pdf',
-                    $3::bigint, decode($4, 'hex'), decode($5, 'base64')
-                """,
-                [
-                    id.uuidString, "evidence-\(index).pdf", String(stored.byteCount), Hex.encode(stored.sha256),
-                    stored.sealedKey.base64EncodedString(),
-                ])
-            try session.leaveTenant()
-        }
     }
 
     /// The council's tables as a backup counts and checksums them, now.
