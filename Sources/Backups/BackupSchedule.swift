@@ -33,11 +33,14 @@ public struct BackupSchedule: Sendable {
         return tenants.filter { $0.status != .offboarded && minute(of: $0.id) <= current }.sorted { minute(of: $0.id) < minute(of: $1.id) }
     }
 
-    /// One pass: every council that is due and not yet done today is claimed, backed up and
-    /// verified, one at a time. Returns what each did (a failure is recorded, not thrown).
-    public func pass(now: Date = Date(), logger: Logger) async throws -> [(council: String, passed: Bool)] {
+    /// One pass: every council (or every one of `only`) that is due and not yet done today is
+    /// claimed, backed up and verified, one at a time. Returns what each did (a failure is
+    /// recorded, not thrown).
+    public func pass(now: Date = Date(), only: [Tenant]? = nil, logger: Logger) async throws -> [(council: String, passed: Bool)] {
         var done: [(String, Bool)] = []
-        for tenant in Self.due(try await backups.lifecycle.list(), at: now) {
+        let councils: [Tenant]
+        if let only { councils = only } else { councils = try await backups.lifecycle.list() }
+        for tenant in Self.due(councils, at: now) {
             guard try await claim(tenant) else { continue }
             let slug = tenant.slug.rawValue
             var passed = false

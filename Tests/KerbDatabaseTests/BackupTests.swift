@@ -245,3 +245,52 @@ import Testing
                 "SELECT count(*)::text FROM pg_namespace WHERE nspname LIKE $1", [tenant.scope.schema + "\\_before\\_%"]) == [["0"]])
     }
 }
+
+/// The daily schedule (issue 13, item 5): each council at its own minute, once a day, however
+/// many schedulers run; a scheduler that died is taken over after two hours.
+@Suite struct BackupScheduleTests {
+    static let logger = Logger(label: "test")
+
+    @Test func eachCouncilIsBackedUpAndVerifiedOnceADayAtItsOwnMinute() async throws {
+        let (backups, root) = try await BackupTests.service()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let a = try await BackupTests.council(holders: 5, documents: 0)
+        let b = try await BackupTests.council(holders: 5, documents: 0)
+        // Minutes are spread over the day and fixed per council.
+        let minutes = (0..<500).map { _ in BackupSchedule.minute(of: UUID()) }
+        #expect(minutes.allSatisfy { (0..<1_440).contains($0) } && Set(minutes).count > 300)
+        #expect(BackupSchedule.minute(of: a.id) == BackupSchedule.minute(of: a.id))
+        // Nothing is due before a council's minute; everything by the end of the day.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: "UTC"))
+        let midnight = calendar.startOfDay(for: Date())
+        let early = min(BackupSchedule.minute(of: a.id), BackupSchedule.minute(of: b.id))
+        let justBefore = midnight.addingTimeInterval(Double(early) * 60 - 30)
+        #expect(BackupSchedule.due([a, b], at: justBefore).isEmpty || early == 0)
+        let endOfDay = midnight.addingTimeInterval(1_439 * 60 + 30)
+
+        let first = BackupSchedule(backups: backups, name: "schedule:one")
+        let second = BackupSchedule(backups: backups, name: "schedule:two")
+        async let one = first.pass(now: endOfDay, only: [a, b], logger: Self.logger)
+        async let two = second.pass(now: endOfDay, only: [a, b], logger: Self.logger)
+        let done = try await one + two
+        // Each council exactly once between the two schedulers, backed up and verified.
+        #expect(done.map(\.council).sorted() == [a.slug.rawValue, b.slug.rawValue].sorted())
+        #expect(done.filter { !$0.passed }.isEmpty)
+        for council in [a, b] {
+            let rows = try await TestDatabase.adminQuery(
+                """
+                SELECT count(*)::text, (SELECT count(*) FROM kerb_control.backup_verifications v WHERE v.tenant_id = $1::uuid AND v.passed)::text
+                FROM kerb_control.backups WHERE tenant_id = $1::uuid AND completed_at IS NOT NULL
+                """, [council.id.uuidString])
+            #expect(rows == [["1", "1"]])
+        }
+        // Later the same day: nothing more to do.
+        #expect(try await first.pass(now: endOfDay, only: [a, b], logger: Self.logger).isEmpty)
+        // A claim left unfinished for over two hours (its scheduler died) is taken over.
+        _ = try await TestDatabase.adminQuery(
+            "UPDATE kerb_control.backup_schedule SET done_at = NULL, claimed_at = now() - interval '3 hours' WHERE tenant_id = $1::uuid",
+            [a.id.uuidString])
+        #expect(try await second.pass(now: endOfDay, only: [a, b], logger: Self.logger).map(\.council) == [a.slug.rawValue])
+    }
+}
