@@ -95,37 +95,4 @@ public struct BackupEvidence: Sendable {
             return Status(slug: slug, name: name, lastBackupAt: backup, lastVerifiedAt: verified, lastPassed: passed)
         }
     }
-
-    /// The council's evidence as CSV, for an auditor to keep: every verification with its
-    /// backup, when, by whom or which schedule, how long, the result and any mismatches.
-    public static func report(council: String, _ evidence: (backups: [Backup], checks: [Check]), generated: Date) -> String {
-        let format = ISO8601DateFormatter()
-        let taken = Dictionary(evidence.backups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var lines = [
-            "council,backup,backup taken,backup taken by,backup rows,backup documents,backup bytes,verified at,verified by,seconds,result,tables,rows,documents,mismatches"
-        ]
-        for check in evidence.checks {
-            let backup = taken[check.backupID]
-            let cells: [String] = [
-                council, check.backupID.uuidString.lowercased(), backup.map { format.string(from: $0.completedAt) } ?? "",
-                backup?.takenBy ?? "", backup.map { String($0.rows) } ?? "", backup.map { String($0.documents) } ?? "",
-                backup.map { String($0.bytes) } ?? "", format.string(from: check.finishedAt), check.by,
-                String(format: "%.1f", check.seconds),
-                check.passed ? "passed" : "FAILED", String(check.tables), String(check.rows), String(check.documents),
-                check.mismatches.joined(separator: "; "),
-            ]
-            lines.append(cells.map(csvField).joined(separator: ","))
-        }
-        lines.append(
-            csvField(
-                "generated \(format.string(from: generated)) by Kerb; each row is a restore of the backup into a scratch database, compared table by table and document by document"
-            ))
-        return lines.joined(separator: "\r\n") + "\r\n"
-    }
-
-    /// A CSV field, quoted, with a leading formula character neutralised (spreadsheet injection).
-    static func csvField(_ text: String) -> String {
-        let safe = text.first.map { "=+-@\t\r".contains($0) } == true ? "'" + text : text
-        return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
 }
