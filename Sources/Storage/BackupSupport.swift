@@ -88,9 +88,20 @@ extension AdminSession {
                 """)
     }
 
-    /// Drops `scratch` (ending any session left in it). Outside a transaction.
+    /// Drops `scratch`. Outside a transaction. Not `WITH (FORCE)`: that would have to end the
+    /// autovacuum worker a fresh restore attracts, which only a superuser may; a plain drop makes
+    /// autovacuum leave by itself. A session still closing is waited for, a few times.
     public func dropScratchDatabase(_ scratch: ScratchDatabase) throws(StorageError) {
-        try connection.execute(script: "DROP DATABASE IF EXISTS \(quoteIdentifier(scratch.name)) WITH (FORCE)")
+        var attempt = 0
+        while true {
+            do {
+                try connection.execute(script: "DROP DATABASE IF EXISTS \(quoteIdentifier(scratch.name))")
+                return
+            } catch let error where error.sqlState == "55006" && attempt < 20 {
+                attempt += 1
+                usleep(250_000)
+            }
+        }
     }
 
     /// Scratch databases left by a process that died before dropping its own.
